@@ -1,0 +1,16 @@
+//! Constants with the asm-generic values (`include/uapi/asm-generic/*.h`), which x86, arm64,
+//! riscv, loongarch, s390 and arm share. An architecture module re-exports these with a glob
+//! and defines any value that differs for it by name: the named item shadows the glob.
+
+pub(crate) const O_DIRECTORY: u32 = 0o200000;
+pub(crate) const O_NOFOLLOW: u32 = 0o400000;
+pub(crate) const O_DIRECT: u32 = 0o40000;
+pub(crate) const O_LARGEFILE: u32 = 0o100000;
+
+pub(crate) const MAP_NORESERVE: u32 = 0x4000;
+pub(crate) const MAP_LOCKED: u32 = 0x2000;
+pub(crate) const MAP_GROWSDOWN: u32 = 0x0100;
+
+pub(crate) const MCL_CURRENT: u32 = 1;
+pub(crate) const MCL_FUTURE: u32 = 2;
+pub(crate) const MCL_ONFAULT: u32 = 4;

@@ -1,0 +1,31 @@
+//! Everything that differs between architectures, and nothing else.
+//!
+//! Each architecture module provides the same items:
+//! - `syscall0`..`syscall6` (and `_readonly` variants for calls that write no user memory),
+//!   returning the kernel's raw word: `-errno` in `-4095..=-1` on failure;
+//! - `nr::*`, the syscall numbers;
+//! - calls whose *argument encoding* differs between ABIs (`mmap`, `ftruncate`): 32-bit ABIs
+//!   would issue `mmap2` with a 4096-byte-unit offset and split 64-bit lengths across two
+//!   registers, s390x passes `mmap` a pointer to a six-word block, all behind the same
+//!   signature;
+//! - constants whose values differ (`O_*`, `MAP_*`, `MCL_*`), the `struct shmid64_ds`
+//!   layout facts, and `SHMCTL_VERSION` (`IPC_64` where the ABI wants it);
+//! - `sync_instruction_cache` for freshly written code, `exit_group`.
+//!
+//! An architecture whose kernel signals errors differently (powerpc's `sc` sets cr0.SO and
+//! returns a positive errno) normalises to `-errno` inside its `syscallN`, so the decoding in
+//! `crate::sys` stays the same everywhere.
+
+mod generic_consts;
+
+cfg_if::cfg_if! {
+    if #[cfg(target_arch = "x86_64")] {
+        mod x86_64;
+        pub(crate) use x86_64::*;
+    } else if #[cfg(target_arch = "aarch64")] {
+        mod aarch64;
+        pub(crate) use aarch64::*;
+    } else {
+        compile_error!("mman supports Linux on x86_64 and aarch64 so far");
+    }
+}

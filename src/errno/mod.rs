@@ -1,0 +1,121 @@
+//! `Errno`: the error every call returns, with names and messages from a table in the crate
+//! (there is no libc to ask).
+
+use core::fmt;
+
+/// A Linux error number, as the kernel returns it (positive: `EINVAL` is 22).
+///
+/// Any positive code can be held, including ones this crate has no name for; those print as
+/// `"UNKNOWN"` / `"Unknown error"` rather than failing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Errno(i32);
+
+/// The result of every call in this crate.
+pub type Result<T> = core::result::Result<T, Errno>;
+
+/// Defines one associated constant per row and the code → (name, message) lookup.
+macro_rules! errno_table {
+    ($($code:literal => $name:ident, $text:literal;)*) => {
+        impl Errno {
+            $(
+                #[doc = $text]
+                pub const $name: Errno = Errno($code);
+            )*
+        }
+
+        /// The name and message of a known code.
+        pub(super) const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
+            match code {
+                $($code => Some((stringify!($name), $text)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+mod table;
+
+impl Errno {
+    /// `EWOULDBLOCK` is another name for `EAGAIN` on Linux.
+    pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
+    /// `EDEADLOCK` is another name for `EDEADLK` on the supported architectures.
+    pub const EDEADLOCK: Errno = Errno::EDEADLK;
+    /// `ENOTSUP` is another name for `EOPNOTSUPP` on Linux.
+    pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;
+
+    /// Wraps a positive error code. Unknown codes are kept as they are.
+    #[inline]
+    pub const fn from_raw(code: i32) -> Errno {
+        Errno(code)
+    }
+
+    /// The positive error code, e.g. 22 for `EINVAL`.
+    #[inline]
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+
+    /// The symbolic name, e.g. `"EINVAL"`; `"UNKNOWN"` for a code without one.
+    pub fn name(self) -> &'static str {
+        match table::lookup(self.0) {
+            Some((name, _)) => name,
+            None => "UNKNOWN",
+        }
+    }
+
+    /// The message glibc's `strerror` gives, e.g. `"Invalid argument"`.
+    pub fn description(self) -> &'static str {
+        match table::lookup(self.0) {
+            Some((_, text)) => text,
+            None => "Unknown error",
+        }
+    }
+
+    /// Replaces one errno by another, as glibc does on some paths (`shm_open`'s `EISDIR`).
+    #[inline]
+    pub(crate) fn remap(self, from: Errno, to: Errno) -> Errno {
+        if self == from {
+            to
+        } else {
+            self
+        }
+    }
+
+    /// Decodes a raw syscall return word: `-4095..=-1` (compared as unsigned) is `-errno`,
+    /// anything else is a successful value.
+    #[inline(always)]
+    pub(crate) const fn from_syscall(ret: usize) -> Result<usize> {
+        if ret > (-4096isize) as usize {
+            Err(Errno((ret as isize).wrapping_neg() as i32))
+        } else {
+            Ok(ret)
+        }
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match table::lookup(self.0) {
+            Some((name, _)) => write!(f, "Errno({name})"),
+            None => write!(f, "Errno({})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match table::lookup(self.0) {
+            Some((name, text)) => write!(f, "{text} ({name})"),
+            None => write!(f, "Unknown error {}", self.0),
+        }
+    }
+}
+
+impl core::error::Error for Errno {}
+
+#[cfg(feature = "std")]
+impl From<Errno> for std::io::Error {
+    fn from(errno: Errno) -> std::io::Error {
+        std::io::Error::from_raw_os_error(errno.raw())
+    }
+}
