@@ -21,7 +21,10 @@ mod arch;
 mod auxv;
 mod errno;
 mod flags;
+mod mapping;
 mod page;
+mod secret;
+mod shm;
 
 pub mod fd;
 pub mod sys;
@@ -31,4 +34,7 @@ pub use flags::{
     Advice, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, Mode, MremapFlags, MsyncFlags, OFlags,
     Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
+pub use mapping::{Flush, Guard, MapOptions, Mapping};
 pub use page::{init_from_auxv, page_size};
+pub use secret::{Hardening, Protection, SecretMemory};
+pub use shm::{Access, Memfd, SharedMemory, SysvSegment};

@@ -21,13 +21,14 @@ mod process;
 mod sysv_shm;
 
 pub use file::{cachestat, ftruncate, read, CacheStat, CacheStatRange};
-pub(crate) use file::{close_raw, file_size, open, unlink};
+pub(crate) use file::{close_raw, file_size, open};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
     madvise, mincore, mmap, mprotect, mremap, mseal, msync, munmap, process_madvise, IoVec,
 };
 pub use pkey::{pkey_alloc, pkey_free, pkey_mprotect, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE};
+pub(crate) use posix_shm::canonical_name;
 pub use posix_shm::{shm_open, shm_unlink, SHM_NAME_MAX};
 pub(crate) use process::prctl_get_auxv;
 pub use process::{exit_group, getpid, pidfd_open, write};

@@ -22,17 +22,9 @@ const SHM_DIR: &[u8] = b"/dev/shm/";
 struct ShmPath(heapless::Vec<u8, { SHM_DIR.len() + SHM_NAME_MAX + 1 }>);
 
 impl ShmPath {
-    /// Applies glibc's name rules; `EINVAL` is checked before `ENAMETOOLONG`, as there.
+    /// `/dev/shm/` followed by the checked name.
     fn new(name: &CStr) -> Result<ShmPath> {
-        let name = name.to_bytes();
-        let start = name.iter().position(|&b| b != b'/').unwrap_or(name.len());
-        let name = name.get(start..).unwrap_or_default();
-        if name.is_empty() || name.contains(&b'/') {
-            return Err(Errno::EINVAL);
-        }
-        if name.len() > SHM_NAME_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
+        let name = canonical_name(name)?;
         let mut path = heapless::Vec::new();
         // Cannot fail: the capacity holds the directory, SHM_NAME_MAX bytes and the NUL.
         path.extend_from_slice(SHM_DIR)
@@ -47,6 +39,21 @@ impl ShmPath {
         // The name has no NUL (it came from a CStr) and exactly one was pushed at the end.
         CStr::from_bytes_with_nul(&self.0).unwrap_or_default()
     }
+}
+
+/// The name as glibc stores it: without leading slashes, checked. `EINVAL` (empty, or
+/// another '/') is checked before `ENAMETOOLONG`, as in glibc.
+pub(crate) fn canonical_name(name: &CStr) -> Result<&[u8]> {
+    let name = name.to_bytes();
+    let start = name.iter().position(|&b| b != b'/').unwrap_or(name.len());
+    let name = name.get(start..).unwrap_or_default();
+    if name.is_empty() || name.contains(&b'/') {
+        return Err(Errno::EINVAL);
+    }
+    if name.len() > SHM_NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(name)
 }
 
 /// Opens or creates the shared memory object `name` (`shm_open(3)`).

@@ -1,0 +1,214 @@
+//! [`Mapping`]: a range of the address space that this value owns and unmaps on drop.
+//!
+//! Module layout: this file holds the type, its bookkeeping and drop; `options` builds
+//! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal, guard);
+//! `access` reads and writes them soundly; `range` checks every caller range.
+
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use crate::{sys, Errno, MapFlags, Prot, Result};
+
+mod access;
+mod ops;
+mod options;
+mod range;
+
+pub use ops::{Flush, Guard};
+pub use options::MapOptions;
+
+/// What the program may assume about the bytes of a mapping.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Sharing {
+    /// Private anonymous memory: only this value can change it, so it can be lent out as
+    /// `&[u8]` / `&mut [u8]`.
+    Exclusive,
+    /// Shared memory, file-backed memory, or droppable memory: other processes, the file or
+    /// the kernel can change it at any time, so it is read and written by copies.
+    Volatile,
+}
+
+/// How a mapping is given back to the kernel.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Release {
+    /// `munmap`: everything mmap made.
+    Unmap,
+    /// `shmdt`: a System V segment attached with `shmat`.
+    Detach,
+}
+
+/// An owned mapping of `len()` bytes at `as_ptr()`, unmapped on drop.
+///
+/// The mapping was made by this crate (or adopted with [`Mapping::from_raw`]), so no other
+/// owner will unmap it. Every range a method takes is checked against `[0, len())`; a range
+/// that reaches outside, or whose end overflows, is `EINVAL` and touches nothing.
+///
+/// See the crate documentation for which access is safe and why.
+#[derive(Debug)]
+pub struct Mapping {
+    /// First byte the user sees.
+    ptr: NonNull<u8>,
+    /// Bytes the user sees.
+    len: usize,
+    /// Bytes mapped before `ptr`: a file offset that is not page aligned is mapped from the
+    /// page below, and this is the difference. The kernel mapping starts at `ptr - lead`.
+    lead: usize,
+    /// The file offset of `ptr` (0 for anonymous memory), for remaps that grow the file.
+    file_offset: u64,
+    sharing: Sharing,
+    release: Release,
+    /// Whether every byte is known to be readable / writable now. Cleared by any change that
+    /// may remove access from part of the mapping; set again only by a change to the whole.
+    readable: bool,
+    writable: bool,
+}
+
+// SAFETY: a Mapping owns its range like a Box owns its allocation; moving it to another
+// thread moves that ownership. Every `&self` method either reads (slices of exclusive memory,
+// which no one can change while `&self` lives) or copies volatile memory byte by byte.
+unsafe impl Send for Mapping {}
+// SAFETY: as above; methods that change the mapping or its bytes take `&mut self`.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Private, read-write, zero-filled memory of `len` bytes (rounded up to whole pages by
+    /// the kernel; `len()` is what was asked). A zero `len` is `EINVAL`.
+    #[inline]
+    pub fn anonymous(len: usize) -> Result<Mapping> {
+        MapOptions::new().len(len).map()
+    }
+
+    /// The first byte of the mapping.
+    #[inline]
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The length in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the length is 0 (never, for a mapping this crate made).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the bytes can change other than through this value (shared, file-backed or
+    /// droppable memory), so that they are accessed by copies rather than slices.
+    #[inline]
+    pub fn is_volatile(&self) -> bool {
+        self.sharing == Sharing::Volatile
+    }
+
+    /// Gives up ownership: returns the start and length of the whole kernel mapping (which
+    /// begins before `as_ptr()` when a file offset was not page aligned). Unmapping it is now
+    /// the caller's job.
+    pub fn into_raw(self) -> (*mut u8, usize) {
+        let raw = (self.kernel_start() as *mut u8, self.kernel_len());
+        core::mem::forget(self);
+        raw
+    }
+
+    /// Adopts `len` bytes at `ptr` as a private anonymous read-write mapping, for example one
+    /// that [`into_raw`](Mapping::into_raw) gave out.
+    ///
+    /// # Safety
+    /// `[ptr, ptr + len)` must be a page-aligned, private, anonymous, read-write mapping that
+    /// nothing else uses or will unmap, with `len > 0`.
+    pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Mapping {
+        // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
+        let ptr = unsafe { NonNull::new_unchecked(ptr) };
+        Mapping::owned(ptr, len, 0, 0, Sharing::Exclusive, Prot::READ | Prot::WRITE)
+    }
+
+    /// Adopts `len` bytes at `ptr` as memory that may change under the program (shared or
+    /// file-backed), mapped with protection `prot`.
+    ///
+    /// # Safety
+    /// `[ptr, ptr + len)` must be a page-aligned mapping with protection `prot` that nothing
+    /// else unmaps, with `len > 0`.
+    pub unsafe fn from_raw_volatile(ptr: *mut u8, len: usize, prot: Prot) -> Mapping {
+        // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
+        let ptr = unsafe { NonNull::new_unchecked(ptr) };
+        Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot)
+    }
+
+    /// Wraps a System V attachment, detached (not unmapped) on drop.
+    pub(crate) fn attached(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
+        Mapping {
+            release: Release::Detach,
+            ..Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot)
+        }
+    }
+
+    /// Wraps memory that only this value can reach although it is a shared mapping (secret
+    /// memory whose descriptor is closed and which a child does not inherit).
+    pub(crate) fn exclusive(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
+        Mapping::owned(ptr, len, 0, 0, Sharing::Exclusive, prot)
+    }
+
+    fn owned(
+        ptr: NonNull<u8>,
+        len: usize,
+        lead: usize,
+        file_offset: u64,
+        sharing: Sharing,
+        prot: Prot,
+    ) -> Mapping {
+        Mapping {
+            ptr,
+            len,
+            lead,
+            file_offset,
+            sharing,
+            release: Release::Unmap,
+            readable: prot.contains(Prot::READ),
+            writable: prot.contains(Prot::WRITE),
+        }
+    }
+
+    /// Where the kernel's mapping starts (page aligned).
+    fn kernel_start(&self) -> usize {
+        self.ptr.as_ptr() as usize - self.lead
+    }
+
+    /// The kernel mapping's length as mmap was given it (the kernel rounds it up to pages).
+    fn kernel_len(&self) -> usize {
+        self.lead + self.len
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        let start = self.kernel_start() as *mut c_void;
+        // SAFETY: the range is this value's own mapping, and `&mut self` in drop means no
+        // borrow of it remains. A sealed mapping refuses (EPERM) and stays mapped: leaking
+        // it is the only sound outcome.
+        let _ = unsafe {
+            match self.release {
+                Release::Unmap => sys::munmap(start, self.kernel_len()),
+                Release::Detach => sys::shmdt(start),
+            }
+        };
+    }
+}
+
+/// Turns the address mmap returned into the user-visible start, or unmaps it on failure.
+fn adopt(raw: *mut c_void, kernel_len: usize) -> Result<NonNull<u8>> {
+    match NonNull::new(raw.cast::<u8>()) {
+        Some(ptr) => Ok(ptr),
+        None => {
+            // Address 0 only comes back with MAP_FIXED at 0, which the safe layer never asks
+            // for; release it rather than hand out a null pointer.
+            // SAFETY: the mapping was just made and nothing refers to it.
+            let _ = unsafe { sys::munmap(raw, kernel_len) };
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+/// `MapFlags` that make memory volatile even when private (the kernel may drop it).
+const VOLATILE_FLAGS: MapFlags = MapFlags::DROPPABLE;

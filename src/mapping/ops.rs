@@ -1,0 +1,241 @@
+//! Changing a mapping: protection, write-back, advice, locking, remapping, sealing, guards.
+//!
+//! Every method takes a range of byte offsets from `as_ptr()` (`..` for all of it), checks
+//! it, and passes the kernel page-aligned addresses: a partial range must start on a page
+//! boundary (else the kernel's `EINVAL`); the whole mapping always works.
+
+use core::ops::RangeBounds;
+
+use super::{Mapping, Sharing};
+use crate::fd::AsFd;
+use crate::{arch, sys, Advice, Errno, MlockFlags, MremapFlags, MsyncFlags, Prot, Result};
+
+/// How [`Mapping::flush`] writes back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flush {
+    /// Start the write-back and wait for it (`MS_SYNC`).
+    Sync,
+    /// Start the write-back and return (`MS_ASYNC`).
+    Async,
+    /// Write back, and make other mappings of the file see the new contents (`MS_SYNC |
+    /// MS_INVALIDATE`).
+    SyncInvalidate,
+}
+
+/// How [`Mapping::guard`] made a range fault on access.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Guard {
+    /// `MADV_GUARD_INSTALL` (Linux 6.13): page-table markers, no extra mapping.
+    Madvise,
+    /// `PROT_NONE` pages, on kernels without guard advice.
+    ProtNone,
+}
+
+impl Mapping {
+    /// Changes the protection of `range`. Making memory executable also makes the
+    /// instruction cache coherent with what was written (arm64 needs it; x86 does it in
+    /// hardware).
+    pub fn protect(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
+        let span = self.span(range)?;
+        let whole = self.covers_all(span);
+        let span = if whole { self.kernel_span() } else { span };
+        // Code written as data must reach the instruction cache before it runs. Cache
+        // maintenance needs readable memory: do it before the change if the range is
+        // readable now, otherwise after, if the change makes it readable.
+        let was_readable = self.readable;
+        let executable = prot.contains(Prot::EXEC);
+        if executable && was_readable {
+            // SAFETY: the span is inside this mapping and currently readable.
+            unsafe { arch::sync_instruction_cache(span.addr, span.len) };
+        }
+        // SAFETY: `&mut self` means no slice of this mapping is alive, and the flags below
+        // stop any new slice of memory that is no longer accessible.
+        unsafe { sys::mprotect(span.ptr(), span.len, prot)? };
+        if whole {
+            self.readable = prot.contains(Prot::READ);
+            self.writable = prot.contains(Prot::WRITE);
+        } else {
+            self.readable &= prot.contains(Prot::READ);
+            self.writable &= prot.contains(Prot::WRITE);
+        }
+        if executable && !was_readable && prot.contains(Prot::READ) {
+            // SAFETY: the span is inside this mapping and readable after mprotect.
+            unsafe { arch::sync_instruction_cache(span.addr, span.len) };
+        }
+        Ok(())
+    }
+
+    /// Writes `range` of a file-backed mapping back to the file (`msync`).
+    pub fn flush(&self, range: impl RangeBounds<usize>, how: Flush) -> Result<()> {
+        let span = self.aligned_span(range)?;
+        let flags = match how {
+            Flush::Sync => MsyncFlags::SYNC,
+            Flush::Async => MsyncFlags::ASYNC,
+            Flush::SyncInvalidate => MsyncFlags::SYNC | MsyncFlags::INVALIDATE,
+        };
+        // SAFETY: msync changes no bytes of this mapping; INVALIDATE only affects what other
+        // mappings of the file read, and those are volatile by construction.
+        unsafe { sys::msync(span.ptr(), span.len, flags) }
+    }
+
+    /// Gives the kernel advice that cannot change the contents or make accesses fault.
+    ///
+    /// `DontNeed`/`DontNeedLocked` are accepted on exclusive (private anonymous) memory,
+    /// where they are the same as writing zeros through `&mut self`. Advice that can destroy
+    /// contents behind the program's back or make accesses fault (`DontNeed` on shared or
+    /// file memory, `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`,
+    /// `SoftOffline`) is `EINVAL` here: use [`advise_unchecked`](Mapping::advise_unchecked).
+    pub fn advise(&mut self, range: impl RangeBounds<usize>, advice: Advice) -> Result<()> {
+        if !self.is_harmless(advice) {
+            return Err(Errno::EINVAL);
+        }
+        let span = self.aligned_span(range)?;
+        // SAFETY: the advice is harmless for this mapping (checked above), and `&mut self`
+        // means no slice sees the zeros DontNeed leaves in exclusive memory.
+        unsafe { sys::madvise(span.ptr(), span.len, advice) }
+    }
+
+    /// Gives the kernel any advice.
+    ///
+    /// # Safety
+    /// The caller accepts what the advice does: `Free` lets the kernel zero pages at any
+    /// later time, `Remove` and `DontNeed` on shared memory discard contents other mappings
+    /// see, `GuardInstall` and `HwPoison` make accesses fault (a slice over such a range
+    /// must not be used).
+    pub unsafe fn advise_unchecked(
+        &mut self,
+        range: impl RangeBounds<usize>,
+        advice: Advice,
+    ) -> Result<()> {
+        let span = self.aligned_span(range)?;
+        // SAFETY: forwarded to the caller.
+        unsafe { sys::madvise(span.ptr(), span.len, advice) }
+    }
+
+    /// Locks `range` in memory, faulting it in (`mlock`).
+    pub fn lock(&self, range: impl RangeBounds<usize>) -> Result<()> {
+        let span = self.aligned_span(range)?;
+        // SAFETY: locking changes no bytes and no access rights.
+        unsafe { sys::mlock(span.ptr(), span.len) }
+    }
+
+    /// Locks `range` in memory as its pages are touched (`mlock2(MLOCK_ONFAULT)`, 4.4).
+    pub fn lock_on_fault(&self, range: impl RangeBounds<usize>) -> Result<()> {
+        let span = self.aligned_span(range)?;
+        // SAFETY: locking changes no bytes and no access rights.
+        unsafe { sys::mlock2(span.ptr(), span.len, MlockFlags::ONFAULT) }
+    }
+
+    /// Unlocks `range` (`munlock`).
+    pub fn unlock(&self, range: impl RangeBounds<usize>) -> Result<()> {
+        let span = self.aligned_span(range)?;
+        // SAFETY: unlocking changes no bytes and no access rights.
+        unsafe { sys::munlock(span.ptr(), span.len) }
+    }
+
+    /// Grows or shrinks the mapping to `new_len` bytes, moving it if `may_move` and it cannot
+    /// change in place. New anonymous bytes read as zeros. On failure the mapping is as it was.
+    pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
+        if new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let new_kernel_len = new_len.checked_add(self.lead).ok_or(Errno::ENOMEM)?;
+        let flags = if may_move {
+            MremapFlags::MAYMOVE
+        } else {
+            MremapFlags::empty()
+        };
+        let old = self.kernel_span();
+        // SAFETY: `&mut self` means no slice of the mapping is alive while it moves or
+        // shrinks; without FIXED the kernel replaces no other mapping.
+        let base = unsafe {
+            sys::mremap(
+                old.ptr(),
+                old.len,
+                new_kernel_len,
+                flags,
+                core::ptr::null_mut(),
+            )?
+        };
+        // SAFETY: mremap returned the (non-null) start of the mapping; `lead` stays inside.
+        self.ptr = unsafe { core::ptr::NonNull::new_unchecked(base.cast::<u8>().add(self.lead)) };
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
+    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks.
+    ///
+    /// `file` must be the file this mapping was made from; with another file the new bytes
+    /// are simply unbacked and reading them raises `SIGBUS`.
+    pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
+        let file = file.as_fd();
+        let end = self
+            .file_offset
+            .checked_add(new_len as u64)
+            .ok_or(Errno::EFBIG)?;
+        if sys::file_size(file)? < end {
+            sys::ftruncate(file, end)?;
+        }
+        self.remap(new_len, may_move)
+    }
+
+    /// Seals the whole mapping for the life of the process (`mseal`, Linux 6.10, 64-bit
+    /// kernels): it can no longer be unmapped, moved, re-protected or destructively advised.
+    /// Dropping the `Mapping` then leaves the memory mapped.
+    pub fn seal(&mut self) -> Result<()> {
+        let span = self.kernel_span();
+        // SAFETY: sealing changes no bytes and no access; Drop tolerates munmap's EPERM.
+        unsafe { sys::mseal(span.ptr(), span.len) }
+    }
+
+    /// Makes `range` fault on any access: `MADV_GUARD_INSTALL` where the kernel has it
+    /// (6.13), `PROT_NONE` otherwise. Slices of the mapping are refused from then on, until
+    /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
+    pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
+        let span = self.aligned_span(range)?;
+        self.readable = false;
+        self.writable = false;
+        // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
+        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {
+            Ok(()) => Ok(Guard::Madvise),
+            Err(Errno::EINVAL) => {
+                // SAFETY: as above.
+                unsafe { sys::mprotect(span.ptr(), span.len, Prot::empty())? };
+                Ok(Guard::ProtNone)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes guards from the whole mapping and sets its protection to `prot`. Bytes of
+    /// formerly guarded private anonymous pages read as zeros.
+    pub fn unguard(&mut self, prot: Prot) -> Result<()> {
+        let span = self.kernel_span();
+        // SAFETY: removing guard markers only makes accesses possible again (EINVAL on
+        // kernels without guard advice, where PROT_NONE was used and protect undoes it).
+        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardRemove) } {
+            Ok(()) | Err(Errno::EINVAL) => self.protect(.., prot),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like `span`, but the whole mapping resolves to the page-aligned kernel mapping.
+    fn aligned_span(&self, range: impl RangeBounds<usize>) -> Result<super::range::Span> {
+        let span = self.span(range)?;
+        Ok(if self.covers_all(span) {
+            self.kernel_span()
+        } else {
+            span
+        })
+    }
+
+    fn is_harmless(&self, advice: Advice) -> bool {
+        use Advice::*;
+        match advice {
+            DontNeed | DontNeedLocked => self.sharing == Sharing::Exclusive,
+            Free | Remove | GuardInstall | GuardRemove | HwPoison | SoftOffline => false,
+            _ => true,
+        }
+    }
+}

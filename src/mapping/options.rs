@@ -1,0 +1,244 @@
+//! [`MapOptions`]: the builder for every kind of mapping.
+
+use core::ffi::c_void;
+
+use super::{adopt, Mapping, Sharing, VOLATILE_FLAGS};
+use crate::fd::{AsFd, AsRawFd};
+use crate::{page_size, sys, Advice, Errno, MapFlags, Prot, Result};
+
+/// The bits that hold the mapping type (`MAP_TYPE`): shared, private, validate, droppable.
+const MAP_TYPE: MapFlags = MapFlags::from_bits_retain(0x0f);
+
+/// Builds a [`Mapping`]: anonymous with [`map`](MapOptions::map), backed by a file or any
+/// mappable descriptor with [`map_file`](MapOptions::map_file).
+///
+/// Defaults: private, read-write, no address hint, length required (for files: the file's
+/// size from the offset on).
+///
+/// ```
+/// use mman::{MapOptions, Prot};
+/// let m = MapOptions::new().len(1 << 20).populate().map()?;
+/// assert_eq!(m.as_slice()?.iter().filter(|&&b| b != 0).count(), 0);
+/// # Ok::<(), mman::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct MapOptions {
+    len: Option<usize>,
+    prot: Prot,
+    flags: MapFlags,
+    /// Address for `FIXED_NOREPLACE`; 0 for "the kernel chooses".
+    at: usize,
+    transparent_huge_pages: bool,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions::new()
+    }
+}
+
+impl MapOptions {
+    /// Private, read-write, no length yet.
+    pub const fn new() -> MapOptions {
+        MapOptions {
+            len: None,
+            prot: Prot::READ.union(Prot::WRITE),
+            flags: MapFlags::PRIVATE,
+            at: 0,
+            transparent_huge_pages: false,
+        }
+    }
+
+    /// The length in bytes (required for anonymous memory; for files, defaults to the rest
+    /// of the file from the offset).
+    pub const fn len(mut self, len: usize) -> Self {
+        self.len = Some(len);
+        self
+    }
+
+    /// The protection to map with (default read-write).
+    pub const fn prot(mut self, prot: Prot) -> Self {
+        self.prot = prot;
+        self
+    }
+
+    /// Changes are private to this mapping (copy-on-write). The default.
+    pub const fn private(self) -> Self {
+        self.kind(MapFlags::PRIVATE)
+    }
+
+    /// Changes are shared with every other mapping of the same memory (and, after `fork`,
+    /// with children for anonymous memory).
+    pub const fn shared(self) -> Self {
+        self.kind(MapFlags::SHARED)
+    }
+
+    /// Shared, and the kernel rejects flags it does not know (`EOPNOTSUPP`) instead of
+    /// ignoring them.
+    pub const fn shared_validate(self) -> Self {
+        self.kind(MapFlags::SHARED_VALIDATE)
+    }
+
+    /// Anonymous memory the kernel may free under memory pressure, reading back as zeros
+    /// afterwards (Linux 6.11; `EINVAL` before, `EOPNOTSUPP` on 32-bit kernels).
+    pub const fn droppable(self) -> Self {
+        self.kind(MapFlags::DROPPABLE)
+    }
+
+    /// Synchronous page faults for DAX files (implies `shared_validate`).
+    pub const fn sync(self) -> Self {
+        self.kind(MapFlags::SHARED_VALIDATE).flag(MapFlags::SYNC)
+    }
+
+    /// Prefault every page now.
+    pub const fn populate(self) -> Self {
+        self.flag(MapFlags::POPULATE)
+    }
+
+    /// Lock the pages in memory (as `mlock`; the kernel does not report failure to lock).
+    pub const fn locked(self) -> Self {
+        self.flag(MapFlags::LOCKED)
+    }
+
+    /// Do not reserve swap space.
+    pub const fn no_reserve(self) -> Self {
+        self.flag(MapFlags::NORESERVE)
+    }
+
+    /// Mark as a thread stack (`MAP_STACK`).
+    pub const fn stack(self) -> Self {
+        self.flag(MapFlags::STACK)
+    }
+
+    /// Grow down when the page below is touched (`MAP_GROWSDOWN`).
+    pub const fn grows_down(self) -> Self {
+        self.flag(MapFlags::GROWSDOWN)
+    }
+
+    /// Huge pages of the system's default huge page size (`MAP_HUGETLB`).
+    pub const fn huge_pages(self) -> Self {
+        self.flag(MapFlags::HUGETLB)
+    }
+
+    /// Huge pages of `2^log2` bytes: 21 for 2 MiB, 30 for 1 GiB.
+    pub const fn huge_pages_log2(self, log2: u32) -> Self {
+        self.flag(MapFlags::huge_page_size_log2(log2))
+    }
+
+    /// Ask for transparent huge pages (`madvise(MADV_HUGEPAGE)` after mapping).
+    pub const fn transparent_huge_pages(mut self) -> Self {
+        self.transparent_huge_pages = true;
+        self
+    }
+
+    /// Map exactly at `addr` or fail with `EEXIST` if anything is there; never replaces a
+    /// mapping. The returned address is checked: kernels before 4.17 ignore the flag.
+    pub const fn at(mut self, addr: usize) -> Self {
+        self.at = addr;
+        self.flag(MapFlags::FIXED_NOREPLACE)
+    }
+
+    /// Map within the first 2 GiB of the address space (x86_64 `MAP_32BIT`).
+    #[cfg(target_arch = "x86_64")]
+    pub const fn below_2gib(self) -> Self {
+        self.flag(MapFlags::_32BIT)
+    }
+
+    /// Anonymous memory (zero-filled).
+    pub fn map(&self) -> Result<Mapping> {
+        let len = self.len.ok_or(Errno::EINVAL)?;
+        let exclusive = !self.is_shared() && !self.flags.intersects(VOLATILE_FLAGS);
+        let sharing = if exclusive {
+            Sharing::Exclusive
+        } else {
+            Sharing::Volatile
+        };
+        self.finish(len, MapFlags::ANONYMOUS, -1, 0, sharing)
+    }
+
+    /// Memory backed by `file` from byte `offset` on. An offset that is not page aligned is
+    /// mapped from the page below, and the mapping starts at the byte asked for. Without a
+    /// length, maps the rest of the file (`EINVAL` if that is empty).
+    ///
+    /// The bytes can change under the program (other writers, truncation), so the mapping
+    /// is accessed by copies (see the crate documentation).
+    pub fn map_file(&self, file: impl AsFd, offset: u64) -> Result<Mapping> {
+        let file = file.as_fd();
+        let len = match self.len {
+            Some(len) => len,
+            None => {
+                let size = sys::file_size(file)?;
+                let rest = size.checked_sub(offset).ok_or(Errno::EINVAL)?;
+                usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
+            }
+        };
+        let fd = file.as_raw_fd();
+        self.finish(len, MapFlags::empty(), fd, offset, Sharing::Volatile)
+    }
+
+    fn finish(
+        &self,
+        len: usize,
+        extra: MapFlags,
+        fd: i32,
+        offset: u64,
+        sharing: Sharing,
+    ) -> Result<Mapping> {
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        // Anonymous mappings have offset 0, so page_size() stays off their path.
+        let lead = if offset == 0 {
+            0
+        } else {
+            (offset % page_size() as u64) as usize
+        };
+        let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
+        // A fixed address names where the byte at `offset` goes; the page below starts `lead` earlier.
+        let hint = match self.at {
+            0 => 0,
+            at => at.checked_sub(lead).ok_or(Errno::EINVAL)?,
+        };
+        let flags = self.flags | extra;
+        // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping
+        // (FIXED_NOREPLACE fails instead), so no memory in use changes.
+        let raw = unsafe {
+            sys::mmap(
+                hint as *mut c_void,
+                kernel_len,
+                self.prot,
+                flags,
+                fd,
+                offset - lead as u64,
+            )?
+        };
+        let base = adopt(raw, kernel_len)?;
+        // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
+        let ptr = unsafe { base.add(lead) };
+        let mapping = Mapping::owned(ptr, len, lead, offset, sharing, self.prot);
+        if self.flags.contains(MapFlags::FIXED_NOREPLACE) && raw as usize != hint {
+            // A kernel older than 4.17 took the address as a hint; `mapping` unmaps on return.
+            return Err(Errno::EEXIST);
+        }
+        if self.transparent_huge_pages {
+            // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
+            unsafe { sys::madvise(base.as_ptr().cast(), kernel_len, Advice::HugePage)? };
+        }
+        Ok(mapping)
+    }
+
+    const fn kind(mut self, kind: MapFlags) -> Self {
+        self.flags = self.flags.difference(MAP_TYPE).union(kind);
+        self
+    }
+
+    const fn flag(mut self, flag: MapFlags) -> Self {
+        self.flags = self.flags.union(flag);
+        self
+    }
+
+    const fn is_shared(&self) -> bool {
+        self.flags.intersects(MapFlags::SHARED)
+    }
+}

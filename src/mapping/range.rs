@@ -1,0 +1,58 @@
+//! Checking a caller's byte range against a mapping.
+
+use core::ffi::c_void;
+use core::ops::{Bound, RangeBounds};
+
+use super::Mapping;
+use crate::{Errno, Result};
+
+/// A range that lies inside a mapping: absolute start address and length.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
+    pub(crate) addr: usize,
+    pub(crate) len: usize,
+}
+
+impl Span {
+    pub(crate) fn ptr(self) -> *mut c_void {
+        self.addr as *mut c_void
+    }
+}
+
+impl Mapping {
+    /// Resolves `range` (byte offsets from `as_ptr()`) to a span inside the mapping.
+    /// `EINVAL` if it reaches outside `[0, len())`, is reversed, or its end overflows.
+    pub(crate) fn span(&self, range: impl RangeBounds<usize>) -> Result<Span> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.checked_add(1).ok_or(Errno::EINVAL)?,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.checked_add(1).ok_or(Errno::EINVAL)?,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => self.len,
+        };
+        if start > end || end > self.len {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Span {
+            addr: self.as_ptr() as usize + start,
+            len: end - start,
+        })
+    }
+
+    /// Whether `span` is the whole mapping, including any leading bytes below `as_ptr()`
+    /// that page alignment added.
+    pub(crate) fn covers_all(&self, span: Span) -> bool {
+        span.addr == self.as_ptr() as usize && span.len == self.len()
+    }
+
+    /// The whole kernel mapping as a span (page-aligned start).
+    pub(crate) fn kernel_span(&self) -> Span {
+        Span {
+            addr: self.kernel_start(),
+            len: self.kernel_len(),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! [`SecretMemory`]: memory for keys and passwords, kept out of reach as far as the kernel
+//! allows, and zeroed when dropped.
+
+use core::ptr::NonNull;
+
+use crate::fd::AsFd;
+use crate::{page_size, sys, Errno, Guard, MapOptions, Mapping, Prot, Result};
+
+/// Which protection a [`SecretMemory`] actually got.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Protection {
+    /// `memfd_secret` (Linux 5.14, on by default since about 6.5): the pages are removed
+    /// from the kernel's direct map, locked, and never dumped.
+    MemfdSecret,
+    /// Ordinary anonymous memory, hardened as far as it would go.
+    Hardened(Hardening),
+}
+
+/// What the fallback managed to apply (each can fail on its own, for example `mlock`
+/// against `RLIMIT_MEMLOCK`, without failing the whole).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Hardening {
+    /// Locked in memory: never written to swap.
+    pub locked: bool,
+    /// Excluded from core dumps (`MADV_DONTDUMP`).
+    pub excluded_from_dumps: bool,
+    /// A forked child sees zeros (`MADV_WIPEONFORK`).
+    pub wiped_on_fork: bool,
+}
+
+/// `len` bytes of secret memory between two guard pages, zeroed on drop.
+///
+/// The bytes are exclusive to this value: the descriptor of a `memfd_secret` is closed once
+/// mapped and a child process does not inherit the mapping, so it is lent out as slices.
+#[derive(Debug)]
+pub struct SecretMemory {
+    /// Guard page, the secret (rounded up to pages), guard page.
+    whole: Mapping,
+    len: usize,
+    protection: Protection,
+    guard: Guard,
+}
+
+impl SecretMemory {
+    /// `len` bytes of zeroed secret memory, with `memfd_secret` where the kernel offers it.
+    /// A zero `len` is `EINVAL`.
+    pub fn new(len: usize) -> Result<SecretMemory> {
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let page = page_size();
+        let body = len.checked_next_multiple_of(page).ok_or(Errno::ENOMEM)?;
+        let total = body.checked_add(2 * page).ok_or(Errno::ENOMEM)?;
+        let (mut whole, protection) = match map_memfd_secret(total) {
+            Ok(whole) => (whole, Protection::MemfdSecret),
+            Err(Errno::ENOSYS) => map_hardened(total)?,
+            Err(e) => return Err(e),
+        };
+        let guard = whole.guard(..page)?;
+        whole.guard(page + body..)?;
+        Ok(SecretMemory {
+            whole,
+            len,
+            protection,
+            guard,
+        })
+    }
+
+    /// Which protection the memory got.
+    pub fn protection(&self) -> Protection {
+        self.protection
+    }
+
+    /// How the guard pages on either side fault.
+    pub fn guard(&self) -> Guard {
+        self.guard
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the length is 0 (never).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The secret bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the body between the guards is mapped read-write, exclusive to this value
+        // (see the type's documentation), and `len` does not reach the trailing guard.
+        unsafe { core::slice::from_raw_parts(self.body().as_ptr(), self.len) }
+    }
+
+    /// The secret bytes, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique.
+        unsafe { core::slice::from_raw_parts_mut(self.body().as_ptr(), self.len) }
+    }
+
+    fn body(&self) -> NonNull<u8> {
+        // SAFETY: the mapping is at least three pages long; the body starts after the first.
+        unsafe { NonNull::new_unchecked(self.whole.as_ptr().add(page_size())) }
+    }
+}
+
+impl Drop for SecretMemory {
+    fn drop(&mut self) {
+        let body = self.body().as_ptr();
+        for i in 0..self.len {
+            // SAFETY: inside the writable body; volatile so the zeroing is not optimised
+            // away as a dead store before the unmap.
+            unsafe { body.add(i).write_volatile(0) };
+        }
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Maps `total` bytes of a `memfd_secret` file, not inherited by children; the descriptor
+/// is closed on return, so this mapping is the only way to the pages.
+fn map_memfd_secret(total: usize) -> Result<Mapping> {
+    let fd = sys::memfd_secret(true)?;
+    sys::ftruncate(fd.as_fd(), total as u64)?;
+    let mapped = MapOptions::new()
+        .shared()
+        .len(total)
+        .map_file(fd.as_fd(), 0)?;
+    let (ptr, len) = mapped.into_raw();
+    // SAFETY: the mapping just made: page-aligned, shared, read-write. With its descriptor
+    // closed (below) and DONTFORK applied, no other process or mapping can reach its pages.
+    let mut whole = Mapping::exclusive(
+        unsafe { NonNull::new_unchecked(ptr) },
+        len,
+        Prot::READ | Prot::WRITE,
+    );
+    // SAFETY: DONTFORK changes neither contents nor access in this process.
+    unsafe { whole.advise_unchecked(.., crate::Advice::DontFork)? };
+    Ok(whole)
+}
+
+/// Maps `total` bytes of private anonymous memory and hardens it as far as it goes.
+fn map_hardened(total: usize) -> Result<(Mapping, Protection)> {
+    let mut whole = Mapping::anonymous(total)?;
+    let hardening = Hardening {
+        locked: whole.lock(..).is_ok(),
+        excluded_from_dumps: whole.advise(.., crate::Advice::DontDump).is_ok(),
+        wiped_on_fork: whole.advise(.., crate::Advice::WipeOnFork).is_ok(),
+    };
+    Ok((whole, Protection::Hardened(hardening)))
+}

@@ -1,0 +1,95 @@
+//! [`SysvSegment`]: a System V shared memory segment (`shmget`/`shmat`).
+
+use core::ptr::NonNull;
+
+use super::Access;
+use crate::{sys, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags};
+
+/// A System V segment, named by its id (and, if it has one, a key).
+#[derive(Debug)]
+pub struct SysvSegment {
+    id: i32,
+    remove_on_drop: bool,
+}
+
+impl SysvSegment {
+    /// A new segment of `size` bytes that only this process (and its children, or whoever
+    /// learns the id) can attach; removed when this value drops and the last process detaches.
+    pub fn create_private(size: usize) -> Result<SysvSegment> {
+        SysvSegment::create_with(sys::IPC_PRIVATE, size, Mode::RUSR | Mode::WUSR)
+    }
+
+    /// A new segment for `key`, with permission bits `mode`; `EEXIST` if the key has one.
+    /// Removed when this value drops (see [`remove_on_drop`](SysvSegment::remove_on_drop)).
+    pub fn create(key: i32, size: usize, mode: Mode) -> Result<SysvSegment> {
+        SysvSegment::create_with(key, size, mode)
+    }
+
+    fn create_with(key: i32, size: usize, mode: Mode) -> Result<SysvSegment> {
+        let flags = ShmGetFlags::CREAT | ShmGetFlags::EXCL | ShmGetFlags::from_mode(mode);
+        let id = sys::shmget(key, size, flags)?;
+        Ok(SysvSegment {
+            id,
+            remove_on_drop: true,
+        })
+    }
+
+    /// The existing segment for `key`; not removed on drop.
+    pub fn open(key: i32) -> Result<SysvSegment> {
+        Ok(SysvSegment {
+            id: sys::shmget(key, 0, ShmGetFlags::empty())?,
+            remove_on_drop: false,
+        })
+    }
+
+    /// The segment with id `id` (as another process reports it); not removed on drop.
+    pub fn from_id(id: i32) -> SysvSegment {
+        SysvSegment {
+            id,
+            remove_on_drop: false,
+        }
+    }
+
+    /// Whether dropping this value marks the segment for removal.
+    pub fn remove_on_drop(mut self, remove: bool) -> SysvSegment {
+        self.remove_on_drop = remove;
+        self
+    }
+
+    /// The id other processes attach with.
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// The size in bytes (`shm_segsz`).
+    pub fn size(&self) -> Result<usize> {
+        sys::shm_segment_size(self.id)
+    }
+
+    /// Attaches the segment where the kernel chooses; detached when the mapping drops.
+    pub fn attach(&self, access: Access) -> Result<Mapping> {
+        let size = self.size()?;
+        let flags = match access {
+            Access::ReadOnly => ShmAtFlags::RDONLY,
+            Access::ReadWrite => ShmAtFlags::empty(),
+        };
+        // SAFETY: a null address lets the kernel choose, so no mapping is replaced.
+        let raw = unsafe { sys::shmat(self.id, core::ptr::null(), flags)? };
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Errno::EINVAL)?;
+        Ok(Mapping::attached(ptr, size, access.prot()))
+    }
+
+    /// Marks the segment for removal once every process has detached.
+    pub fn remove(mut self) -> Result<()> {
+        self.remove_on_drop = false;
+        sys::shm_remove(self.id)
+    }
+}
+
+impl Drop for SysvSegment {
+    fn drop(&mut self) {
+        if self.remove_on_drop {
+            let _ = sys::shm_remove(self.id);
+        }
+    }
+}
