@@ -122,7 +122,7 @@ mod polyfill {
         fn drop(&mut self) {
             // Errors from close are not actionable here (the descriptor is gone either way),
             // as with std's OwnedFd.
-            crate::sys::close_raw(self.fd);
+            let _ = crate::sys::close_raw(self.fd);
         }
     }
 

@@ -5,7 +5,7 @@ use core::ffi::CStr;
 
 use super::{check, check_fd, check_unit};
 use crate::arch::{self, nr};
-use crate::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use crate::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use crate::{Mode, OFlags, Result};
 
 /// `AT_FDCWD`: resolve relative paths from the working directory.
@@ -58,10 +58,17 @@ pub(crate) fn unlink(path: &CStr) -> Result<()> {
     })
 }
 
+/// Closes a descriptor and reports what `close(2)` said (dropping an `OwnedFd` closes it
+/// too, but cannot report a failure, such as a deferred write error on NFS).
+#[inline]
+pub fn close(fd: OwnedFd) -> Result<()> {
+    close_raw(fd.into_raw_fd())
+}
+
 /// Closes a raw descriptor; the one place `close` is issued.
-pub(crate) fn close_raw(fd: RawFd) {
+pub(crate) fn close_raw(fd: RawFd) -> Result<()> {
     // SAFETY: close takes no pointer; the caller owned the descriptor.
-    let _ = unsafe { arch::syscall1_readonly(nr::CLOSE, fd as usize) };
+    check_unit(unsafe { arch::syscall1_readonly(nr::CLOSE, fd as usize) })
 }
 
 /// The size of the file `fd` refers to, from `statx` (whose layout is the same on every

@@ -1,5 +1,5 @@
 //! The thin layer: one function per system call, C-like arguments with typed flags, the
-//! kernel's answer as a [`Result`](crate::Result). No allocation, no panic.
+//! kernel's answer as a [`Result`]. No allocation, no panic.
 //!
 //! Calls that take a pointer to memory the kernel will use (or that change what is mapped)
 //! are `unsafe fn`: the caller answers for the addresses. Calls on descriptors and names
@@ -20,8 +20,10 @@ mod posix_shm;
 mod process;
 mod sysv_shm;
 
-pub use file::{cachestat, ftruncate, read, CacheStat, CacheStatRange};
-pub(crate) use file::{close_raw, file_size, open};
+#[cfg(not(feature = "std"))]
+pub(crate) use file::close_raw;
+pub use file::{cachestat, close, ftruncate, read, CacheStat, CacheStatRange};
+pub(crate) use file::{file_size, open};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
