@@ -51,10 +51,11 @@ impl SecretMemory {
         let page = page_size();
         let body = len.checked_next_multiple_of(page).ok_or(Errno::ENOMEM)?;
         let total = body.checked_add(2 * page).ok_or(Errno::ENOMEM)?;
+        // memfd_secret is ENOSYS where the kernel lacks or disables it, and its mapping can
+        // fail on its own (its pages count against RLIMIT_MEMLOCK): either way, fall back.
         let (mut whole, protection) = match map_memfd_secret(total) {
             Ok(whole) => (whole, Protection::MemfdSecret),
-            Err(Errno::ENOSYS) => map_hardened(total)?,
-            Err(e) => return Err(e),
+            Err(_) => map_hardened(total)?,
         };
         let guard = whole.guard(..page)?;
         whole.guard(page + body..)?;
