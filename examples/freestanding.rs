@@ -70,6 +70,8 @@ fn run() -> mman::Result<()> {
     Ok(())
 }
 
+// With feature `std` (as in `cargo test --all-features`) std is linked and brings its own.
+#[cfg(not(feature = "std"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     sys::exit_group(101)

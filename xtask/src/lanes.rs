@@ -1,0 +1,217 @@
+//! The test lanes: which lane runs on which architecture, and what it runs.
+
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use crate::arch::Arch;
+use crate::cli::TestOptions;
+use crate::examples;
+use crate::freestanding;
+use crate::report::{self, LaneResult, Tally};
+use crate::run;
+use crate::toolchain::{Rust, Toolchain};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Lane {
+    /// The build machine itself, with rustup's toolchain.
+    Host,
+    /// Other architectures under qemu-user (on the host's kernel), built
+    /// with Debian's Rust.
+    User,
+    // Planned: `System`, the tests as /init of a Debian kernel (6.1 or 6.12)
+    // booted under qemu-system, for x86_64 and aarch64. It gets a match arm
+    // in `run_lane` and reads the kernels from `TestOptions`; setup already
+    // installs qemu-system.
+}
+
+impl Lane {
+    pub const ALL: [Lane; 2] = [Lane::Host, Lane::User];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Host => "host",
+            Lane::User => "user",
+        }
+    }
+
+    fn arches(self) -> Vec<Arch> {
+        match self {
+            Lane::Host => vec![Arch::HOST],
+            Lane::User => Arch::ALL.into_iter().filter(|&a| a != Arch::HOST).collect(),
+        }
+    }
+
+    fn rust(self) -> Rust {
+        match self {
+            Lane::Host => Rust::Rustup,
+            Lane::User => Rust::Debian,
+        }
+    }
+}
+
+pub fn run(options: &TestOptions) -> ExitCode {
+    let jobs = match plan(options) {
+        Ok(jobs) => jobs,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let results: Vec<LaneResult> = jobs
+        .into_iter()
+        .map(|(lane, arch)| run_lane(lane, arch))
+        .collect();
+    report::summary(&results);
+    if results.iter().all(LaneResult::ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The (lane, arch) pairs to run, in order. Asking for a lane on an arch it
+/// does not support is an error rather than a silent no-op.
+fn plan(options: &TestOptions) -> Result<Vec<(Lane, Arch)>, String> {
+    let lanes = if options.lanes.is_empty() {
+        &Lane::ALL[..]
+    } else {
+        &options.lanes[..]
+    };
+    let mut jobs = Vec::new();
+    for &lane in lanes {
+        let arches = lane.arches();
+        let chosen: Vec<Arch> = arches
+            .iter()
+            .copied()
+            .filter(|arch| options.arches.is_empty() || options.arches.contains(arch))
+            .collect();
+        if chosen.is_empty() && !options.lanes.is_empty() {
+            let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
+            return Err(format!(
+                "lane {} runs on {} only",
+                lane.name(),
+                names.join(", ")
+            ));
+        }
+        for arch in chosen {
+            if !jobs.contains(&(lane, arch)) {
+                jobs.push((lane, arch));
+            }
+        }
+    }
+    if jobs.is_empty() {
+        return Err("no lane runs on the selected architectures".into());
+    }
+    Ok(jobs)
+}
+
+fn run_lane(lane: Lane, arch: Arch) -> LaneResult {
+    report::lane_start(lane.name(), arch);
+    let start = Instant::now();
+    let mut session = Session {
+        toolchain: Toolchain::new(lane.rust(), arch),
+        result: LaneResult {
+            lane: lane.name(),
+            arch,
+            tally: Tally::default(),
+            failures: Vec::new(),
+            notes: Vec::new(),
+            elapsed: Duration::ZERO,
+        },
+    };
+    let missing = session.toolchain.missing();
+    if missing.is_empty() {
+        match lane {
+            Lane::Host => host(&mut session),
+            Lane::User => user(&mut session),
+        }
+    } else {
+        session.fail(format!(
+            "missing {}: run `cargo xtask setup`",
+            missing.join(", ")
+        ));
+    }
+    let mut result = session.result;
+    result.elapsed = start.elapsed();
+    report::lane_end(&result);
+    result
+}
+
+fn host(s: &mut Session) {
+    s.cargo("build", &["--no-default-features"]);
+    s.cargo(
+        "clippy",
+        &["--all-targets", "--all-features", "--", "-D", "warnings"],
+    );
+    // Unit, integration and doc tests; `--no-fail-fast` so that one failing
+    // test binary does not hide the results of the others.
+    s.cargo("test", &["--all-features", "--no-fail-fast"]);
+    // The library without std must build for its tests too. Examples are
+    // left out: cargo would build them with the test profile, which always
+    // unwinds, and a `#![no_std]` example cannot unwind without std.
+    s.cargo(
+        "test",
+        &["--no-default-features", "--tests", "--no-fail-fast"],
+    );
+    s.cargo("test", &["--no-default-features", "--doc"]);
+    examples(s);
+}
+
+fn user(s: &mut Session) {
+    s.cargo("build", &["--no-default-features"]);
+    // Doctests included: cargo (1.89 on) cross-compiles them and runs them
+    // through the runner, like the other tests.
+    s.cargo("test", &["--all-features", "--no-fail-fast"]);
+    // No clippy here: Debian ships it apart from cargo-web (rust-web-clippy),
+    // and the host lane already lints everything but the aarch64 code paths.
+    examples(s);
+}
+
+/// Runs the ordinary examples, then links and runs the freestanding ones.
+fn examples(s: &mut Session) {
+    let (freestanding, ordinary): (Vec<_>, Vec<_>) =
+        examples::find().into_iter().partition(|e| e.freestanding);
+    for example in &ordinary {
+        s.cargo("run", &["--example", &example.name, "--all-features"]);
+    }
+    if freestanding.is_empty() {
+        s.note("no freestanding (`#![no_main]`) examples yet".into());
+    }
+    for example in &freestanding {
+        freestanding::check(s, &example.name);
+    }
+}
+
+/// One lane in progress: its toolchain, and what it has seen so far.
+pub struct Session {
+    pub toolchain: Toolchain,
+    result: LaneResult,
+}
+
+impl Session {
+    /// Runs a command; a failure is recorded under `label` and the lane goes
+    /// on, so that one run shows every problem.
+    pub fn step(&mut self, label: &str, mut cmd: Command) -> bool {
+        let ok = run::run(&mut cmd, &mut self.result.tally);
+        if !ok {
+            self.fail(label.to_string());
+        }
+        ok
+    }
+
+    pub fn cargo(&mut self, subcommand: &str, args: &[&str]) -> bool {
+        let label = format!("cargo {subcommand} {}", args.join(" "));
+        let cmd = self.toolchain.cargo(subcommand, args);
+        self.step(&label, cmd)
+    }
+
+    pub fn fail(&mut self, failure: String) {
+        self.result.failures.push(failure);
+    }
+
+    /// Says it now, and again in the lane's closing summary.
+    pub fn note(&mut self, note: String) {
+        eprintln!("{note}");
+        self.result.notes.push(note);
+    }
+}

@@ -1,0 +1,40 @@
+//! Project automation for `mman`, run as `cargo xtask <command>`.
+//!
+//! - `setup` installs the Debian packages the test lanes need (cross gcc,
+//!   Debian's Rust with an aarch64 std, QEMU from bookworm-backports).
+//! - `test` runs the test lanes and prints a summary.
+
+mod arch;
+mod cli;
+mod examples;
+mod freestanding;
+mod lanes;
+mod report;
+mod run;
+mod setup;
+mod toolchain;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::parse(std::env::args().skip(1)) {
+        Ok(cli::Command::Help) => {
+            print!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Ok(cli::Command::Setup) => setup::run(),
+        Ok(cli::Command::Test(options)) => lanes::run(&options),
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", cli::USAGE);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`); every command runs there.
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+}

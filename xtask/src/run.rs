@@ -1,0 +1,103 @@
+//! Running a child process: its output streams to ours as it comes, and
+//! every line is also fed to a `Tally`.
+
+use std::io::{self, Read, Write};
+use std::process::{Command, Stdio};
+use std::thread;
+
+use crate::report::Tally;
+
+/// Runs `cmd` to completion; true if it exited with status 0.
+pub fn run(cmd: &mut Command, tally: &mut Tally) -> bool {
+    eprintln!("--> {}", describe(cmd));
+    // CI has no stdin, and nothing here should wait for a person.
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("cannot start {}: {e}", cmd.get_program().to_string_lossy());
+            return false;
+        }
+    };
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    // One thread per pipe: reading only one could deadlock on the other.
+    let (out, err) = thread::scope(|s| {
+        let out = s.spawn(|| relay(stdout, io::stdout()));
+        let err = s.spawn(|| relay(stderr, io::stderr()));
+        (
+            out.join().expect("relay thread"),
+            err.join().expect("relay thread"),
+        )
+    });
+    tally.add(out);
+    tally.add(err);
+    match child.wait() {
+        Ok(status) if status.success() => true,
+        Ok(status) => {
+            eprintln!("command failed ({status}): {}", describe(cmd));
+            false
+        }
+        Err(e) => {
+            eprintln!(
+                "cannot wait for {}: {e}",
+                cmd.get_program().to_string_lossy()
+            );
+            false
+        }
+    }
+}
+
+/// Copies `from` to `to` chunk by chunk (so a half-written line such as
+/// libtest's `test name ... ` shows up at once), counting whole lines.
+fn relay(mut from: impl Read, mut to: impl Write) -> Tally {
+    let mut tally = Tally::default();
+    let mut buf = [0u8; 8192];
+    let mut line = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        // Our own terminal going away must not stop the child's pipe draining.
+        let _ = to.write_all(&buf[..n]).and_then(|()| to.flush());
+        for &byte in &buf[..n] {
+            if byte == b'\n' {
+                tally.observe(&String::from_utf8_lossy(&line));
+                line.clear();
+            } else {
+                line.push(byte);
+            }
+        }
+    }
+    if !line.is_empty() {
+        tally.observe(&String::from_utf8_lossy(&line));
+    }
+    tally
+}
+
+/// The command as a shell line, with the environment variables it sets, so
+/// that it can be copied and rerun by hand (from the workspace root).
+pub fn describe(cmd: &Command) -> String {
+    let envs = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), quote(&v.to_string_lossy())));
+    let words = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|w| quote(&w.to_string_lossy()));
+    envs.chain(words).collect::<Vec<_>>().join(" ")
+}
+
+fn quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_=+./:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}

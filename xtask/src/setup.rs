@@ -1,0 +1,291 @@
+//! `cargo xtask setup`: install the Debian packages the lanes need.
+//!
+//! First it only looks (dpkg-query, files): when everything is present it
+//! finishes in well under a second and touches nothing. Otherwise it builds
+//! a plan of shell-equivalent actions; as root it carries them out, as
+//! anyone else it prints them and fails.
+
+use std::fmt;
+use std::fs;
+use std::process::{Command, ExitCode};
+
+const CODENAME: &str = "bookworm";
+const BACKPORTS: &str = "bookworm-backports";
+const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/backports.sources";
+const BACKPORTS_ENTRY: &str = "\
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+";
+/// The foreign dpkg architecture whose prebuilt Rust std the user lane links.
+const FOREIGN_ARCH: &str = "arm64";
+
+struct Package {
+    name: &'static str,
+    /// Must come from bookworm-backports: bookworm's own QEMU is 7.2.
+    from_backports: bool,
+}
+
+const fn stable(name: &'static str) -> Package {
+    Package {
+        name,
+        from_backports: false,
+    }
+}
+
+const fn backport(name: &'static str) -> Package {
+    Package {
+        name,
+        from_backports: true,
+    }
+}
+
+const PACKAGES: &[Package] = &[
+    // aarch64 linker, C library (for static linking) and kernel headers.
+    stable("gcc-aarch64-linux-gnu"),
+    stable("libc6-dev-arm64-cross"),
+    stable("linux-libc-dev-arm64-cross"),
+    // Debian's Rust (1.96 from bookworm-security) with its library source,
+    // and the matching prebuilt aarch64 std: rustup cannot add targets here.
+    stable("rustc-web"),
+    stable("cargo-web"),
+    stable("rust-web-src"),
+    stable("libstd-rust-web-dev:arm64"),
+    // Host kernel headers, and valgrind for the host tests.
+    stable("linux-libc-dev"),
+    stable("valgrind"),
+    // QEMU 10: qemu-user for the user lane, qemu-system-* for booting kernels.
+    backport("qemu-user"),
+    backport("qemu-system-arm"),
+    backport("qemu-system-x86"),
+];
+
+/// One step of the plan, shown as the shell command a person would type.
+enum Action {
+    WriteFile {
+        path: &'static str,
+        contents: &'static str,
+    },
+    Run(Vec<String>),
+}
+
+impl Action {
+    fn run(args: &[&str]) -> Action {
+        Action::Run(args.iter().map(ToString::to_string).collect())
+    }
+
+    fn apt_install(packages: &[&Package], from_backports: bool) -> Action {
+        let mut args = vec!["apt-get", "install", "-y", "--no-install-recommends"];
+        if from_backports {
+            args.extend(["-t", BACKPORTS]);
+        }
+        args.extend(packages.iter().map(|p| p.name));
+        Action::run(&args)
+    }
+
+    fn execute(&self) -> Result<(), String> {
+        match self {
+            Action::WriteFile { path, contents } => {
+                fs::write(path, contents).map_err(|e| format!("cannot write {path}: {e}"))
+            }
+            Action::Run(args) => {
+                let status = Command::new(&args[0])
+                    .args(&args[1..])
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .status()
+                    .map_err(|e| format!("cannot start {}: {e}", args[0]))?;
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("`{self}` failed ({status})"))
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Action::WriteFile { path, contents } => {
+                write!(f, "cat > {path} <<'EOF'\n{contents}EOF")
+            }
+            Action::Run(args) if args[0] == "apt-get" => {
+                write!(f, "DEBIAN_FRONTEND=noninteractive {}", args.join(" "))
+            }
+            Action::Run(args) => write!(f, "{}", args.join(" ")),
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    match setup() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("setup: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn setup() -> Result<(), String> {
+    let codename = os_codename();
+    if codename != CODENAME {
+        return Err(format!(
+            "this knows Debian 12 ({CODENAME}) only; this system is `{codename}`"
+        ));
+    }
+    let missing: Vec<&Package> = PACKAGES.iter().filter(|p| !is_installed(p)).collect();
+
+    let mut plan = Vec::new();
+    if !backports_configured() {
+        plan.push(Action::WriteFile {
+            path: BACKPORTS_FILE,
+            contents: BACKPORTS_ENTRY,
+        });
+    }
+    if !foreign_arch_added() {
+        plan.push(Action::run(&["dpkg", "--add-architecture", FOREIGN_ARCH]));
+    }
+    // A changed source or architecture needs fresh lists; so does a package
+    // apt does not know yet (never updated, or lists from before backports).
+    if !plan.is_empty() || !apt_offers_all(&missing) {
+        plan.push(Action::run(&["apt-get", "update"]));
+    }
+    let (backported, stable): (Vec<&Package>, Vec<&Package>) =
+        missing.iter().partition(|p| p.from_backports);
+    if !stable.is_empty() {
+        plan.push(Action::apt_install(&stable, false));
+    }
+    if !backported.is_empty() {
+        plan.push(Action::apt_install(&backported, true));
+    }
+
+    if plan.is_empty() {
+        println!(
+            "setup: everything is installed ({} packages)",
+            PACKAGES.len()
+        );
+        return Ok(());
+    }
+    if !is_root() {
+        eprintln!("setup: run these commands as root (for example after `sudo -s`):\n");
+        for action in &plan {
+            eprintln!("{action}");
+        }
+        eprintln!();
+        return Err("needs root to install; then run `cargo xtask setup` again".into());
+    }
+    for action in &plan {
+        println!("setup: {action}");
+        action.execute()?;
+    }
+    let still_missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|p| !is_installed(p))
+        .map(|p| p.name)
+        .collect();
+    if !still_missing.is_empty() {
+        return Err(format!("still not installed: {}", still_missing.join(" ")));
+    }
+    println!("setup: done");
+    Ok(())
+}
+
+/// Installed, and for backports packages the backports version: a bookworm
+/// QEMU 7.2 left over from earlier counts as missing, so it gets upgraded.
+fn is_installed(package: &Package) -> bool {
+    let Some(out) = output(
+        "dpkg-query",
+        &["-W", "-f=${Status}\t${Version}", package.name],
+    ) else {
+        return false;
+    };
+    let (status, version) = out.split_once('\t').unwrap_or((&out, ""));
+    // "install ok installed", or "hold ok installed" for a held package.
+    status.ends_with(" ok installed") && (!package.from_backports || version.contains("~bpo"))
+}
+
+/// Whether apt's lists offer every package (from backports, if it must be).
+/// One `apt-cache policy` call for all: each call takes about a second.
+fn apt_offers_all(packages: &[&Package]) -> bool {
+    if packages.is_empty() {
+        return true;
+    }
+    let mut args = vec!["policy"];
+    args.extend(packages.iter().map(|p| p.name));
+    let policy = output("apt-cache", &args).unwrap_or_default();
+    // The output is one block per known package: a `name:` line at column 0,
+    // then indented `Candidate:` and version-table lines.
+    let mut blocks: Vec<(&str, String)> = Vec::new();
+    for line in policy.lines() {
+        match (line.strip_suffix(':'), blocks.last_mut()) {
+            (Some(name), _) if !line.starts_with(' ') => blocks.push((name, String::new())),
+            (_, Some((_, block))) => block.extend([line, "\n"]),
+            _ => {}
+        }
+    }
+    packages.iter().all(|package| {
+        let Some((_, block)) = blocks.iter().find(|(name, _)| *name == package.name) else {
+            return false;
+        };
+        if package.from_backports {
+            block.contains(BACKPORTS)
+        } else {
+            !block.contains("Candidate: (none)")
+        }
+    })
+}
+
+/// Whether any apt source (one-line or deb822 format) already names backports.
+fn backports_configured() -> bool {
+    let mut files = vec!["/etc/apt/sources.list".to_string()];
+    if let Ok(dir) = fs::read_dir("/etc/apt/sources.list.d") {
+        files.extend(
+            dir.flatten()
+                .map(|e| e.path().to_string_lossy().into_owned())
+                .filter(|path| path.ends_with(".list") || path.ends_with(".sources")),
+        );
+    }
+    files.iter().any(|file| {
+        fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .any(|line| !line.trim_start().starts_with('#') && line.contains(BACKPORTS))
+    })
+}
+
+fn foreign_arch_added() -> bool {
+    output("dpkg", &["--print-foreign-architectures"])
+        .is_some_and(|out| out.lines().any(|arch| arch == FOREIGN_ARCH))
+}
+
+fn os_codename() -> String {
+    let release = fs::read_to_string("/etc/os-release").unwrap_or_default();
+    release
+        .lines()
+        .find_map(|line| line.strip_prefix("VERSION_CODENAME="))
+        .unwrap_or("unknown")
+        .trim_matches('"')
+        .to_string()
+}
+
+/// Effective uid 0, read from /proc (xtask has no libc binding for geteuid).
+fn is_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        == Some("0")
+}
+
+/// Stdout of a successful command, or None.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -1,0 +1,140 @@
+//! How a lane calls cargo: which Rust, for which target, with which linker
+//! and runner, and where the artifacts go.
+
+use std::env;
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::arch::Arch;
+use crate::workspace_root;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Rust {
+    /// rustup's default toolchain: whatever `cargo` on PATH resolves to.
+    Rustup,
+    /// Debian's rustc-web: the only Rust here with a non-host std (rustup
+    /// cannot download targets on this network).
+    Debian,
+}
+
+pub struct Toolchain {
+    pub arch: Arch,
+    rust: Rust,
+}
+
+impl Toolchain {
+    pub fn new(rust: Rust, arch: Arch) -> Toolchain {
+        Toolchain { arch, rust }
+    }
+
+    /// Foreign code: pass `--target`, link with the cross gcc, run under qemu-user.
+    fn cross(&self) -> bool {
+        self.arch != Arch::HOST
+    }
+
+    /// Each Rust gets its own target directory, so the two compilers do not
+    /// keep invalidating each other's build caches. Always passed explicitly
+    /// (whatever CARGO_TARGET_DIR says) so that `examples_dir` is right.
+    fn target_dir(&self) -> PathBuf {
+        let target = workspace_root().join("target");
+        match self.rust {
+            Rust::Rustup => target,
+            Rust::Debian => target.join("cross"),
+        }
+    }
+
+    /// What this toolchain needs, as absolute paths or program names on PATH.
+    pub fn missing(&self) -> Vec<String> {
+        let mut needs = vec![self.arch.gnu_tool("strip")];
+        if self.rust == Rust::Debian {
+            needs.extend([
+                "/usr/bin/cargo".into(),
+                "/usr/bin/rustc".into(),
+                "/usr/bin/rustdoc".into(),
+                format!("/usr/lib/rustlib/{}/lib", self.arch.triple()),
+            ]);
+        }
+        if self.cross() {
+            needs.extend([self.arch.gnu_tool("gcc"), self.arch.qemu_user()]);
+        }
+        needs.into_iter().filter(|need| !present(need)).collect()
+    }
+
+    /// `cargo <subcommand> <args>` for the mman package, configured for this
+    /// toolchain. `args` may end with `--` and arguments for rustc or tests.
+    pub fn cargo(&self, subcommand: &str, args: &[&str]) -> Command {
+        let mut cmd = match self.rust {
+            Rust::Rustup => Command::new("cargo"),
+            // Debian's cargo, not rustup's: it matches the rustc it drives.
+            Rust::Debian => Command::new("/usr/bin/cargo"),
+        };
+        cmd.current_dir(workspace_root())
+            .arg(subcommand)
+            .args(["--package", "mman", "--target-dir"])
+            .arg(self.target_dir());
+        // Flags from the caller's environment would override the per-target
+        // flags below, or pick another compiler; the lanes must be reproducible.
+        for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC", "RUSTDOC"] {
+            cmd.env_remove(var);
+        }
+        if self.rust == Rust::Debian {
+            cmd.env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTDOC", "/usr/bin/rustdoc")
+                // `cargo run` handed us rustup's library path; Debian's
+                // compiler must load only its own libraries.
+                .env_remove("LD_LIBRARY_PATH");
+        }
+        if self.cross() {
+            let triple = self.arch.triple();
+            let var = |key: &str| {
+                format!(
+                    "CARGO_TARGET_{}_{key}",
+                    triple.to_uppercase().replace('-', "_")
+                )
+            };
+            cmd.arg("--target")
+                .arg(&triple)
+                .env(var("LINKER"), self.arch.gnu_tool("gcc"))
+                .env(var("RUNNER"), self.arch.qemu_user())
+                // Static: a dynamic glibc program under qemu-user can hang
+                // for ever in pthread_create (cross vs multiarch libc mix-up).
+                .env(var("RUSTFLAGS"), "-C target-feature=+crt-static");
+        }
+        // Cargo sees a pipe (we parse its output); keep the colours for people.
+        if io::stderr().is_terminal() {
+            cmd.env("CARGO_TERM_COLOR", "always");
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    /// Where `cargo build --example` puts its output for `profile`.
+    pub fn examples_dir(&self, profile: &str) -> PathBuf {
+        let mut dir = self.target_dir();
+        if self.cross() {
+            dir.push(self.arch.triple());
+        }
+        dir.join(profile).join("examples")
+    }
+
+    /// A command that runs an executable built for this toolchain's arch.
+    pub fn execute(&self, binary: &Path) -> Command {
+        if self.cross() {
+            let mut cmd = Command::new(self.arch.qemu_user());
+            cmd.arg(binary);
+            cmd
+        } else {
+            Command::new(binary)
+        }
+    }
+}
+
+/// An absolute path that exists, or a program name found on PATH.
+fn present(need: &str) -> bool {
+    if need.starts_with('/') {
+        return Path::new(need).exists();
+    }
+    let path = env::var_os("PATH").unwrap_or_default();
+    env::split_paths(&path).any(|dir| dir.join(need).is_file())
+}
