@@ -1,0 +1,533 @@
+//! Helpers shared by the integration tests: skipping with a reason, reading what the kernel
+//! reports about this process (`/proc/self/maps`, `smaps`, `status`, `fd`), owned mappings,
+//! forked children, and detecting qemu-user.
+//!
+//! Each test binary compiles this module on its own, so not every helper is used everywhere.
+#![allow(dead_code)]
+
+use mman::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::ffi::{c_void, CString};
+use std::fs;
+use std::io::Write;
+use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mman::{sys, Errno, MapFlags, MemfdFlags, Prot};
+
+/// Reports the running test as skipped, with a reason, and returns from it.
+///
+/// The line goes straight to stderr (not through libtest's capture), where the xtask counts
+/// `mman-skip:` lines. libtest names each test's thread after the test.
+#[allow(unused_macros)]
+macro_rules! skip {
+    ($($reason:tt)+) => {{
+        $crate::common::report_skip(&format!($($reason)+));
+        return;
+    }};
+}
+
+/// Writes the `mman-skip:` line for the current test.
+pub fn report_skip(reason: &str) {
+    // One write, so that the line is not split by other threads' output.
+    let line = format!("mman-skip: {}: {reason}\n", test_name());
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// The running test's name, from its thread (libtest names test threads after the test).
+pub fn test_name() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => "unknown test".to_string(),
+    }
+}
+
+/// The page size, as the crate reports it.
+pub fn page() -> usize {
+    mman::page_size()
+}
+
+/// The kernel release (`/proc/sys/kernel/osrelease`), for skip reasons.
+pub fn kernel_release() -> String {
+    fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The skip reason for a call that returned `ENOSYS`: qemu-user lacks it, or the kernel is
+/// older than `since` (or built without it).
+pub fn enosys(call: &str, since: &str) -> String {
+    if is_qemu_user() {
+        format!("{call}: ENOSYS under qemu-user (not emulated)")
+    } else {
+        format!(
+            "{call}: ENOSYS (needs Linux {since}; kernel is {})",
+            kernel_release()
+        )
+    }
+}
+
+/// True when this binary runs under qemu-user.
+///
+/// qemu-user answers `uname` with the emulated machine and synthesizes `/proc/self/maps`,
+/// `smaps`, `auxv` and (for arm64) `/proc/cpuinfo`, so none of those tells. Two things do:
+/// `/proc/sys/kernel/arch` (Linux 6.1) names the host's architecture, not the one this
+/// binary was built for; and `/proc/thread-self/maps`, which qemu-user does not intercept,
+/// shows the host's view of the process, with the qemu executable mapped in it.
+pub fn is_qemu_user() -> bool {
+    static CACHE: AtomicUsize = AtomicUsize::new(0);
+    match CACHE.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            let qemu = match fs::read_to_string("/proc/sys/kernel/arch") {
+                Ok(arch) => arch.trim() != std::env::consts::ARCH,
+                Err(_) => fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
+                    maps.lines().filter_map(parse_maps_line).any(|e| {
+                        e.path
+                            .rsplit('/')
+                            .next()
+                            .is_some_and(|file| file.starts_with("qemu-"))
+                    })
+                }),
+            };
+            CACHE.store(if qemu { 2 } else { 1 }, Ordering::Relaxed);
+            qemu
+        }
+    }
+}
+
+/// The skip reason when `pkey_alloc` failed with `e` because the system has no protection
+/// keys (`ENOSPC`, `ENOSYS` or `EINVAL`, as man pkey_alloc lists), or `None` for another error.
+pub fn pkeys_unsupported(e: Errno) -> Option<String> {
+    if ![Errno::ENOSYS, Errno::ENOSPC, Errno::EINVAL].contains(&e) {
+        return None;
+    }
+    Some(if is_qemu_user() {
+        format!("protection keys unsupported under qemu-user (pkey_alloc: {e})")
+    } else {
+        format!(
+            "protection keys unsupported by this CPU or kernel (pkey_alloc: {e}; kernel {})",
+            kernel_release()
+        )
+    })
+}
+
+/// The reason used by tests that need the kernel's madvise and cannot get it under qemu-user.
+pub const QEMU_MADVISE: &str =
+    "qemu-user emulates madvise: returns 0 for this advice/range without asking the kernel";
+
+/// One line of `/proc/self/maps`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapsEntry {
+    pub start: usize,
+    pub end: usize,
+    pub perms: String,
+    pub path: String,
+}
+
+fn parse_maps_line(line: &str) -> Option<MapsEntry> {
+    let mut fields = line.splitn(6, ' ');
+    let (start, end) = fields.next()?.split_once('-')?;
+    let perms = fields.next()?.to_string();
+    let _offset = fields.next()?;
+    let _dev = fields.next()?;
+    let _inode = fields.next()?;
+    let path = fields.next().unwrap_or("").trim_start().to_string();
+    Some(MapsEntry {
+        start: usize::from_str_radix(start, 16).ok()?,
+        end: usize::from_str_radix(end, 16).ok()?,
+        perms,
+        path,
+    })
+}
+
+/// Every entry of `/proc/self/maps`.
+pub fn maps() -> Vec<MapsEntry> {
+    fs::read_to_string("/proc/self/maps")
+        .expect("read /proc/self/maps")
+        .lines()
+        .filter_map(parse_maps_line)
+        .collect()
+}
+
+/// The `/proc/self/maps` entry covering `addr`, if any.
+pub fn maps_entry(addr: *const c_void) -> Option<MapsEntry> {
+    let addr = addr as usize;
+    maps().into_iter().find(|e| e.start <= addr && addr < e.end)
+}
+
+/// The permissions (`rw-p` ...) of the mapping covering `addr`; panics if unmapped.
+pub fn perms(addr: *const c_void) -> String {
+    maps_entry(addr)
+        .unwrap_or_else(|| panic!("{addr:p} is not in /proc/self/maps"))
+        .perms
+}
+
+/// True if some mapping covers `addr`.
+pub fn is_mapped(addr: *const c_void) -> bool {
+    maps_entry(addr).is_some()
+}
+
+/// The value of `field` (e.g. `ProtectionKey`) in the `/proc/self/smaps` block of the mapping
+/// that covers `addr`.
+pub fn smaps_field(addr: *const c_void, field: &str) -> Option<String> {
+    let smaps = fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
+    let addr = addr as usize;
+    let mut inside = false;
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if !first.ends_with(':') {
+            // A header line, laid out as in /proc/self/maps.
+            inside = parse_maps_line(line).is_some_and(|e| e.start <= addr && addr < e.end);
+        } else if inside && first.strip_suffix(':') == Some(field) {
+            return Some(line[first.len()..].trim().to_string());
+        }
+    }
+    None
+}
+
+/// Whether `/proc/self/smaps` is the kernel's. qemu-user synthesizes it for the emulated
+/// process: `VmFlags` only has the basic `rd wr ex sh mr mw` flags (no `lo`, `dd`, ...) and
+/// the page-size fields describe the host's view.
+pub fn smaps_is_real() -> bool {
+    !is_qemu_user()
+}
+
+/// The two-letter `VmFlags` of the mapping covering `addr` (`rd wr mr ... dd`), from smaps.
+pub fn vm_flags(addr: *const c_void) -> Vec<String> {
+    smaps_field(addr, "VmFlags")
+        .unwrap_or_else(|| panic!("no VmFlags for {addr:p} in /proc/self/smaps"))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// True if the mapping covering `addr` has VmFlag `flag`.
+pub fn has_vm_flag(addr: *const c_void, flag: &str) -> bool {
+    vm_flags(addr).iter().any(|f| f == flag)
+}
+
+/// `VmLck` of `/proc/self/status`, in kB.
+pub fn vm_lck_kb() -> usize {
+    let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmLck line in /proc/self/status")
+}
+
+/// How many descriptors this process has open (entries of `/proc/self/fd`, less the one
+/// used to list them).
+pub fn fd_count() -> usize {
+    fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .count()
+        - 1
+}
+
+/// Where `/proc/self/fd/N` points.
+pub fn fd_link(fd: RawFd) -> String {
+    fs::read_link(format!("/proc/self/fd/{fd}"))
+        .expect("readlink /proc/self/fd/N")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A name no other test (or test process) uses: `mman-<pid>-<test>-<n>`, with `tag` added.
+pub fn unique_name(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let test: String = test_name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("mman-{}-{test}-{n}{tag}", std::process::id())
+}
+
+/// `unique_name` as a C string.
+pub fn unique_cname(tag: &str) -> CString {
+    CString::new(unique_name(tag)).expect("no NUL in name")
+}
+
+/// A mapping owned by a test, unmapped on drop.
+#[derive(Debug)]
+pub struct Map {
+    pub ptr: *mut c_void,
+    pub len: usize,
+}
+
+impl Map {
+    /// `mmap` with the kernel choosing the address; panics on failure.
+    pub fn new(len: usize, prot: Prot, flags: MapFlags, fd: RawFd, offset: u64) -> Map {
+        let ptr = unsafe { sys::mmap(ptr::null_mut(), len, prot, flags, fd, offset) }
+            .unwrap_or_else(|e| panic!("mmap({len}, {prot:?}, {flags:?}): {e}"));
+        Map { ptr, len }
+    }
+
+    /// `mmap` at a fresh address of the quiet area (`MapFlags::FIXED_NOREPLACE`): once
+    /// unmapped, the range stays unmapped.
+    pub fn quiet(len: usize, prot: Prot, flags: MapFlags, fd: RawFd, offset: u64) -> Map {
+        let want = quiet_address(len);
+        let flags = flags | MapFlags::FIXED_NOREPLACE;
+        let ptr = unsafe { sys::mmap(want, len, prot, flags, fd, offset) }
+            .unwrap_or_else(|e| panic!("mmap at {want:p} in the quiet area: {e}"));
+        assert_eq!(ptr, want);
+        Map { ptr, len }
+    }
+
+    /// Private anonymous read-write memory.
+    pub fn anon(len: usize) -> Map {
+        Map::new(
+            len,
+            Prot::READ | Prot::WRITE,
+            MapFlags::PRIVATE | MapFlags::ANONYMOUS,
+            -1,
+            0,
+        )
+    }
+
+    /// A shared read-write mapping of `fd`.
+    pub fn shared(fd: &OwnedFd, len: usize, offset: u64) -> Map {
+        Map::new(
+            len,
+            Prot::READ | Prot::WRITE,
+            MapFlags::SHARED,
+            fd.as_raw_fd(),
+            offset,
+        )
+    }
+
+    /// Takes ownership of a mapping made elsewhere.
+    pub fn adopt(ptr: *mut c_void, len: usize) -> Map {
+        Map { ptr, len }
+    }
+
+    pub fn addr(&self) -> usize {
+        self.ptr as usize
+    }
+
+    /// Page `i` of the mapping.
+    pub fn page_ptr(&self, i: usize) -> *mut u8 {
+        self.ptr.cast::<u8>().wrapping_add(i * page())
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
+    }
+
+    /// Gives up ownership without unmapping (for sealed or already unmapped ranges).
+    pub fn leak(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        let _ = unsafe { sys::munmap(self.ptr, self.len) };
+    }
+}
+
+/// Maps `len` bytes (`MapFlags::FIXED` added) between two `PROT_NONE` guard pages in the
+/// quiet area, so that its `/proc/self/maps` entry is exactly its own (the kernel merges
+/// neighbouring mappings that look alike) and what it unmaps stays unmapped. Returns the
+/// reservation, whose drop unmaps all of it, and the address.
+pub fn isolated(
+    len: usize,
+    prot: Prot,
+    flags: MapFlags,
+    fd: RawFd,
+    offset: u64,
+) -> (Map, *mut c_void) {
+    let reservation = Map::quiet(
+        len + 2 * page(),
+        Prot::empty(),
+        MapFlags::PRIVATE | MapFlags::ANONYMOUS,
+        -1,
+        0,
+    );
+    let want = reservation.page_ptr(1).cast::<c_void>();
+    let got = unsafe { sys::mmap(want, len, prot, flags | MapFlags::FIXED, fd, offset) }
+        .unwrap_or_else(|e| panic!("mmap FIXED into a reservation: {e}"));
+    assert_eq!(got, want);
+    (reservation, got)
+}
+
+/// Serialises the tests of one binary that hold it, for process-wide counters such as
+/// `VmLck` that parallel tests would disturb.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The middle of the largest gap between two mappings: an area no allocator reaches while
+/// the tests run. The kernel hands out addresses top-down from just below the existing
+/// mappings (qemu-user bottom-up from its own base), and a range freed by one test is the
+/// first place the next small `mmap` of any thread (another test, a new thread's signal
+/// stack) lands. Tests that need an address to *stay* unmapped, or that map at an address of
+/// their choosing, use this area instead.
+fn quiet_area() -> usize {
+    static AREA: AtomicUsize = AtomicUsize::new(0);
+    let area = AREA.load(Ordering::Relaxed);
+    if area != 0 {
+        return area;
+    }
+    let entries: Vec<MapsEntry> = maps()
+        .into_iter()
+        .filter(|e| e.path != "[vsyscall]")
+        .collect();
+    let (lo, hi) = entries
+        .windows(2)
+        .map(|w| (w[0].end, w[1].start))
+        .max_by_key(|&(lo, hi)| hi.saturating_sub(lo))
+        .expect("at least two mappings");
+    let align = 1 << 30;
+    let area = (lo + (hi - lo) / 2) & !(align - 1);
+    assert!(
+        area > lo && area + (1 << 32) < hi,
+        "largest gap {lo:#x}..{hi:#x} too small"
+    );
+    AREA.store(area, Ordering::Relaxed);
+    area
+}
+
+/// A fresh address in the quiet area with room for `len` bytes, a gap of unmapped space
+/// before and after it, and nothing mapped there.
+pub fn quiet_address(len: usize) -> *mut c_void {
+    const SLOT: usize = 1 << 24;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let slots = len.div_ceil(SLOT) + 1;
+    let first = NEXT.fetch_add(slots, Ordering::Relaxed);
+    (quiet_area() + (first + 1) * SLOT) as *mut c_void
+}
+
+/// An address where nothing is mapped, and where nothing will be while the test runs.
+pub fn free_address(len: usize) -> *mut c_void {
+    quiet_address(len)
+}
+
+/// A memfd of `len` bytes (zeros), created with `flags`.
+pub fn memfd(name: &str, flags: MemfdFlags, len: u64) -> OwnedFd {
+    let name = CString::new(name).expect("no NUL");
+    let fd = sys::memfd_create(&name, flags).unwrap_or_else(|e| panic!("memfd_create: {e}"));
+    sys::ftruncate(fd.as_fd(), len).unwrap_or_else(|e| panic!("ftruncate: {e}"));
+    fd
+}
+
+/// Residency of each page of `[ptr, ptr + len)`, from `mincore`.
+pub fn resident(ptr: *mut c_void, len: usize) -> Vec<bool> {
+    let mut vec = vec![0u8; len.div_ceil(page())];
+    unsafe { sys::mincore(ptr, len, vec.as_mut_ptr()) }.expect("mincore");
+    vec.iter().map(|b| b & 1 == 1).collect()
+}
+
+/// How a forked child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildEnd {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Runs `f` in a forked child and waits for it. The child exits with `f`'s return value
+/// (101 if it panics) and never returns into the test harness. Core dumps are disabled in
+/// the child, since some children are expected to die of a signal.
+///
+/// Only the forking thread exists in the child; `f` should stay simple.
+pub fn in_child(f: impl FnOnce() -> i32) -> ChildEnd {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: the child runs `f` and `_exit`s; it never unwinds back into the caller.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
+        unsafe { libc::_exit(code) };
+    }
+    wait_child(pid)
+}
+
+/// Waits for child `pid` and decodes its status.
+pub fn wait_child(pid: libc::pid_t) -> ChildEnd {
+    let mut status = 0;
+    loop {
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        assert_eq!(err.raw_os_error(), Some(libc::EINTR), "waitpid: {err}");
+    }
+    if libc::WIFEXITED(status) {
+        ChildEnd::Exited(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        ChildEnd::Signaled(libc::WTERMSIG(status))
+    } else {
+        panic!("unexpected wait status {status:#x}")
+    }
+}
+
+/// Reads one byte through a volatile load (so a fault really happens where expected).
+pub fn read_byte(p: *const u8) -> u8 {
+    unsafe { ptr::read_volatile(p) }
+}
+
+/// Writes one byte through a volatile store.
+pub fn write_byte(p: *mut u8, v: u8) {
+    unsafe { ptr::write_volatile(p, v) }
+}
+
+/// The error of a call expected to fail; panics with the value if it succeeded.
+#[track_caller]
+pub fn err<T: std::fmt::Debug>(r: mman::Result<T>) -> Errno {
+    match r {
+        Ok(v) => panic!("expected an error, got Ok({v:?})"),
+        Err(e) => e,
+    }
+}
+
+/// `errno` after a failed libc call, as an `Errno`.
+pub fn last_errno() -> Errno {
+    Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// The running kernel's `(major, minor)` version, from `/proc/sys/kernel/osrelease` (the
+/// host kernel's under qemu-user, which does not rewrite that file).
+pub fn kernel_version() -> (u32, u32) {
+    let release = kernel_release();
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// True if the running kernel is at least `major.minor`.
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    kernel_version() >= (major, minor)
+}
+
+/// Runs `f` in a forked child (see [`in_child`]) whose panics are reported on stderr:
+/// libtest captures a test's output in memory, which a child loses when it exits, so a
+/// failed assertion inside the child would otherwise leave no message. The child exits 0
+/// when `f` returns, 101 when it panics.
+pub fn in_child_checked(f: impl FnOnce()) -> ChildEnd {
+    let test = test_name();
+    in_child(move || {
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = writeln!(std::io::stderr(), "[forked child of {test}] {info}");
+        }));
+        f();
+        0
+    })
+}

@@ -1,0 +1,79 @@
+//! `Errno`: names, messages, formatting, unknown codes, and the std interop.
+
+#[macro_use]
+mod common;
+
+use std::collections::HashSet;
+
+use mman::Errno;
+
+#[test]
+fn einval_name_description_display_debug() {
+    let e = Errno::EINVAL;
+    assert_eq!(e.raw(), 22);
+    assert_eq!(e.name(), "EINVAL");
+    assert_eq!(e.description(), "Invalid argument");
+    assert_eq!(e.to_string(), "Invalid argument (EINVAL)");
+    assert_eq!(format!("{e:?}"), "Errno(EINVAL)");
+}
+
+#[test]
+fn aliases_are_the_same_value_and_print_the_canonical_name() {
+    assert_eq!(Errno::EWOULDBLOCK, Errno::EAGAIN);
+    assert_eq!(Errno::EDEADLOCK, Errno::EDEADLK);
+    assert_eq!(Errno::ENOTSUP, Errno::EOPNOTSUPP);
+    assert_eq!(Errno::EWOULDBLOCK.name(), "EAGAIN");
+    assert_eq!(format!("{:?}", Errno::ENOTSUP), "Errno(EOPNOTSUPP)");
+}
+
+#[test]
+fn unknown_codes_do_not_panic_and_say_unknown() {
+    for code in [0, 41, 58, 134, 4095, i32::MAX, -1, i32::MIN] {
+        let e = Errno::from_raw(code);
+        assert_eq!(e.raw(), code, "from_raw keeps the code");
+        assert_eq!(e.name(), "UNKNOWN", "name of {code}");
+        assert_eq!(e.description(), "Unknown error", "description of {code}");
+        assert_eq!(e.to_string(), format!("Unknown error {code}"));
+        assert_eq!(format!("{e:?}"), format!("Errno({code})"));
+    }
+}
+
+#[test]
+fn every_known_code_has_a_distinct_name_and_a_display_with_it() {
+    let mut names = HashSet::new();
+    for code in (1..=133).filter(|c| *c != 41 && *c != 58) {
+        let e = Errno::from_raw(code);
+        assert!(e.name().starts_with('E'), "name of {code}: {}", e.name());
+        assert!(names.insert(e.name()), "duplicate name {}", e.name());
+        assert_eq!(e.to_string(), format!("{} ({})", e.description(), e.name()));
+    }
+}
+
+#[test]
+fn errno_is_copy_eq_hash_and_an_error() {
+    fn is_error<E: std::error::Error + Copy + Eq + std::hash::Hash + Send + Sync + 'static>(_: E) {}
+    is_error(Errno::ENOMEM);
+    let set: HashSet<Errno> = [Errno::ENOMEM, Errno::from_raw(12), Errno::EPERM].into();
+    assert_eq!(set.len(), 2);
+    let boxed: Box<dyn std::error::Error> = Box::new(Errno::EPERM);
+    assert_eq!(boxed.to_string(), "Operation not permitted (EPERM)");
+}
+
+#[test]
+fn failed_call_returns_the_kernels_errno() {
+    // A real error from the kernel, decoded: munmap of an unaligned address is EINVAL.
+    let map = common::Map::anon(common::page());
+    let inside = map.ptr.cast::<u8>().wrapping_add(1).cast();
+    assert_eq!(unsafe { mman::sys::munmap(inside, 1) }, Err(Errno::EINVAL));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn into_io_error_keeps_the_code() {
+    let io = std::io::Error::from(Errno::EINVAL);
+    assert_eq!(io.raw_os_error(), Some(22));
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+    let io: std::io::Error = Errno::ENOENT.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(io.raw_os_error(), Some(libc::ENOENT));
+}

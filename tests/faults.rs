@@ -1,0 +1,165 @@
+//! Fault injection: resource limits make the kernel refuse, in a forked child so the limits
+//! stay there. Every call must return the documented errno, leave nothing behind (no
+//! descriptor, no mapping, no /dev/shm entry) and not panic.
+
+#[macro_use]
+mod common;
+
+use std::ffi::CString;
+
+use common::{fd_count, in_child, maps, page, ChildEnd};
+use mman::{sys, Errno, MapFlags, Mapping, Memfd, MemfdFlags, Prot, SharedMemory};
+
+/// Sets the soft limit of `resource`, keeping the hard one so it can be raised back.
+fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlimit {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    unsafe { libc::getrlimit(resource, &mut old) };
+    let new = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: old.rlim_max,
+    };
+    assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");
+    old
+}
+
+fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
+    unsafe { libc::setrlimit(resource, &old) };
+}
+
+/// `VmSize` of `/proc/self/status`, in bytes.
+fn vm_size() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmSize");
+    kb * 1024
+}
+
+/// Runs `check` in a child and requires it to exit 0; the child reports failures through
+/// its exit code (the line number of the failed expectation) and a message.
+fn in_child_ok(check: impl FnOnce() -> i32) {
+    assert_eq!(in_child(check), ChildEnd::Exited(0));
+}
+
+/// Returns the line number from the child if `$got` is not `$want`.
+macro_rules! expect {
+    ($got:expr, $want:expr) => {
+        let (got, want) = ($got, $want);
+        if got != want {
+            // Straight to stderr: libtest's capture would keep the message in the child.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "line {}: got {:?}, want {:?}",
+                line!(),
+                got,
+                want
+            );
+            return line!() as i32;
+        }
+    };
+}
+
+fn report(kind: &str, faults: usize) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "mman-faults: {kind}: {faults} faults injected, all refused cleanly"
+    );
+}
+
+#[test]
+fn address_space_limit_makes_mmap_and_remap_fail_with_enomem() {
+    in_child_ok(|| {
+        let mut grown = Mapping::anonymous(page()).expect("map");
+        grown.as_mut_slice().expect("slice")[0] = 7;
+        let (maps_before, big) = (maps().len(), 64 << 20);
+        let old = set_soft_limit(libc::RLIMIT_AS, vm_size() + (1 << 20));
+        let mut faults = 0;
+        for _ in 0..100 {
+            expect!(Mapping::anonymous(big).err(), Some(Errno::ENOMEM));
+            let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+            let raw = unsafe { sys::mmap(std::ptr::null_mut(), big, Prot::READ, flags, -1, 0) };
+            expect!(raw.err(), Some(Errno::ENOMEM));
+            expect!(grown.remap(big, true), Err(Errno::ENOMEM));
+            faults += 3;
+        }
+        restore_limit(libc::RLIMIT_AS, old);
+        // The failed remap left the mapping as it was.
+        expect!(grown.len(), page());
+        expect!(grown.as_slice().map(|s| s[0]), Ok(7));
+        expect!(maps().len(), maps_before);
+        report("RLIMIT_AS", faults);
+        0
+    });
+}
+
+#[test]
+fn memlock_limit_makes_mlock_fail() {
+    if unsafe { libc::geteuid() } != 0 {
+        skip!("needs root to drop to an unprivileged user (root ignores RLIMIT_MEMLOCK)");
+    }
+    in_child_ok(|| {
+        let memory = Mapping::anonymous(4 * page()).expect("map");
+        set_soft_limit(libc::RLIMIT_MEMLOCK, page() as u64);
+        // Root's CAP_IPC_LOCK bypasses the limit: become nobody.
+        expect!(unsafe { libc::setuid(65534) }, 0);
+        let mut faults = 0;
+        for _ in 0..100 {
+            expect!(memory.lock(..), Err(Errno::ENOMEM));
+            let raw = unsafe { sys::mlock(memory.as_ptr().cast(), 2 * page()) };
+            expect!(raw, Err(Errno::ENOMEM));
+            faults += 2;
+        }
+        // Within the limit, locking still works.
+        expect!(memory.lock(..page()), Ok(()));
+        expect!(memory.unlock(..page()), Ok(()));
+        set_soft_limit(libc::RLIMIT_MEMLOCK, 0);
+        expect!(memory.lock(..page()), Err(Errno::EPERM));
+        report("RLIMIT_MEMLOCK", faults + 1);
+        0
+    });
+}
+
+#[test]
+fn descriptor_limit_makes_memfd_and_shm_open_fail_with_emfile() {
+    in_child_ok(|| {
+        let name = CString::new(format!("mman-faults-{}", std::process::id())).expect("name");
+        let path = format!("/dev/shm/{}", name.to_str().expect("utf-8"));
+        let fds_before = fd_count();
+        // The lowest free descriptor number (dup returns it): a limit there refuses every
+        // new descriptor.
+        let lowest_free = unsafe { libc::dup(0) };
+        unsafe { libc::close(lowest_free) };
+        let old = set_soft_limit(libc::RLIMIT_NOFILE, lowest_free as u64);
+        let mut faults = 0;
+        for _ in 0..100 {
+            expect!(
+                sys::memfd_create(c"faults", MemfdFlags::CLOEXEC).err(),
+                Some(Errno::EMFILE)
+            );
+            expect!(Memfd::new(c"faults").err(), Some(Errno::EMFILE));
+            expect!(
+                SharedMemory::create(&name, page() as u64).err(),
+                Some(Errno::EMFILE)
+            );
+            expect!(std::path::Path::new(&path).exists(), false);
+            expect!(
+                sys::memfd_secret(true)
+                    .err()
+                    .map(|e| e == Errno::EMFILE || e == Errno::ENOSYS),
+                Some(true)
+            );
+            faults += 4;
+        }
+        restore_limit(libc::RLIMIT_NOFILE, old);
+        expect!(fd_count(), fds_before);
+        report("RLIMIT_NOFILE", faults);
+        0
+    });
+}

@@ -1,0 +1,180 @@
+//! Memory protection keys: pkey_alloc, pkey_mprotect, pkey_free, checked through
+//! `/proc/self/smaps` (`ProtectionKey:`) and accesses in forked children.
+//!
+//! Access rights live in a per-thread register (x86 PKRU): `pkey_alloc` sets them for the
+//! calling thread, and a child forked from that thread inherits them.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use mman::sys::{self, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE};
+use mman::{Errno, Prot};
+
+const RW: Prot = Prot::READ.union(Prot::WRITE);
+
+/// A key, freed on drop.
+struct Key(i32);
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        let _ = sys::pkey_free(self.0);
+    }
+}
+
+/// Allocates a key, or says why the system has none.
+fn alloc(rights: u32) -> Result<Key, String> {
+    match sys::pkey_alloc(0, rights) {
+        Ok(key) => Ok(Key(key)),
+        Err(e) => Err(pkeys_unsupported(e).unwrap_or_else(|| panic!("pkey_alloc: {e}"))),
+    }
+}
+
+fn protection_key(addr: *const std::ffi::c_void) -> Option<i32> {
+    smaps_field(addr, "ProtectionKey").map(|v| v.parse().expect("numeric ProtectionKey"))
+}
+
+#[test]
+fn pkey_mprotect_tags_the_range_and_disable_write_makes_writes_fault() {
+    let key = match alloc(PKEY_DISABLE_WRITE) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    assert!(key.0 > 0, "key 0 is the default key and never handed out");
+    let map = Map::anon(page());
+    write_byte(map.page_ptr(0), 4);
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
+        Ok(())
+    );
+    assert_eq!(protection_key(map.ptr), Some(key.0));
+    assert_eq!(
+        perms(map.ptr),
+        "rw-p",
+        "the page protection itself still allows writes"
+    );
+    assert_eq!(read_byte(map.page_ptr(0)), 4, "reads are allowed");
+    let p = map.page_ptr(0);
+    let end = in_child(|| {
+        write_byte(p, 5);
+        0
+    });
+    assert_eq!(end, ChildEnd::Signaled(libc::SIGSEGV));
+    assert_eq!(read_byte(p), 4);
+}
+
+#[test]
+fn pkey_disable_access_makes_reads_fault() {
+    let key = match alloc(PKEY_DISABLE_ACCESS) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    let map = Map::anon(page());
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
+        Ok(())
+    );
+    assert_eq!(protection_key(map.ptr), Some(key.0));
+    let p = map.page_ptr(0);
+    let end = in_child(|| read_byte(p) as i32);
+    assert_eq!(end, ChildEnd::Signaled(libc::SIGSEGV));
+}
+
+#[test]
+fn pkey_without_restrictions_leaves_access_alone() {
+    let key = match alloc(0) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    let map = Map::anon(page());
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
+        Ok(())
+    );
+    let p = map.page_ptr(0);
+    let end = in_child(|| {
+        write_byte(p, 6);
+        read_byte(p) as i32
+    });
+    assert_eq!(end, ChildEnd::Exited(6));
+}
+
+#[test]
+fn pkey_mprotect_with_key_minus_one_is_plain_mprotect() {
+    let key = match alloc(PKEY_DISABLE_WRITE) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    let map = Map::anon(page());
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
+        Ok(())
+    );
+    // -1 changes the protection and keeps the key.
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), Prot::READ, -1) },
+        Ok(())
+    );
+    assert_eq!(perms(map.ptr), "r--p");
+    assert_eq!(protection_key(map.ptr), Some(key.0));
+    // Key 0, the default, untags it.
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, 0) },
+        Ok(())
+    );
+    assert_eq!(protection_key(map.ptr), Some(0));
+}
+
+#[test]
+fn pkey_free_releases_the_key_once() {
+    let key = match alloc(0) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    let raw = key.0;
+    std::mem::forget(key);
+    assert_eq!(sys::pkey_free(raw), Ok(()));
+    assert_eq!(err(sys::pkey_free(raw)), Errno::EINVAL, "double free");
+}
+
+#[test]
+fn pkey_free_of_invalid_keys_is_einval() {
+    if let Err(reason) = alloc(0) {
+        skip!("{reason}");
+    }
+    for key in [-1, 0x7fff, i32::MAX] {
+        assert_eq!(err(sys::pkey_free(key)), Errno::EINVAL, "key {key}");
+    }
+}
+
+#[test]
+fn pkey_mprotect_with_an_unallocated_key_is_einval() {
+    let key = match alloc(0) {
+        Ok(key) => key,
+        Err(reason) => skip!("{reason}"),
+    };
+    let raw = key.0;
+    drop(key);
+    let map = Map::anon(page());
+    assert_eq!(
+        err(unsafe { sys::pkey_mprotect(map.ptr, page(), RW, raw) }),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        err(unsafe { sys::pkey_mprotect(map.ptr, page(), RW, 0x7fff) }),
+        Errno::EINVAL
+    );
+}
+
+#[test]
+fn pkey_alloc_with_bad_flags_or_rights_is_einval() {
+    if let Err(reason) = alloc(0) {
+        skip!("{reason}");
+    }
+    assert_eq!(err(sys::pkey_alloc(1, 0)), Errno::EINVAL, "flags must be 0");
+    assert_eq!(
+        err(sys::pkey_alloc(0, 0x100)),
+        Errno::EINVAL,
+        "unknown access right"
+    );
+}
