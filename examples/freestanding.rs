@@ -13,7 +13,10 @@
 #![no_main]
 
 use mman::fd::BorrowedFd;
-use mman::{sys, Mapping};
+use mman::{
+    sys, Access, Advice, Flush, MapOptions, Mapping, Memfd, Prot, SecretMemory, SharedMemory,
+    SysvSegment,
+};
 
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
@@ -67,14 +70,66 @@ fn run() -> mman::Result<()> {
     // SAFETY: descriptor 1 is standard output, open for the life of the process.
     let stdout = unsafe { BorrowedFd::borrow_raw(1) };
     sys::write(stdout, message)?;
+    drop(page);
+    exercise_safe_layer()?;
+    sys::write(stdout, b"freestanding: safe layer exercised\n")?;
+    Ok(())
+}
+
+/// Uses the rest of the safe layer once, so that the `mman_panic_check` build (see the
+/// panic handlers below) covers it too.
+fn exercise_safe_layer() -> mman::Result<()> {
+    let page = mman::page_size();
+    let mut memory = MapOptions::new().len(4 * page).populate().map()?;
+    memory.protect(..page, Prot::READ)?;
+    memory.protect(.., Prot::READ | Prot::WRITE)?;
+    memory.advise(.., Advice::WillNeed)?;
+    memory.remap(8 * page, true)?;
+    memory.as_mut_slice()?.fill(1);
+    let _ = memory.guard(..page)?;
+    memory.unguard(Prot::READ | Prot::WRITE)?;
+
+    let memfd = Memfd::new(c"freestanding")?;
+    memfd.set_len(page as u64)?;
+    let mut view = MapOptions::new().shared().map_file(&memfd, 0)?;
+    view.write_at(0, b"sealed")?;
+    view.flush(.., Flush::Sync)?;
+    drop(view);
+    memfd.freeze()?;
+    let mut back = [0u8; 6];
+    memfd.map(Access::ReadOnly)?.read_at(0, &mut back)?;
+
+    let shm = SharedMemory::create(c"mman-freestanding", page as u64)?;
+    shm.map()?
+        .atomic_u32(0)?
+        .store(1, core::sync::atomic::Ordering::Release);
+    drop(shm);
+
+    let segment = SysvSegment::create_private(page)?;
+    segment.attach(Access::ReadWrite)?.write_at(0, &back)?;
+
+    let mut secret = SecretMemory::new(32)?;
+    secret.as_mut_slice().fill(0x5a);
     Ok(())
 }
 
 // With feature `std` (as in `cargo test --all-features`) std is linked and brings its own.
-#[cfg(not(feature = "std"))]
+#[cfg(all(not(feature = "std"), not(mman_panic_check)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     sys::exit_group(101)
+}
+
+// `cargo xtask test` also builds this with `--cfg mman_panic_check`: the handler then calls
+// a symbol defined nowhere, so the link fails if any panic path is still reachable.
+#[cfg(all(not(feature = "std"), mman_panic_check))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    unsafe extern "C" {
+        fn mman_panic_is_reachable() -> !;
+    }
+    // SAFETY: never runs: the link fails first if this is reachable.
+    unsafe { mman_panic_is_reachable() }
 }
 
 // The compiler lowers copies and fills to calls to these; libc would supply them, so a

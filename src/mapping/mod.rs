@@ -138,10 +138,11 @@ impl Mapping {
 
     /// Wraps a System V attachment, detached (not unmapped) on drop.
     pub(crate) fn attached(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
-        Mapping {
-            release: Release::Detach,
-            ..Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot)
-        }
+        // Not `Mapping { release, ..Mapping::owned(..) }`: that copies the fields out of a
+        // temporary Mapping, whose drop then unmaps the attachment.
+        let mut mapping = Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot);
+        mapping.release = Release::Detach;
+        mapping
     }
 
     /// Wraps memory that only this value can reach although it is a shared mapping (secret

@@ -5,13 +5,47 @@
 //! with no special linker flags. Here the library is linked into a static
 //! executable with no C runtime at all, stripped to report its size, and
 //! run; it must exit with status 0.
+//!
+//! First, the same example is built with `--cfg mman_panic_check`, which
+//! gives it a panic handler that calls a symbol defined nowhere: if any
+//! panic path survives optimisation, in the example or in the parts of mman
+//! it uses, that link fails.
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use crate::lanes::Session;
 
 pub fn check(s: &mut Session, name: &str) {
+    let dir = s.toolchain.examples_dir("release");
+    let archive = dir.join(format!("lib{name}.a"));
+
+    let mut build = s.toolchain.cargo(
+        "build",
+        &["--release", "--example", name, "--no-default-features"],
+    );
+    build.env("RUSTFLAGS", "--cfg mman_panic_check");
+    if !s.step(
+        &format!("build example {name} with --cfg mman_panic_check"),
+        build,
+    ) {
+        return;
+    }
+    let checked = dir.join(format!("{name}.panic-check"));
+    if link(
+        s,
+        &archive,
+        &checked,
+        &format!("link example {name} with --cfg mman_panic_check"),
+    ) {
+        s.note(format!(
+            "example {name}: no reachable panic (linked without a panic implementation)"
+        ));
+    } else {
+        s.fail(format!("example {name}: a panic is reachable (see the undefined `mman_panic_is_reachable` above)"));
+    }
+
     // The release profile aborts on panic: there is no unwinder to link.
     if !s.cargo(
         "build",
@@ -19,8 +53,6 @@ pub fn check(s: &mut Session, name: &str) {
     ) {
         return;
     }
-    let dir = s.toolchain.examples_dir("release");
-    let archive = dir.join(format!("lib{name}.a"));
     if !archive.exists() {
         s.fail(format!(
             "example {name} is `#![no_main]` but cargo built no {}: give it \
@@ -30,6 +62,25 @@ pub fn check(s: &mut Session, name: &str) {
         return;
     }
     let binary = dir.join(name);
+    if !link(s, &archive, &binary, &format!("link example {name}")) {
+        return;
+    }
+
+    let stripped = dir.join(format!("{name}.stripped"));
+    let mut strip = Command::new(s.toolchain.arch.gnu_tool("strip"));
+    strip.arg(&binary).arg("-o").arg(&stripped);
+    if s.step(&format!("strip example {name}"), strip) {
+        match fs::metadata(&stripped) {
+            Ok(meta) => s.note(format!("example {name}: {} bytes stripped", meta.len())),
+            Err(e) => s.fail(format!("cannot stat {}: {e}", stripped.display())),
+        }
+    }
+    let run = s.toolchain.execute(&binary);
+    s.step(&format!("run example {name}"), run);
+}
+
+/// Links `archive` into a static executable with no C runtime at all.
+fn link(s: &mut Session, archive: &Path, binary: &Path, label: &str) -> bool {
     let mut link = Command::new(s.toolchain.arch.gnu_tool("gcc"));
     link.args(["-nostdlib", "-static", "-no-pie", "-Wl,--gc-sections"])
         // Without these, padding dwarfs the program in the reported size:
@@ -46,21 +97,7 @@ pub fn check(s: &mut Session, name: &str) {
         // take it (and what it reaches) from the archive.
         .arg("-Wl,--undefined=_start")
         .arg("-o")
-        .arg(&binary)
-        .arg(&archive);
-    if !s.step(&format!("link example {name}"), link) {
-        return;
-    }
-
-    let stripped = dir.join(format!("{name}.stripped"));
-    let mut strip = Command::new(s.toolchain.arch.gnu_tool("strip"));
-    strip.arg(&binary).arg("-o").arg(&stripped);
-    if s.step(&format!("strip example {name}"), strip) {
-        match fs::metadata(&stripped) {
-            Ok(meta) => s.note(format!("example {name}: {} bytes stripped", meta.len())),
-            Err(e) => s.fail(format!("cannot stat {}: {e}", stripped.display())),
-        }
-    }
-    let run = s.toolchain.execute(&binary);
-    s.step(&format!("run example {name}"), run);
+        .arg(binary)
+        .arg(archive);
+    s.step(label, link)
 }
