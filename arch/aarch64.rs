@@ -7,6 +7,7 @@
 
 use core::arch::asm;
 
+pub(crate) use super::abi64::{ftruncate, mmap, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers (asm-generic `unistd.h`, shared by arm64, riscv64 and loongarch64).
@@ -61,39 +62,6 @@ pub(crate) const O_LARGEFILE: u32 = 0o400000;
 pub(crate) const PROT_BTI: u32 = 0x10;
 /// `PROT_MTE`: pages carry Memory Tagging Extension tags.
 pub(crate) const PROT_MTE: u32 = 0x20;
-
-/// Offset of `shm_segsz` in `struct shmid64_ds` (asm-generic 64-bit layout).
-pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
-
-/// `shmctl` on arm64 always uses the 64-bit `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
-pub(crate) const SHMCTL_VERSION: usize = 0;
-
-/// `mmap` takes six registers and a byte offset on arm64.
-///
-/// # Safety
-/// As for the `mmap` system call: the caller answers for what a fixed mapping replaces.
-#[inline(always)]
-pub(crate) unsafe fn mmap(
-    addr: usize,
-    len: usize,
-    prot: usize,
-    flags: usize,
-    fd: usize,
-    offset: u64,
-) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd, offset as usize) }
-}
-
-/// `ftruncate` takes the length in one register on 64-bit ABIs.
-///
-/// # Safety
-/// Shrinking a file that is mapped makes accesses past the new end fault; the caller answers for it.
-#[inline(always)]
-pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
-}
 
 /// Makes the instruction cache coherent with data just written to `[start, start + len)`.
 ///

@@ -16,6 +16,7 @@
 //! returns a positive errno) normalises to `-errno` inside its `syscallN`, so the decoding in
 //! `crate::sys` stays the same everywhere.
 
+mod abi64;
 mod generic_consts;
 
 cfg_if::cfg_if! {

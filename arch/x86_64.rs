@@ -9,6 +9,7 @@
 
 use core::arch::asm;
 
+pub(crate) use super::abi64::{ftruncate, mmap, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers (`arch/x86/entry/syscalls/syscall_64.tbl`).
@@ -53,40 +54,6 @@ pub(crate) mod nr {
 
 /// `MAP_32BIT`: place the mapping in the first 2 GiB (x86 only).
 pub(crate) const MAP_32BIT: u32 = 0x40;
-
-/// Offset of `shm_segsz` in `struct shmid64_ds` (x86_64 uses the asm-generic 64-bit layout:
-/// a 48-byte `ipc64_perm`, then the size).
-pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
-
-/// `mmap` takes six registers and a byte offset on x86_64.
-///
-/// # Safety
-/// As for the `mmap` system call: the caller answers for what a fixed mapping replaces.
-#[inline(always)]
-pub(crate) unsafe fn mmap(
-    addr: usize,
-    len: usize,
-    prot: usize,
-    flags: usize,
-    fd: usize,
-    offset: u64,
-) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd, offset as usize) }
-}
-
-/// `ftruncate` takes the length in one register on 64-bit ABIs.
-///
-/// # Safety
-/// Shrinking a file that is mapped makes accesses past the new end fault; the caller answers for it.
-#[inline(always)]
-pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
-}
-
-/// `shmctl` on x86_64 always uses the 64-bit `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
-pub(crate) const SHMCTL_VERSION: usize = 0;
 
 /// # Safety
 /// The system call must not violate memory safety given these arguments.

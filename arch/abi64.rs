@@ -1,0 +1,41 @@
+//! Argument encodings shared by the 64-bit ABIs that pass every argument in one register
+//! (x86_64, arm64; also riscv64, loongarch64, powerpc64). An architecture opts in by
+//! re-exporting these; one that encodes differently (32-bit ABIs with `mmap2` and split
+//! 64-bit values, s390x with `mmap` through an argument block) defines its own.
+
+use super::{nr, syscall2, syscall6};
+
+/// `mmap` with six registers and the offset in bytes.
+///
+/// # Safety
+/// As for the `mmap` system call: the caller answers for what a fixed mapping replaces.
+#[inline(always)]
+pub(crate) unsafe fn mmap(
+    addr: usize,
+    len: usize,
+    prot: usize,
+    flags: usize,
+    fd: usize,
+    offset: u64,
+) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall6(nr::MMAP, addr, len, prot, flags, fd, offset as usize) }
+}
+
+/// `ftruncate` with the length in one register.
+///
+/// # Safety
+/// Shrinking a file that is mapped makes accesses past the new end fault; the caller
+/// answers for it.
+#[inline(always)]
+pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
+}
+
+/// Offset of `shm_segsz` in the asm-generic 64-bit `struct shmid64_ds`: a 48-byte
+/// `ipc64_perm`, then the size.
+pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
+
+/// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
+pub(crate) const SHMCTL_VERSION: usize = 0;
