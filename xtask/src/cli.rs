@@ -3,6 +3,7 @@
 
 use crate::arch::Arch;
 use crate::lanes::Lane;
+use crate::system::Series;
 
 pub const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -11,28 +12,35 @@ commands:
   setup    install what the test lanes need (Debian 12; apt-get as root,
            otherwise prints the commands to run as root)
   test     run the test lanes
+  bench    measure mman against asm, rustix, glibc and memmap2 (a few
+           minutes); writes target/bench/results.json and results.md
 
 test options (repeatable; default: every lane on every arch it supports):
-  --lane host|user          host: x86_64 natively, with rustup's toolchain
+  --lane host|user|system   host: x86_64 natively, with rustup's toolchain
                             user: aarch64 under qemu-user, with Debian's Rust
+                            system: x86_64 and aarch64 as the whole userland
+                              of Debian's kernels, booted under qemu-system
   --arch x86_64|aarch64     only lanes on these architectures
+  --kernel 6.1|6.12         system lane: only these kernels (default: both)
+  -v, --verbose             system lane: show the whole console, not only
+                            init's lines (it is always in target/system/)
 ";
 
 pub enum Command {
     Help,
     Setup,
     Test(TestOptions),
+    Bench,
 }
 
 /// What `cargo xtask test` should run. An empty list means "all".
-///
-/// The planned `system` lane (boot a kernel under qemu-system) adds itself
-/// to `Lane::ALL` and brings a `kernels` list here, filled by
-/// `--kernel 6.1|6.12`, which only that lane reads.
 #[derive(Default)]
 pub struct TestOptions {
     pub lanes: Vec<Lane>,
     pub arches: Vec<Arch>,
+    /// Only the system lane boots kernels; the others run on the host's.
+    pub kernels: Vec<Series>,
+    pub verbose: bool,
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -43,6 +51,10 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             Some(extra) => Err(format!("`setup` takes no arguments (got `{extra}`)")),
         },
         Some("test") => parse_test(args),
+        Some("bench") => match args.next() {
+            None => Ok(Command::Bench),
+            Some(extra) => Err(format!("`bench` takes no arguments (got `{extra}`)")),
+        },
         Some(other) => Err(format!("unknown command `{other}`")),
     }
 }
@@ -69,6 +81,10 @@ fn parse_test(mut args: impl Iterator<Item = String>) -> Result<Command, String>
             "--arch" => options
                 .arches
                 .push(choose(&value()?, &Arch::ALL, Arch::name)?),
+            "--kernel" => options
+                .kernels
+                .push(choose(&value()?, &Series::ALL, Series::name)?),
+            "-v" | "--verbose" => options.verbose = true,
             _ => return Err(format!("unknown option `{flag}`")),
         }
     }

@@ -9,6 +9,7 @@ use crate::examples;
 use crate::freestanding;
 use crate::report::{self, LaneResult, Tally};
 use crate::run;
+use crate::system;
 use crate::toolchain::{Rust, Toolchain};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -18,19 +19,19 @@ pub enum Lane {
     /// Other architectures under qemu-user (on the host's kernel), built
     /// with Debian's Rust.
     User,
-    // Planned: `System`, the tests as /init of a Debian kernel (6.1 or 6.12)
-    // booted under qemu-system, for x86_64 and aarch64. It gets a match arm
-    // in `run_lane` and reads the kernels from `TestOptions`; setup already
-    // installs qemu-system.
+    /// Every architecture as the whole userland of Debian's kernels (6.1
+    /// and 6.12), booted under qemu-system: one result per kernel.
+    System,
 }
 
 impl Lane {
-    pub const ALL: [Lane; 2] = [Lane::Host, Lane::User];
+    pub const ALL: [Lane; 3] = [Lane::Host, Lane::User, Lane::System];
 
     pub fn name(self) -> &'static str {
         match self {
             Lane::Host => "host",
             Lane::User => "user",
+            Lane::System => system::LANE,
         }
     }
 
@@ -38,13 +39,7 @@ impl Lane {
         match self {
             Lane::Host => vec![Arch::HOST],
             Lane::User => Arch::ALL.into_iter().filter(|&a| a != Arch::HOST).collect(),
-        }
-    }
-
-    fn rust(self) -> Rust {
-        match self {
-            Lane::Host => Rust::Rustup,
-            Lane::User => Rust::Debian,
+            Lane::System => Arch::ALL.to_vec(),
         }
     }
 }
@@ -57,9 +52,17 @@ pub fn run(options: &TestOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let kernels = match options.kernels.is_empty() {
+        true => system::Series::ALL.to_vec(),
+        false => options.kernels.clone(),
+    };
     let results: Vec<LaneResult> = jobs
         .into_iter()
-        .map(|(lane, arch)| run_lane(lane, arch))
+        .flat_map(|(lane, arch)| match lane {
+            Lane::Host => vec![run_lane(lane, arch, Rust::Rustup, host)],
+            Lane::User => vec![run_lane(lane, arch, Rust::Debian, user)],
+            Lane::System => system::run(arch, &kernels, options.verbose),
+        })
         .collect();
     report::summary(&results);
     if results.iter().all(LaneResult::ok) {
@@ -105,14 +108,16 @@ fn plan(options: &TestOptions) -> Result<Vec<(Lane, Arch)>, String> {
     Ok(jobs)
 }
 
-fn run_lane(lane: Lane, arch: Arch) -> LaneResult {
-    report::lane_start(lane.name(), arch);
+/// Runs `steps` with `rust` for `arch` as one lane on the host's kernel.
+fn run_lane(lane: Lane, arch: Arch, rust: Rust, steps: fn(&mut Session)) -> LaneResult {
+    report::lane_start(lane.name(), arch, None);
     let start = Instant::now();
     let mut session = Session {
-        toolchain: Toolchain::new(lane.rust(), arch),
+        toolchain: Toolchain::new(rust, arch),
         result: LaneResult {
             lane: lane.name(),
             arch,
+            kernel: None,
             tally: Tally::default(),
             failures: Vec::new(),
             notes: Vec::new(),
@@ -121,10 +126,7 @@ fn run_lane(lane: Lane, arch: Arch) -> LaneResult {
     };
     let missing = session.toolchain.missing();
     if missing.is_empty() {
-        match lane {
-            Lane::Host => host(&mut session),
-            Lane::User => user(&mut session),
-        }
+        steps(&mut session);
     } else {
         session.fail(format!(
             "missing {}: run `cargo xtask setup`",

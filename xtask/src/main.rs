@@ -2,9 +2,14 @@
 //!
 //! - `setup` installs the Debian packages the test lanes need (cross gcc,
 //!   Debian's Rust with an aarch64 std, QEMU from bookworm-backports).
-//! - `test` runs the test lanes and prints a summary.
+//! - `test` runs the test lanes and prints a summary: `host` (x86_64
+//!   natively), `user` (aarch64 under qemu-user), `system` (both, as the
+//!   userland of Debian's kernels under qemu-system).
+//! - `bench` measures mman against hand-written asm, rustix, glibc and
+//!   memmap2, and writes the results for the README.
 
 mod arch;
+mod bench;
 mod cli;
 mod examples;
 mod freestanding;
@@ -12,6 +17,7 @@ mod lanes;
 mod report;
 mod run;
 mod setup;
+mod system;
 mod toolchain;
 
 use std::path::Path;
@@ -25,6 +31,7 @@ fn main() -> ExitCode {
         }
         Ok(cli::Command::Setup) => setup::run(),
         Ok(cli::Command::Test(options)) => lanes::run(&options),
+        Ok(cli::Command::Bench) => bench::run(),
         Err(message) => {
             eprintln!("error: {message}\n\n{}", cli::USAGE);
             ExitCode::from(2)

@@ -57,7 +57,7 @@ impl Tally {
 
 /// Removes terminal colour codes (ESC [ ... letter) so that coloured
 /// output parses like plain output.
-fn strip_ansi(line: &str) -> String {
+pub fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
@@ -79,6 +79,9 @@ fn strip_ansi(line: &str) -> String {
 pub struct LaneResult {
     pub lane: &'static str,
     pub arch: Arch,
+    /// The kernel series the system lane booted; the other lanes run on
+    /// the host's kernel.
+    pub kernel: Option<&'static str>,
     pub tally: Tally,
     /// What went wrong: failed commands, missing tools.
     pub failures: Vec<String>,
@@ -101,16 +104,23 @@ impl LaneResult {
     }
 }
 
-pub fn lane_start(lane: &str, arch: Arch) {
-    eprintln!("==> lane {lane} {}: start", arch.name());
+pub fn lane_start(lane: &str, arch: Arch, kernel: Option<&str>) {
+    eprintln!("==> lane {}: start", title(lane, arch, kernel));
+}
+
+/// `host x86_64`, or with the kernel the lane booted: `system aarch64 6.12`.
+fn title(lane: &str, arch: Arch, kernel: Option<&str>) -> String {
+    match kernel {
+        Some(kernel) => format!("{lane} {} {kernel}", arch.name()),
+        None => format!("{lane} {}", arch.name()),
+    }
 }
 
 pub fn lane_end(result: &LaneResult) {
     let t = &result.tally;
     eprintln!(
-        "<== lane {} {}: {} (tests {} passed, {} failed, {} skipped) in {:.1}s",
-        result.lane,
-        result.arch.name(),
+        "<== lane {}: {} (tests {} passed, {} failed, {} skipped) in {:.1}s",
+        title(result.lane, result.arch, result.kernel),
         result.verdict(),
         t.passed,
         t.failed,
@@ -141,16 +151,18 @@ pub fn lane_end(result: &LaneResult) {
 pub fn summary(results: &[LaneResult]) {
     println!();
     println!(
-        "{:<8} {:<8} {:<6} {:>7} {:>7} {:>8} {:>8}",
-        "lane", "arch", "result", "passed", "failed", "skipped", "time"
+        "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>8}",
+        "lane", "arch", "kernel", "result", "passed", "failed", "skipped", "time"
     );
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for r in results {
         let t = &r.tally;
         println!(
-            "{:<8} {:<8} {:<6} {:>7} {:>7} {:>8} {:>7.1}s",
+            "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>7.1}s",
             r.lane,
             r.arch.name(),
+            // The host and user lanes run on the build machine's kernel.
+            r.kernel.unwrap_or("host"),
             r.verdict(),
             t.passed,
             t.failed,

@@ -55,6 +55,8 @@ const PACKAGES: &[Package] = &[
     stable("libstd-rust-web-dev:arm64"),
     // Host kernel headers, and valgrind for the host tests.
     stable("linux-libc-dev"),
+    // The static C library the system lane links its x86_64 programs with.
+    stable("libc6-dev"),
     stable("valgrind"),
     // QEMU 10: qemu-user for the user lane, qemu-system-* for booting kernels.
     backport("qemu-user"),

@@ -21,14 +21,31 @@ pub enum Rust {
 pub struct Toolchain {
     pub arch: Arch,
     rust: Rust,
+    /// Pass `--target` and link statically, the host's code too.
+    fully_static: bool,
 }
 
 impl Toolchain {
     pub fn new(rust: Rust, arch: Arch) -> Toolchain {
-        Toolchain { arch, rust }
+        Toolchain {
+            arch,
+            rust,
+            fully_static: arch != Arch::HOST,
+        }
     }
 
-    /// Foreign code: pass `--target`, link with the cross gcc, run under qemu-user.
+    /// For a machine with no C library at all (the system lane's). With
+    /// `--target`, `+crt-static` reaches only the target's code, not build
+    /// scripts and proc macros, which run on the host.
+    pub fn fully_static(rust: Rust, arch: Arch) -> Toolchain {
+        Toolchain {
+            arch,
+            rust,
+            fully_static: true,
+        }
+    }
+
+    /// Foreign code: link with the cross gcc, run under qemu-user.
     fn cross(&self) -> bool {
         self.arch != Arch::HOST
     }
@@ -64,6 +81,21 @@ impl Toolchain {
     /// `cargo <subcommand> <args>` for the mman package, configured for this
     /// toolchain. `args` may end with `--` and arguments for rustc or tests.
     pub fn cargo(&self, subcommand: &str, args: &[&str]) -> Command {
+        let mut cmd = self.cargo_command(subcommand);
+        cmd.args(["--package", "mman"]).args(args);
+        cmd
+    }
+
+    /// The same for the package of `manifest`, which may be a workspace of
+    /// its own (the system lane's `xtask/init`).
+    pub fn cargo_manifest(&self, manifest: &Path, subcommand: &str, args: &[&str]) -> Command {
+        let mut cmd = self.cargo_command(subcommand);
+        cmd.arg("--manifest-path").arg(manifest).args(args);
+        cmd
+    }
+
+    /// `cargo <subcommand>` with this toolchain's compiler, target and flags.
+    fn cargo_command(&self, subcommand: &str) -> Command {
         let mut cmd = match self.rust {
             Rust::Rustup => Command::new("cargo"),
             // Debian's cargo, not rustup's: it matches the rustc it drives.
@@ -71,7 +103,7 @@ impl Toolchain {
         };
         cmd.current_dir(workspace_root())
             .arg(subcommand)
-            .args(["--package", "mman", "--target-dir"])
+            .arg("--target-dir")
             .arg(self.target_dir());
         // Flags from the caller's environment would override the per-target
         // flags below, or pick another compiler; the lanes must be reproducible.
@@ -85,34 +117,36 @@ impl Toolchain {
                 // compiler must load only its own libraries.
                 .env_remove("LD_LIBRARY_PATH");
         }
-        if self.cross() {
-            let triple = self.arch.triple();
-            let var = |key: &str| {
-                format!(
-                    "CARGO_TARGET_{}_{key}",
-                    triple.to_uppercase().replace('-', "_")
-                )
-            };
+        let triple = self.arch.triple();
+        let var = |key: &str| {
+            format!(
+                "CARGO_TARGET_{}_{key}",
+                triple.to_uppercase().replace('-', "_")
+            )
+        };
+        if self.fully_static {
             cmd.arg("--target")
                 .arg(&triple)
-                .env(var("LINKER"), self.arch.gnu_tool("gcc"))
-                .env(var("RUNNER"), self.arch.qemu_user())
-                // Static: a dynamic glibc program under qemu-user can hang
-                // for ever in pthread_create (cross vs multiarch libc mix-up).
+                // Static: the system lane's machine has no C library, and a
+                // dynamic glibc program under qemu-user can hang for ever in
+                // pthread_create (cross vs multiarch libc mix-up).
                 .env(var("RUSTFLAGS"), "-C target-feature=+crt-static");
+        }
+        if self.cross() {
+            cmd.env(var("LINKER"), self.arch.gnu_tool("gcc"))
+                .env(var("RUNNER"), self.arch.qemu_user());
         }
         // Cargo sees a pipe (we parse its output); keep the colours for people.
         if io::stderr().is_terminal() {
             cmd.env("CARGO_TERM_COLOR", "always");
         }
-        cmd.args(args);
         cmd
     }
 
     /// Where `cargo build --example` puts its output for `profile`.
     pub fn examples_dir(&self, profile: &str) -> PathBuf {
         let mut dir = self.target_dir();
-        if self.cross() {
+        if self.fully_static {
             dir.push(self.arch.triple());
         }
         dir.join(profile).join("examples")
@@ -131,7 +165,7 @@ impl Toolchain {
 }
 
 /// An absolute path that exists, or a program name found on PATH.
-fn present(need: &str) -> bool {
+pub fn present(need: &str) -> bool {
     if need.starts_with('/') {
         return Path::new(need).exists();
     }

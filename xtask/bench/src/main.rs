@@ -1,0 +1,50 @@
+//! The program behind `cargo xtask bench`, which builds it, runs it and writes the report.
+//!
+//! Each subcommand measures one thing:
+//! - `instructions VARIANT N`: N mmap+munmap pairs of one page through one API, for
+//!   callgrind to count (the xtask runs it under valgrind, with N and with 0);
+//! - `walltime OUT BATCHES CALLS`: wall time per call through mman::sys, glibc and rustix;
+//! - `populate OUT ROUNDS`: ways to make 1 GiB of anonymous memory resident.
+//!
+//! The xtask chooses the counts. Results go to OUT as tab-separated lines for the xtask,
+//! and to stdout for people.
+
+mod floor;
+mod instructions;
+mod populate;
+mod stats;
+mod walltime;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
+                     | walltime OUT BATCHES CALLS | populate OUT ROUNDS";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["instructions", variant, iterations] => {
+            count(iterations).and_then(|n| instructions::run(variant, n))
+        }
+        ["walltime", out, batches, calls] => count(batches).and_then(|batches| {
+            walltime::run(&PathBuf::from(out), batches as usize, count(calls)? as u32)
+        }),
+        ["populate", out, rounds] => {
+            count(rounds).and_then(|rounds| populate::run(&PathBuf::from(out), rounds as usize))
+        }
+        _ => Err(USAGE.to_string()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mman-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn count(arg: &str) -> Result<u64, String> {
+    arg.parse()
+        .map_err(|e| format!("`{arg}` is not a count: {e}"))
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask bench`: mman against hand-written asm, rustix, glibc and memmap2.
+//!
+//! The measuring program is a crate of its own, `xtask/bench/`, built into `target/bench`
+//! so that benchmarking never waits for, or invalidates, the workspace's own builds. The
+//! parts, one module each:
+//! - `callgrind`: user-space instructions per mmap+munmap pair, counted by valgrind;
+//! - `timed`: wall time per call, and populating 1 GiB, timed by the program itself;
+//! - `sizes`: the freestanding example next to the same program in C, static and stripped;
+//! - `machine`: the date, kernel, CPU and compiler the numbers belong to;
+//! - `results`: `target/bench/results.json` (written with `json`) and
+//!   `target/bench/results.md`, the tables for the README (`markdown`).
+
+mod callgrind;
+mod json;
+mod machine;
+mod markdown;
+mod results;
+mod sizes;
+mod timed;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use crate::report::Tally;
+use crate::{run, workspace_root};
+
+pub fn run() -> ExitCode {
+    match bench() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench() -> Result<(), String> {
+    let dir = workspace_root().join("target").join("bench");
+    let program = build_program(&dir)?;
+    let results = results::Results {
+        instructions: callgrind::measure(&program, &dir)?,
+        calls: timed::calls(&program, &dir)?,
+        populate: timed::populate(&program, &dir)?,
+        sizes: sizes::measure(&dir)?,
+        machine: machine::describe(&program)?,
+    };
+    results::write(&dir, &results)
+}
+
+/// Builds `xtask/bench/` (release, LTO) and returns the program's path.
+fn build_program(dir: &Path) -> Result<PathBuf, String> {
+    let mut build = cargo(dir);
+    build
+        .args(["build", "--release", "--manifest-path"])
+        .arg(workspace_root().join("xtask/bench/Cargo.toml"));
+    exec(build)?;
+    Ok(dir.join("release/mman-bench"))
+}
+
+/// `cargo` writing into `target_dir`, run from the workspace root.
+fn cargo(target_dir: &Path) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(workspace_root())
+        // Flags from the caller's environment (`-C target-cpu=native`, ...) would change
+        // the code being measured: the numbers are for the crates as they build by default.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", target_dir);
+    cmd
+}
+
+/// Runs a command through the xtask's runner (its output streams through); an error if it
+/// does not exit with status 0.
+fn exec(mut cmd: Command) -> Result<(), String> {
+    if run::run(&mut cmd, &mut Tally::default()) {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed", run::describe(&cmd)))
+    }
+}

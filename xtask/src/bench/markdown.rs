@@ -1,0 +1,149 @@
+//! `results.md`: the results as tables to paste into the README, one function per table.
+
+use std::fmt::Write;
+
+use super::callgrind;
+use super::results::{baseline_ratio, floor, Results, BASELINE};
+use super::timed::{self, Row};
+
+pub fn render(r: &Results) -> String {
+    let mut md = String::new();
+    for section in [machine, instructions, calls, sizes, populate] {
+        section(&mut md, r);
+        md.push('\n');
+    }
+    md.pop();
+    md
+}
+
+/// Appends a line; writing into a String cannot fail.
+fn line(md: &mut String, text: impl std::fmt::Display) {
+    writeln!(md, "{text}").expect("writing to a String");
+}
+
+fn machine(md: &mut String, r: &Results) {
+    let m = &r.machine;
+    line(
+        md,
+        format_args!(
+            "Measured {} with `cargo xtask bench`: Linux {}, {} ({} cores), {}; load average \
+             {:.2} at the end.",
+            m.date, m.kernel, m.cpu, m.cores, m.rustc, m.load
+        ),
+    );
+}
+
+fn instructions(md: &mut String, r: &Results) {
+    line(
+        md,
+        format_args!(
+            "**User-space instructions per `mmap` + `munmap` of one page** (callgrind `Ir`, \
+             {} pairs; the kernel's instructions are not counted; every row includes the \
+             same loop):\n",
+            callgrind::ITERATIONS
+        ),
+    );
+    line(md, "| API | instructions | over the floor |");
+    line(md, "|---|---:|---:|");
+    let floor = floor(&r.instructions);
+    for c in &r.instructions {
+        let over = match c.variant {
+            "asm" => "—".to_string(),
+            _ => format!("{:+.2}", c.per_pair - floor),
+        };
+        line(
+            md,
+            format_args!("| {} | {:.2} | {over} |", c.label, c.per_pair),
+        );
+    }
+}
+
+fn calls(md: &mut String, r: &Results) {
+    line(
+        md,
+        format_args!(
+            "**Wall time per call**, median of {} batches of {} calls (in brackets: relative \
+             to {BASELINE}, measured in the same run):\n",
+            timed::BATCHES,
+            timed::CALLS
+        ),
+    );
+    let apis = distinct(&r.calls, 1);
+    line(md, format_args!("| operation | {} |", apis.join(" | ")));
+    line(md, format_args!("|---|{}", "---:|".repeat(apis.len())));
+    for op in distinct(&r.calls, 0) {
+        let cells: Vec<String> = apis
+            .iter()
+            .map(|&api| {
+                let row = r
+                    .calls
+                    .iter()
+                    .find(|row| row.key(0) == op && row.key(1) == api);
+                match row {
+                    None => "—".to_string(),
+                    Some(row) if api == BASELINE => format!("{:.0} ns", row.median),
+                    Some(row) => match baseline_ratio(&r.calls, row) {
+                        Some(ratio) => format!("{:.0} ns ({ratio:.2}×)", row.median),
+                        None => format!("{:.0} ns", row.median),
+                    },
+                }
+            })
+            .collect();
+        line(md, format_args!("| {op} | {} |", cells.join(" | ")));
+    }
+}
+
+fn sizes(md: &mut String, r: &Results) {
+    line(
+        md,
+        "**Size of a static, stripped program** that maps a page, writes a message into it, \
+         prints it, unmaps it and exits:\n",
+    );
+    line(md, "| program | bytes | built with |");
+    line(md, "|---|---:|---|");
+    for s in &r.sizes {
+        let bytes = match &s.bytes {
+            Ok(bytes) => bytes.to_string(),
+            Err(why) => format!("— ({why})"),
+        };
+        line(
+            md,
+            format_args!("| {} | {bytes} | `{}` |", s.program, s.how),
+        );
+    }
+}
+
+fn populate(md: &mut String, r: &Results) {
+    line(
+        md,
+        format_args!(
+            "**Making 1 GiB of anonymous memory resident** through mman: mapping and \
+             populating, not unmapping; median of {} rounds:\n",
+            timed::ROUNDS
+        ),
+    );
+    line(md, "| method | ms | of it in huge pages |");
+    line(md, "|---|---:|---:|");
+    for row in &r.populate {
+        line(
+            md,
+            format_args!(
+                "| {} | {:.0} | {} MiB |",
+                row.key(0),
+                row.median,
+                row.key(1)
+            ),
+        );
+    }
+}
+
+/// The values of key `i`, in order of first appearance.
+fn distinct(rows: &[Row], i: usize) -> Vec<&str> {
+    let mut values: Vec<&str> = Vec::new();
+    for row in rows {
+        if !values.contains(&row.key(i)) {
+            values.push(row.key(i));
+        }
+    }
+    values
+}

@@ -1,0 +1,145 @@
+//! The results, written twice: `results.json` for programs, `results.md` (see `markdown`)
+//! for the README.
+
+use std::fs;
+use std::path::Path;
+
+use super::callgrind::{self, Count};
+use super::json::Json;
+use super::machine::Machine;
+use super::markdown;
+use super::sizes::Size;
+use super::timed::{self, Row};
+
+/// The API the wall times are compared with.
+pub const BASELINE: &str = "glibc";
+
+pub struct Results {
+    pub machine: Machine,
+    pub instructions: Vec<Count>,
+    /// Keys: operation, API. Nanoseconds per call.
+    pub calls: Vec<Row>,
+    /// Keys: method, MiB in huge pages. Milliseconds.
+    pub populate: Vec<Row>,
+    pub sizes: Vec<Size>,
+}
+
+pub fn write(dir: &Path, results: &Results) -> Result<(), String> {
+    for (name, text) in [
+        ("results.json", json(results).pretty()),
+        ("results.md", markdown::render(results)),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("bench: wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn json(r: &Results) -> Json {
+    let m = &r.machine;
+    let floor = floor(&r.instructions);
+    let instructions = r.instructions.iter().map(|c| {
+        Json::object([
+            ("variant", c.variant.into()),
+            ("label", c.label.into()),
+            ("instructions", c.per_pair.into()),
+            ("over_floor", (c.per_pair - floor).into()),
+        ])
+    });
+    let calls = r.calls.iter().map(|row| {
+        Json::object([
+            ("operation", row.key(0).into()),
+            ("api", row.key(1).into()),
+            ("median", row.median.into()),
+            ("min", row.min.into()),
+            ("max", row.max.into()),
+            (
+                "ratio_to_glibc",
+                baseline_ratio(&r.calls, row).map_or(Json::Null, Json::from),
+            ),
+        ])
+    });
+    let populate = r.populate.iter().map(|row| {
+        Json::object([
+            ("method", row.key(0).into()),
+            (
+                "huge_pages_mib",
+                row.key(1).parse::<u64>().map_or(Json::Null, Json::from),
+            ),
+            ("median", row.median.into()),
+            ("min", row.min.into()),
+            ("max", row.max.into()),
+        ])
+    });
+    let sizes = r.sizes.iter().map(|s| {
+        let (bytes, error) = match &s.bytes {
+            Ok(bytes) => (Json::from(*bytes), Json::Null),
+            Err(why) => (Json::Null, why.as_str().into()),
+        };
+        Json::object([
+            ("program", s.program.into()),
+            ("build", s.build.as_str().into()),
+            ("bytes", bytes),
+            ("error", error),
+        ])
+    });
+    Json::object([
+        (
+            "machine",
+            Json::object([
+                ("date", m.date.as_str().into()),
+                ("kernel", m.kernel.as_str().into()),
+                ("cpu", m.cpu.as_str().into()),
+                ("cores", (m.cores as u64).into()),
+                ("rustc", m.rustc.as_str().into()),
+                ("load_average_1min", m.load.into()),
+            ]),
+        ),
+        (
+            "instructions_per_mmap_munmap",
+            Json::object([
+                (
+                    "counter",
+                    "valgrind --tool=callgrind, Ir (user space only)".into(),
+                ),
+                ("iterations", callgrind::ITERATIONS.into()),
+                ("results", Json::Array(instructions.collect())),
+            ]),
+        ),
+        (
+            "wall_time_per_call",
+            Json::object([
+                ("unit", "ns".into()),
+                ("batches", (timed::BATCHES as u64).into()),
+                ("calls_per_batch", u64::from(timed::CALLS).into()),
+                ("results", Json::Array(calls.collect())),
+            ]),
+        ),
+        (
+            "populate_1_gib",
+            Json::object([
+                ("unit", "ms".into()),
+                ("rounds", (timed::ROUNDS as u64).into()),
+                ("results", Json::Array(populate.collect())),
+            ]),
+        ),
+        ("static_stripped_size", Json::Array(sizes.collect())),
+    ])
+}
+
+/// The hand-written asm's count: no API can do with fewer instructions.
+pub fn floor(counts: &[Count]) -> f64 {
+    counts
+        .iter()
+        .find(|c| c.variant == "asm")
+        .map_or(f64::NAN, |c| c.per_pair)
+}
+
+/// This row's median over glibc's for the same operation.
+pub fn baseline_ratio(calls: &[Row], row: &Row) -> Option<f64> {
+    calls
+        .iter()
+        .find(|other| other.key(0) == row.key(0) && other.key(1) == BASELINE)
+        .map(|base| row.median / base.median)
+}

@@ -1,0 +1,154 @@
+//! Booting a kernel and initramfs under qemu-system, with full emulation
+//! (TCG: KVM hangs on these machines), and capturing its serial console.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::arch::Arch;
+use crate::report;
+
+/// What a boot left behind.
+pub struct Console {
+    /// Every console line, without its line ending.
+    pub lines: Vec<String>,
+    /// How qemu ended: `None` if it was killed at the time limit.
+    pub status: Option<ExitStatus>,
+    pub elapsed: Duration,
+}
+
+/// The kernel command line, besides the console:
+/// - `panic=-1`: a kernel panic reboots at once, which `-no-reboot` turns
+///   into qemu exiting: a crash ends the run instead of hanging it;
+/// - `quiet`: no boot chatter; oopses and panics still show (they print at
+///   higher levels);
+/// - `secretmem.enable=1`: memfd_secret is off by default before 6.5;
+/// - `hugepages=4`: a pool of huge pages, without which MAP_HUGETLB can
+///   only fail.
+const KERNEL_ARGS: &str = "panic=-1 quiet secretmem.enable=1 hugepages=4";
+
+pub struct Boot<'a> {
+    pub arch: Arch,
+    pub vmlinuz: &'a Path,
+    pub initramfs: &'a Path,
+    /// Every console byte goes here as it arrives.
+    pub log: &'a Path,
+    /// qemu is killed after this long.
+    pub time_limit: Duration,
+    /// Called with each console line as it arrives (to show progress).
+    pub on_line: &'a dyn Fn(&str),
+}
+
+impl Boot<'_> {
+    pub fn run(&self) -> Result<Console, String> {
+        let mut cmd = self.command();
+        eprintln!("--> {}", crate::run::describe(&cmd));
+        let mut log = File::create(self.log)
+            .map_err(|e| format!("cannot create {}: {e}", self.log.display()))?;
+        let start = Instant::now();
+        let mut qemu = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+        let stdout = qemu.stdout.take().expect("piped");
+
+        // The reader thread owns the pipe; lines come back over a channel so
+        // that this thread can watch the clock meanwhile.
+        let (sender, lines) = mpsc::channel();
+        let reader = thread::spawn(move || -> io::Result<()> {
+            let mut stdout = BufReader::new(stdout);
+            let mut line = Vec::new();
+            while stdout.read_until(b'\n', &mut line)? > 0 {
+                log.write_all(&line)?;
+                let _ = sender.send(printable(&String::from_utf8_lossy(&line)));
+                line.clear();
+            }
+            log.flush()
+        });
+
+        let mut console = Console {
+            lines: Vec::new(),
+            status: None,
+            elapsed: Duration::ZERO,
+        };
+        let deadline = start + self.time_limit;
+        let mut timed_out = false;
+        loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => {
+                    (self.on_line)(&line);
+                    console.lines.push(line);
+                }
+                // Pipe closed: qemu is gone (or closing).
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = qemu.kill();
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        let status = qemu
+            .wait()
+            .map_err(|e| format!("cannot wait for qemu: {e}"))?;
+        console.elapsed = start.elapsed();
+        // After a kill the status is only the signal's echo.
+        console.status = (!timed_out).then_some(status);
+        match reader.join().expect("console reader thread") {
+            Ok(()) => Ok(console),
+            Err(e) => Err(format!(
+                "reading the console into {}: {e}",
+                self.log.display()
+            )),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let (machine, console): (&[&str], &str) = match self.arch {
+            Arch::X86_64 => (&["-accel", "tcg"], "ttyS0"),
+            Arch::Aarch64 => (&["-M", "virt"], "ttyAMA0"),
+        };
+        let mut cmd = Command::new(program(self.arch));
+        cmd.args(machine)
+            .args([
+                "-cpu",
+                "max",
+                "-m",
+                "2048",
+                "-smp",
+                "2",
+                "-nographic",
+                "-no-reboot",
+            ])
+            .arg("-kernel")
+            .arg(self.vmlinuz)
+            .arg("-initrd")
+            .arg(self.initramfs)
+            .args(["-append", &format!("console={console} {KERNEL_ARGS}")])
+            // Nothing to type; qemu's own complaints go to our stderr.
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        cmd
+    }
+}
+
+/// The emulator for `arch`.
+pub fn program(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "qemu-system-x86_64",
+        Arch::Aarch64 => "qemu-system-aarch64",
+    }
+}
+
+/// The line as text to show and parse: without its line ending (the serial
+/// line turns "\n" into "\r\n"), escape sequences (the x86 firmware starts
+/// by resetting the terminal) and other control characters.
+fn printable(line: &str) -> String {
+    let line = report::strip_ansi(line.trim_end_matches(['\r', '\n']));
+    line.chars()
+        .filter(|&c| c == '\t' || !c.is_control())
+        .collect()
+}
