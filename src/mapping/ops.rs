@@ -25,9 +25,10 @@ pub enum Flush {
 /// How [`Mapping::guard`] made a range fault on access.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Guard {
-    /// `MADV_GUARD_INSTALL` (Linux 6.13): page-table markers, no extra mapping.
+    /// `MADV_GUARD_INSTALL` (Linux 6.13): page-table markers, no extra mapping. Private
+    /// anonymous contents of the range are discarded.
     Madvise,
-    /// `PROT_NONE` pages, on kernels without guard advice.
+    /// `PROT_NONE` pages, on kernels without guard advice. Contents are kept.
     ProtNone,
 }
 
@@ -208,8 +209,10 @@ impl Mapping {
         }
     }
 
-    /// Removes guards from the whole mapping and sets its protection to `prot`. Bytes of
-    /// formerly guarded private anonymous pages read as zeros.
+    /// Removes guards from the whole mapping and sets its protection to `prot`. What the
+    /// formerly guarded bytes hold depends on how they were guarded: after
+    /// [`Guard::Madvise`] private anonymous pages read as zeros (installing the guard
+    /// discarded them); after [`Guard::ProtNone`] they keep their contents.
     pub fn unguard(&mut self, prot: Prot) -> Result<()> {
         let span = self.kernel_span();
         // SAFETY: removing guard markers only makes accesses possible again (EINVAL on

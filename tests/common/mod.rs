@@ -521,13 +521,25 @@ pub fn kernel_at_least(major: u32, minor: u32) -> bool {
 /// libtest captures a test's output in memory, which a child loses when it exits, so a
 /// failed assertion inside the child would otherwise leave no message. The child exits 0
 /// when `f` returns, 101 when it panics.
+///
+/// The message is written with a bare `write(2)`: locks that another thread of the test
+/// harness held at the fork (the panic-hook lock, stderr's lock) stay held forever in the
+/// child, so neither `std::panic::set_hook` nor `std::io::stderr()` is safe there.
 pub fn in_child_checked(f: impl FnOnce()) -> ChildEnd {
     let test = test_name();
-    in_child(move || {
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = writeln!(std::io::stderr(), "[forked child of {test}] {info}");
-        }));
-        f();
-        0
-    })
+    in_child(
+        move || match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(()) => 0,
+            Err(payload) => {
+                let msg = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("(panic payload is not a string)");
+                let line = format!("[forked child of {test}] panicked: {msg}\n");
+                unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+                101
+            }
+        },
+    )
 }
