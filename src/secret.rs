@@ -130,7 +130,7 @@ fn map_memfd_secret(total: usize) -> Result<Mapping> {
     let (ptr, len) = mapped.into_raw();
     // SAFETY: the mapping just made: page-aligned, shared, read-write. With its descriptor
     // closed (below) and DONTFORK applied, no other process or mapping can reach its pages.
-    let mut whole = Mapping::exclusive(
+    let mut whole = Mapping::secret(
         unsafe { NonNull::new_unchecked(ptr) },
         len,
         Prot::READ | Prot::WRITE,

@@ -8,7 +8,7 @@
 use core::ops::RangeBounds;
 use core::sync::atomic::{AtomicU32, AtomicU64};
 
-use super::{Mapping, Sharing};
+use super::Mapping;
 use crate::{Errno, Result};
 
 impl Mapping {
@@ -72,12 +72,13 @@ impl Mapping {
 
     /// The 4 bytes at `offset` as an atomic, for synchronising with other processes through
     /// shared memory. `EINVAL` if out of range or not 4-byte aligned; `EACCES` unless the
-    /// mapping is readable and writable.
+    /// mapping is readable and writable; `EPERM` for exclusive memory, whose bytes
+    /// [`as_slice`](Mapping::as_slice) may be lending out at the same time.
     pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32> {
         let span = self.atomic_span::<AtomicU32>(offset)?;
         // SAFETY: aligned, inside the mapping, readable and writable for as long as `&self`
-        // lives (protection changes need `&mut self`); atomics are sound on memory that
-        // other processes change concurrently.
+        // lives (protection changes need `&mut self`); the memory is volatile, so no slice
+        // of it exists, and atomics are sound on memory other processes change concurrently.
         Ok(unsafe { &*(span.addr as *const AtomicU32) })
     }
 
@@ -89,10 +90,10 @@ impl Mapping {
     }
 
     fn lendable(&self, accessible: bool) -> Result<()> {
-        match (self.sharing, accessible) {
-            (Sharing::Volatile, _) => Err(Errno::EPERM),
-            (Sharing::Exclusive, false) => Err(Errno::EACCES),
-            (Sharing::Exclusive, true) => Ok(()),
+        match (self.kind.is_exclusive(), accessible) {
+            (false, _) => Err(Errno::EPERM),
+            (true, false) => Err(Errno::EACCES),
+            (true, true) => Ok(()),
         }
     }
 
@@ -110,6 +111,11 @@ impl Mapping {
     }
 
     fn atomic_span<T>(&self, offset: usize) -> Result<super::range::Span> {
+        // A store through the atomic would change bytes a `&[u8]` from `as_slice` promises
+        // are frozen; volatile memory is never lent as a slice, so there it is sound.
+        if self.kind.is_exclusive() {
+            return Err(Errno::EPERM);
+        }
         let size = core::mem::size_of::<T>();
         let span = self.access_span(
             offset..offset.checked_add(size).ok_or(Errno::EINVAL)?,

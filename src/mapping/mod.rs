@@ -7,7 +7,7 @@
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
-use crate::{sys, Errno, MapFlags, Prot, Result};
+use crate::{sys, Errno, Prot, Result};
 
 mod access;
 mod ops;
@@ -17,24 +17,38 @@ mod range;
 pub use ops::{Flush, Guard};
 pub use options::MapOptions;
 
-/// What the program may assume about the bytes of a mapping.
+/// What backs a mapping, which decides what the program may assume about its bytes, how
+/// it may grow, and how it is given back.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Sharing {
+pub(crate) enum Kind {
     /// Private anonymous memory: only this value can change it, so it can be lent out as
-    /// `&[u8]` / `&mut [u8]`.
-    Exclusive,
-    /// Shared memory, file-backed memory, or droppable memory: other processes, the file or
-    /// the kernel can change it at any time, so it is read and written by copies.
-    Volatile,
+    /// `&[u8]` / `&mut [u8]`; it grows with zero-filled pages.
+    PrivateAnonymous,
+    /// Droppable anonymous memory: the kernel may zero it at any time; grows like private.
+    Droppable,
+    /// Shared anonymous memory: its object's size is fixed when mapped, so it cannot grow
+    /// (pages past the object would raise SIGBUS).
+    SharedAnonymous,
+    /// File-backed memory: grows only together with its file ([`Mapping::remap_file`]).
+    File,
+    /// A System V attachment: fixed size, given back with `shmdt`.
+    SysvAttachment,
+    /// Secret memory: exclusive like private memory, but of fixed size.
+    Secret,
+    /// Adopted with [`Mapping::from_raw_volatile`]: nothing known, so nothing assumed.
+    Foreign,
 }
 
-/// How a mapping is given back to the kernel.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Release {
-    /// `munmap`: everything mmap made.
-    Unmap,
-    /// `shmdt`: a System V segment attached with `shmat`.
-    Detach,
+impl Kind {
+    /// Whether only the owning value can change the bytes, so that slices may be lent.
+    pub(crate) fn is_exclusive(self) -> bool {
+        matches!(self, Kind::PrivateAnonymous | Kind::Secret)
+    }
+
+    /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
+    pub(crate) fn grows_freely(self) -> bool {
+        matches!(self, Kind::PrivateAnonymous | Kind::Droppable)
+    }
 }
 
 /// An owned mapping of `len()` bytes at `as_ptr()`, unmapped on drop.
@@ -55,8 +69,7 @@ pub struct Mapping {
     lead: usize,
     /// The file offset of `ptr` (0 for anonymous memory), for remaps that grow the file.
     file_offset: u64,
-    sharing: Sharing,
-    release: Release,
+    kind: Kind,
     /// Whether every byte is known to be readable / writable now. Cleared by any change that
     /// may remove access from part of the mapping; set again only by a change to the whole.
     readable: bool,
@@ -100,7 +113,7 @@ impl Mapping {
     /// droppable memory), so that they are accessed by copies rather than slices.
     #[inline]
     pub fn is_volatile(&self) -> bool {
-        self.sharing == Sharing::Volatile
+        !self.kind.is_exclusive()
     }
 
     /// Gives up ownership: returns the start and length of the whole kernel mapping (which
@@ -121,7 +134,14 @@ impl Mapping {
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Mapping::owned(ptr, len, 0, 0, Sharing::Exclusive, Prot::READ | Prot::WRITE)
+        Mapping::owned(
+            ptr,
+            len,
+            0,
+            0,
+            Kind::PrivateAnonymous,
+            Prot::READ | Prot::WRITE,
+        )
     }
 
     /// Adopts `len` bytes at `ptr` as memory that may change under the program (shared or
@@ -133,22 +153,18 @@ impl Mapping {
     pub unsafe fn from_raw_volatile(ptr: *mut u8, len: usize, prot: Prot) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot)
+        Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot)
     }
 
     /// Wraps a System V attachment, detached (not unmapped) on drop.
     pub(crate) fn attached(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
-        // Not `Mapping { release, ..Mapping::owned(..) }`: that copies the fields out of a
-        // temporary Mapping, whose drop then unmaps the attachment.
-        let mut mapping = Mapping::owned(ptr, len, 0, 0, Sharing::Volatile, prot);
-        mapping.release = Release::Detach;
-        mapping
+        Mapping::owned(ptr, len, 0, 0, Kind::SysvAttachment, prot)
     }
 
     /// Wraps memory that only this value can reach although it is a shared mapping (secret
     /// memory whose descriptor is closed and which a child does not inherit).
-    pub(crate) fn exclusive(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
-        Mapping::owned(ptr, len, 0, 0, Sharing::Exclusive, prot)
+    pub(crate) fn secret(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
+        Mapping::owned(ptr, len, 0, 0, Kind::Secret, prot)
     }
 
     fn owned(
@@ -156,7 +172,7 @@ impl Mapping {
         len: usize,
         lead: usize,
         file_offset: u64,
-        sharing: Sharing,
+        kind: Kind,
         prot: Prot,
     ) -> Mapping {
         Mapping {
@@ -164,8 +180,7 @@ impl Mapping {
             len,
             lead,
             file_offset,
-            sharing,
-            release: Release::Unmap,
+            kind,
             readable: prot.contains(Prot::READ),
             writable: prot.contains(Prot::WRITE),
         }
@@ -189,9 +204,9 @@ impl Drop for Mapping {
         // borrow of it remains. A sealed mapping refuses (EPERM) and stays mapped: leaking
         // it is the only sound outcome.
         let _ = unsafe {
-            match self.release {
-                Release::Unmap => sys::munmap(start, self.kernel_len()),
-                Release::Detach => sys::shmdt(start),
+            match self.kind {
+                Kind::SysvAttachment => sys::shmdt(start),
+                _ => sys::munmap(start, self.kernel_len()),
             }
         };
     }
@@ -210,6 +225,3 @@ fn adopt(raw: *mut c_void, kernel_len: usize) -> Result<NonNull<u8>> {
         }
     }
 }
-
-/// `MapFlags` that make memory volatile even when private (the kernel may drop it).
-const VOLATILE_FLAGS: MapFlags = MapFlags::DROPPABLE;

@@ -6,7 +6,7 @@
 
 use core::ops::RangeBounds;
 
-use super::{Mapping, Sharing};
+use super::{Kind, Mapping};
 use crate::fd::AsFd;
 use crate::{arch, sys, Advice, Errno, MlockFlags, MremapFlags, MsyncFlags, Prot, Result};
 
@@ -135,8 +135,21 @@ impl Mapping {
     }
 
     /// Grows or shrinks the mapping to `new_len` bytes, moving it if `may_move` and it cannot
-    /// change in place. New anonymous bytes read as zeros. On failure the mapping is as it was.
+    /// change in place. New bytes read as zeros. Only private anonymous memory grows this
+    /// way (`EINVAL` otherwise; see [`remap_file`](Mapping::remap_file)); anything shrinks.
+    /// On failure the mapping is as it was.
     pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
+        // Growing anything but anonymous private memory would add pages past the end of
+        // their backing object, whose access raises SIGBUS: files grow with `remap_file`,
+        // shared anonymous memory and System V segments not at all.
+        if new_len > self.len && !self.kind.grows_freely() {
+            return Err(Errno::EINVAL);
+        }
+        self.resize(new_len, may_move)
+    }
+
+    /// mremap without the growth check.
+    fn resize(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         if new_len == 0 {
             return Err(Errno::EINVAL);
         }
@@ -165,11 +178,15 @@ impl Mapping {
     }
 
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
-    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks.
+    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks. `EINVAL`
+    /// for a mapping that is not of a file.
     ///
     /// `file` must be the file this mapping was made from; with another file the new bytes
     /// are simply unbacked and reading them raises `SIGBUS`.
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
+        if self.kind != Kind::File {
+            return Err(Errno::EINVAL);
+        }
         let file = file.as_fd();
         let end = self
             .file_offset
@@ -178,7 +195,7 @@ impl Mapping {
         if sys::file_size(file)? < end {
             sys::ftruncate(file, end)?;
         }
-        self.remap(new_len, may_move)
+        self.resize(new_len, may_move)
     }
 
     /// Seals the whole mapping for the life of the process (`mseal`, Linux 6.10, 64-bit
@@ -236,7 +253,7 @@ impl Mapping {
     fn is_harmless(&self, advice: Advice) -> bool {
         use Advice::*;
         match advice {
-            DontNeed | DontNeedLocked => self.sharing == Sharing::Exclusive,
+            DontNeed | DontNeedLocked => self.kind.is_exclusive(),
             Free | Remove | GuardInstall | GuardRemove | HwPoison | SoftOffline => false,
             _ => true,
         }

@@ -2,7 +2,7 @@
 
 use core::ffi::c_void;
 
-use super::{adopt, Mapping, Sharing, VOLATILE_FLAGS};
+use super::{adopt, Kind, Mapping};
 use crate::fd::{AsFd, AsRawFd};
 use crate::{page_size, sys, Advice, Errno, MapFlags, Prot, Result};
 
@@ -148,13 +148,14 @@ impl MapOptions {
     /// Anonymous memory (zero-filled).
     pub fn map(&self) -> Result<Mapping> {
         let len = self.len.ok_or(Errno::EINVAL)?;
-        let exclusive = !self.is_shared() && !self.flags.intersects(VOLATILE_FLAGS);
-        let sharing = if exclusive {
-            Sharing::Exclusive
+        let kind = if self.is_shared() {
+            Kind::SharedAnonymous
+        } else if self.flags.contains(MapFlags::DROPPABLE) {
+            Kind::Droppable
         } else {
-            Sharing::Volatile
+            Kind::PrivateAnonymous
         };
-        self.finish(len, MapFlags::ANONYMOUS, -1, 0, sharing)
+        self.finish(len, MapFlags::ANONYMOUS, -1, 0, kind)
     }
 
     /// Memory backed by `file` from byte `offset` on. An offset that is not page aligned is
@@ -174,7 +175,7 @@ impl MapOptions {
             }
         };
         let fd = file.as_raw_fd();
-        self.finish(len, MapFlags::empty(), fd, offset, Sharing::Volatile)
+        self.finish(len, MapFlags::empty(), fd, offset, Kind::File)
     }
 
     fn finish(
@@ -183,7 +184,7 @@ impl MapOptions {
         extra: MapFlags,
         fd: i32,
         offset: u64,
-        sharing: Sharing,
+        kind: Kind,
     ) -> Result<Mapping> {
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -216,7 +217,7 @@ impl MapOptions {
         let base = adopt(raw, kernel_len)?;
         // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
         let ptr = unsafe { base.add(lead) };
-        let mapping = Mapping::owned(ptr, len, lead, offset, sharing, self.prot);
+        let mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot);
         if self.flags.contains(MapFlags::FIXED_NOREPLACE) && raw as usize != hint {
             // A kernel older than 4.17 took the address as a hint; `mapping` unmaps on return.
             return Err(Errno::EEXIST);

@@ -43,7 +43,8 @@ impl Memfd {
         Ok(self.len()? == 0)
     }
 
-    /// Sets the size (`EPERM` if sealed against it).
+    /// Sets the size (`EPERM` if sealed against it). Shrinking under a mapping makes its
+    /// accesses past the new end raise `SIGBUS`.
     pub fn set_len(&self, len: u64) -> Result<()> {
         sys::ftruncate(self.fd.as_fd(), len)
     }

@@ -17,8 +17,9 @@ const STATX_SIZE: usize = 0x200;
 
 /// Sets the length of a file (`ftruncate(2)`). Lengths above `i64::MAX` are `EINVAL`.
 ///
-/// Shrinking a file that is mapped makes accesses past the new end raise `SIGBUS`; the safe
-/// layer only maps files through `unsafe` constructors for this reason.
+/// Shrinking a file that is mapped makes accesses past the new end raise `SIGBUS`: a signal,
+/// not undefined behaviour, since the safe layer reads and writes file mappings by copies
+/// and never lends them out as slices.
 #[inline]
 pub fn ftruncate(fd: BorrowedFd<'_>, len: u64) -> Result<()> {
     // SAFETY: ftruncate takes no pointer; the effect on mappings is described above.

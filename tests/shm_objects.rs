@@ -1,0 +1,933 @@
+//! The safe shared-memory objects against the real kernel: `SharedMemory` (POSIX, files in
+//! `/dev/shm`, interoperable with glibc's `shm_open`), `Memfd` (with seals) and
+//! `SysvSegment` (checked through `/proc/self/maps` and `/proc/sysvipc/shm`).
+//!
+//! Every object gets a name or key unique to this process and test. A second process is a
+//! forked child. Descriptor counts are checked in `tests/leaks.rs`, where no other test
+//! runs at the same time.
+
+#[macro_use]
+mod common;
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::PathBuf;
+
+use common::*;
+use mman::{sys, Access, Errno, MapOptions, Mapping, Memfd, MemfdFlags, Mode, Prot, Seals};
+use mman::{SharedMemory, SysvSegment};
+
+const RW: Prot = Prot::READ.union(Prot::WRITE);
+
+fn read(m: &Mapping, offset: usize, len: usize) -> Vec<u8> {
+    let mut buf = vec![0xa5; len];
+    m.read_at(offset, &mut buf).expect("read_at");
+    buf
+}
+
+#[track_caller]
+fn assert_zero(bytes: &[u8], what: &str) {
+    if let Some(i) = bytes.iter().position(|&b| b != 0) {
+        panic!("{what}: byte {i} is {:#x}, expected 0", bytes[i]);
+    }
+}
+
+fn entry(m: &Mapping) -> MapsEntry {
+    maps_entry(m.as_ptr().cast()).unwrap_or_else(|| panic!("{:p} not mapped", m.as_ptr()))
+}
+
+/// Whether descriptor `fd` has `FD_CLOEXEC`.
+fn cloexec(fd: impl AsRawFd) -> bool {
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+    assert!(flags >= 0, "F_GETFD: {}", last_errno());
+    flags & libc::FD_CLOEXEC != 0
+}
+
+/// A second handle on the same open file, as `std::fs::File`, for pread/pwrite.
+fn file_of(fd: impl AsFd) -> std::fs::File {
+    std::fs::File::from(fd.as_fd().try_clone_to_owned().expect("dup"))
+}
+
+fn pread(file: &std::fs::File, offset: usize, len: usize) -> Vec<u8> {
+    let mut buf = vec![0xa5; len];
+    file.read_exact_at(&mut buf, offset as u64).expect("pread");
+    buf
+}
+
+// ---------------------------------------------------------------------------------------
+// SharedMemory
+
+/// `/dev/shm/NAME` for a name without leading slashes.
+fn shm_path(name: &CStr) -> PathBuf {
+    PathBuf::from(format!(
+        "/dev/shm/{}",
+        name.to_str().unwrap().trim_start_matches('/')
+    ))
+}
+
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+        .unwrap_or(0o022)
+}
+
+/// Removes `/dev/shm/NAME` if a test left it behind on failure.
+struct Cleanup(CString);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = sys::shm_unlink(&self.0);
+    }
+}
+
+#[test]
+fn create_makes_an_owner_only_object_of_the_asked_size() {
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let slashed = CString::new(format!("/{}", name.to_str().unwrap())).unwrap();
+    let shm = SharedMemory::create(&slashed, 3 * p as u64 + 1).unwrap();
+    assert_eq!(
+        shm.name(),
+        name.as_c_str(),
+        "stored without the leading slash"
+    );
+    let path = shm_path(&name);
+    let meta = std::fs::metadata(&path).expect("object in /dev/shm");
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o600,
+        "owner read-write only"
+    );
+    assert_eq!(meta.len(), 3 * p as u64 + 1);
+    assert_eq!(shm.len(), Ok(3 * p as u64 + 1));
+    assert_eq!(shm.is_empty(), Ok(false));
+    let fd = shm.as_fd().as_raw_fd();
+    assert_eq!(fd_link(fd), path.to_str().unwrap());
+    assert!(cloexec(fd), "O_CLOEXEC always added");
+
+    let m = shm.map().unwrap();
+    assert_eq!(m.len(), 3 * p + 1, "maps the whole object");
+    assert!(m.is_volatile());
+    assert_eq!(err(m.as_slice()), Errno::EPERM);
+    assert_zero(&read(&m, 0, 3 * p + 1), "new object");
+    let e = entry(&m);
+    assert_eq!(
+        (e.perms.as_str(), e.path.as_str()),
+        ("rw-s", path.to_str().unwrap())
+    );
+}
+
+#[test]
+fn create_with_mode_applies_the_umask() {
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let mode = Mode::from_bits_truncate(0o644);
+    let _shm = SharedMemory::create_with_mode(&name, 64, mode).unwrap();
+    let got = std::fs::metadata(shm_path(&name))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(got, 0o644 & !umask());
+}
+
+#[test]
+fn create_of_an_existing_name_is_eexist_and_leaves_the_object() {
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let first = SharedMemory::create(&name, p as u64).unwrap();
+    let mut m = first.map().unwrap();
+    m.write_at(0, b"first").unwrap();
+    assert_eq!(
+        err(SharedMemory::create(&name, 7 * p as u64)),
+        Errno::EEXIST
+    );
+    let slashed = CString::new(format!("//{}", name.to_str().unwrap())).unwrap();
+    assert_eq!(
+        err(SharedMemory::create(&slashed, 1)),
+        Errno::EEXIST,
+        "same object"
+    );
+    assert_eq!(first.len(), Ok(p as u64), "not truncated or grown");
+    assert_eq!(read(&m, 0, 5), b"first");
+    assert!(
+        shm_path(&name).exists(),
+        "the failed create did not unlink it"
+    );
+    drop(m);
+    drop(first);
+    assert!(!shm_path(&name).exists());
+}
+
+#[test]
+fn open_read_write_and_read_only_see_the_same_bytes() {
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let owner = SharedMemory::create(&name, 2 * p as u64).unwrap();
+    let writer = SharedMemory::open(&name, Access::ReadWrite).unwrap();
+    let reader = SharedMemory::open(&name, Access::ReadOnly).unwrap();
+    let mut mw = writer.map().unwrap();
+    let mo = owner.map().unwrap();
+    let mut mr = reader.map().unwrap();
+    assert_ne!(mw.as_ptr(), mo.as_ptr());
+    mw.write_at(p - 3, b"shared!").unwrap();
+    assert_eq!(
+        read(&mo, p - 3, 7),
+        b"shared!",
+        "seen through the owner's mapping"
+    );
+    assert_eq!(
+        read(&mr, p - 3, 7),
+        b"shared!",
+        "seen through the read-only mapping"
+    );
+    assert_eq!(
+        pread(&file_of(&reader), p - 3, 7),
+        b"shared!",
+        "in the file"
+    );
+
+    assert_eq!(entry(&mr).perms, "r--s");
+    assert_eq!(
+        mr.write_at(0, b"x"),
+        Err(Errno::EACCES),
+        "read-only mapping"
+    );
+    // The descriptor is read-only, so the kernel refuses to make the mapping writable.
+    assert_eq!(mr.protect(.., RW), Err(Errno::EACCES));
+    assert_eq!(entry(&mr).perms, "r--s");
+    assert_eq!(
+        reader.set_len(1),
+        Err(Errno::EINVAL),
+        "ftruncate needs a writable fd"
+    );
+    assert_eq!(reader.len(), Ok(2 * p as u64));
+    assert!(cloexec(reader.as_fd()) && cloexec(writer.as_fd()));
+    // Opening never creates.
+    let missing = unique_cname("-missing");
+    assert_eq!(
+        err(SharedMemory::open(&missing, Access::ReadWrite)),
+        Errno::ENOENT
+    );
+    assert_eq!(
+        err(SharedMemory::open(&missing, Access::ReadOnly)),
+        Errno::ENOENT
+    );
+    assert!(!shm_path(&missing).exists());
+}
+
+#[test]
+fn set_len_resizes_and_an_empty_object_cannot_be_mapped() {
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let shm = SharedMemory::create(&name, 0).unwrap();
+    assert_eq!(shm.len(), Ok(0));
+    assert_eq!(shm.is_empty(), Ok(true));
+    assert_eq!(err(shm.map()), Errno::EINVAL, "nothing to map");
+    shm.set_len(2 * p as u64 + 3).unwrap();
+    assert_eq!(shm.len(), Ok(2 * p as u64 + 3));
+    assert_eq!(
+        std::fs::metadata(shm_path(&name)).unwrap().len(),
+        2 * p as u64 + 3
+    );
+    let m = shm.map().unwrap();
+    assert_eq!(m.len(), 2 * p + 3);
+    assert_eq!(
+        shm.set_len(u64::MAX),
+        Err(Errno::EINVAL),
+        "negative as off_t"
+    );
+    assert_eq!(shm.len(), Ok(2 * p as u64 + 3));
+}
+
+#[test]
+fn shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus() {
+    // Documented on `set_len`: the mapping keeps its length, the pages past the new end
+    // are gone. Checked in a child, which dies of the signal.
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let shm = SharedMemory::create(&name, 2 * p as u64).unwrap();
+    let m = shm.map().unwrap();
+    shm.set_len(p as u64).unwrap();
+    assert_eq!(read(&m, p - 1, 1), [0], "before the new end: fine");
+    let end = in_child(|| {
+        let mut b = [0u8; 1];
+        let _ = m.read_at(p, &mut b);
+        0
+    });
+    assert_eq!(end, ChildEnd::Signaled(libc::SIGBUS));
+}
+
+#[test]
+fn a_created_object_is_unlinked_on_drop_and_an_opened_one_is_not() {
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let path = shm_path(&name);
+
+    let created = SharedMemory::create(&name, 64).unwrap();
+    let opened = SharedMemory::open(&name, Access::ReadWrite).unwrap();
+    drop(opened);
+    assert!(path.exists(), "dropping an opened handle keeps the name");
+    drop(created);
+    assert!(!path.exists(), "dropping the creator removes the name");
+
+    // Both defaults can be reversed.
+    let created = SharedMemory::create(&name, 64)
+        .unwrap()
+        .unlink_on_drop(false);
+    drop(created);
+    assert!(path.exists(), "unlink_on_drop(false)");
+    let opened = SharedMemory::open(&name, Access::ReadOnly)
+        .unwrap()
+        .unlink_on_drop(true);
+    drop(opened);
+    assert!(!path.exists(), "unlink_on_drop(true) on an opened handle");
+}
+
+#[test]
+fn unlink_removes_the_name_now_and_drop_does_not_touch_a_successor() {
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let path = shm_path(&name);
+    let mut old = SharedMemory::create(&name, 64).unwrap();
+    let mut m = old.map().unwrap();
+    m.write_at(0, b"old").unwrap();
+    old.unlink().unwrap();
+    assert!(!path.exists(), "name removed at once");
+    assert_eq!(old.unlink(), Err(Errno::ENOENT), "already gone");
+    m.write_at(3, b"!").unwrap();
+    assert_eq!(read(&m, 0, 4), b"old!", "the mapping keeps working");
+    assert_eq!(old.len(), Ok(64), "and the descriptor");
+
+    // A new object under the same name is another object...
+    let new = SharedMemory::create(&name, 128).unwrap();
+    assert_zero(&read(&new.map().unwrap(), 0, 4), "new object");
+    // ...which dropping the old handle must not unlink.
+    drop(m);
+    drop(old);
+    assert!(
+        path.exists(),
+        "the successor's name survives the old handle's drop"
+    );
+    drop(new);
+    assert!(!path.exists());
+}
+
+#[test]
+fn invalid_names_are_einval_or_enametoolong() {
+    let long = "x".repeat(256);
+    let cases: [(&str, Errno); 8] = [
+        ("", Errno::EINVAL),
+        ("/", Errno::EINVAL),
+        ("///", Errno::EINVAL),
+        ("a/b", Errno::EINVAL),
+        ("/a/", Errno::EINVAL),
+        (&long, Errno::ENAMETOOLONG),
+        ("/a/b/c", Errno::EINVAL),
+        ("..", Errno::EEXIST), // /dev/shm/.. exists (a directory), as with glibc
+    ];
+    for (name, expected) in cases {
+        let c = CString::new(name).unwrap();
+        assert_eq!(
+            err(SharedMemory::create(&c, 1)),
+            expected,
+            "create {name:?}"
+        );
+    }
+    for (name, expected) in [
+        ("", Errno::EINVAL),
+        ("a/b", Errno::EINVAL),
+        (long.as_str(), Errno::ENAMETOOLONG),
+        (".", Errno::EINVAL), // a directory: EISDIR for read-write, reported as EINVAL
+    ] {
+        let c = CString::new(name).unwrap();
+        assert_eq!(
+            err(SharedMemory::open(&c, Access::ReadWrite)),
+            expected,
+            "open {name:?}"
+        );
+    }
+    // Exactly NAME_MAX bytes is fine, with any number of leading slashes.
+    let prefix = format!("mman-{}-", std::process::id());
+    let max = format!("{prefix}{}", "n".repeat(255 - prefix.len()));
+    let c = CString::new(format!("///{max}")).unwrap();
+    let _cleanup = Cleanup(c.clone());
+    let shm = SharedMemory::create(&c, 1).unwrap();
+    assert_eq!(shm.name().to_bytes(), max.as_bytes());
+    assert!(shm_path(shm.name()).exists());
+}
+
+#[test]
+fn a_create_that_fails_at_ftruncate_leaves_no_object() {
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    // Lengths above i64::MAX are negative as off_t: ftruncate says EINVAL after the open.
+    for len in [u64::MAX, i64::MAX as u64 + 1] {
+        assert_eq!(
+            err(SharedMemory::create(&name, len)),
+            Errno::EINVAL,
+            "len {len:#x}"
+        );
+        assert!(
+            !shm_path(&name).exists(),
+            "no /dev/shm entry left for len {len:#x}"
+        );
+    }
+    // The name is free again.
+    let shm = SharedMemory::create(&name, 1).unwrap();
+    assert_eq!(shm.len(), Ok(1));
+}
+
+#[test]
+fn a_forked_child_opens_by_name_and_writes_for_the_parent() {
+    let p = page();
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let shm = SharedMemory::create(&name, p as u64).unwrap();
+    let m = shm.map().unwrap();
+    let child_name = name.clone();
+    let end = in_child_checked(move || {
+        let shm = SharedMemory::open(&child_name, Access::ReadWrite).unwrap();
+        let mut m = shm.map().unwrap();
+        m.write_at(100, b"from the child").unwrap();
+        std::mem::forget(shm);
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    assert_eq!(read(&m, 100, 14), b"from the child");
+    assert!(
+        shm_path(&name).exists(),
+        "the child's opened handle did not unlink"
+    );
+}
+
+#[test]
+fn glibc_shm_open_and_ours_find_each_others_objects() {
+    let p = page();
+    // Ours, found by glibc.
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let shm = SharedMemory::create(&name, p as u64).unwrap();
+    let mut m = shm.map().unwrap();
+    m.write_at(0, b"mman wrote").unwrap();
+    let slashed = CString::new(format!("/{}", name.to_str().unwrap())).unwrap();
+    let raw = unsafe { libc::shm_open(slashed.as_ptr(), libc::O_RDWR, 0) };
+    assert!(raw >= 0, "glibc shm_open: {}", last_errno());
+    let glibc_file = unsafe { std::fs::File::from_raw_fd(raw) };
+    assert_eq!(pread(&glibc_file, 0, 10), b"mman wrote");
+    glibc_file.write_all_at(b"glibc", 20).unwrap();
+    assert_eq!(read(&m, 20, 5), b"glibc");
+
+    // glibc's, found by us.
+    let theirs = unique_cname("-glibc");
+    let slashed = CString::new(format!("/{}", theirs.to_str().unwrap())).unwrap();
+    let _cleanup_theirs = Cleanup(theirs.clone());
+    let raw = unsafe {
+        libc::shm_open(
+            slashed.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+            0o600,
+        )
+    };
+    assert!(raw >= 0, "glibc shm_open O_CREAT: {}", last_errno());
+    let file = unsafe { std::fs::File::from_raw_fd(raw) };
+    file.set_len(p as u64).unwrap();
+    file.write_all_at(b"made by glibc", 0).unwrap();
+    let ours = SharedMemory::open(&theirs, Access::ReadOnly).unwrap();
+    assert_eq!(ours.len(), Ok(p as u64));
+    assert_eq!(read(&ours.map().unwrap(), 0, 13), b"made by glibc");
+    assert_eq!(err(SharedMemory::create(&theirs, 1)), Errno::EEXIST);
+    drop(ours);
+    assert_eq!(
+        unsafe { libc::shm_unlink(slashed.as_ptr()) },
+        0,
+        "glibc unlinks it"
+    );
+    // And a name glibc unlinks is gone for us too.
+    assert_eq!(
+        err(SharedMemory::open(&theirs, Access::ReadOnly)),
+        Errno::ENOENT
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Memfd
+
+#[test]
+fn memfd_is_sealable_cloexec_and_maps_read_write() {
+    let p = page();
+    let name = unique_cname("");
+    let fd = Memfd::new(&name).unwrap();
+    assert_eq!(
+        fd_link(fd.as_fd().as_raw_fd()),
+        format!("/memfd:{} (deleted)", name.to_str().unwrap())
+    );
+    assert!(cloexec(fd.as_fd()));
+    assert_eq!(fd.len(), Ok(0));
+    assert_eq!(fd.is_empty(), Ok(true));
+    assert_eq!(fd.seals(), Ok(Seals::empty()), "sealable, nothing sealed");
+    fd.set_len(2 * p as u64 + 5).unwrap();
+    assert_eq!((fd.len(), fd.is_empty()), (Ok(2 * p as u64 + 5), Ok(false)));
+
+    let mut m = fd.map(Access::ReadWrite).unwrap();
+    assert_eq!(m.len(), 2 * p + 5);
+    assert!(m.is_volatile());
+    assert_zero(&read(&m, 0, 2 * p + 5), "new memfd");
+    let e = entry(&m);
+    assert_eq!(e.perms, "rw-s");
+    assert_eq!(
+        e.path,
+        format!("/memfd:{} (deleted)", name.to_str().unwrap())
+    );
+    m.write_at(2 * p, b"tail!").unwrap();
+    assert_eq!(read(&m, 2 * p, 5), b"tail!");
+    assert_eq!(pread(&file_of(&fd), 2 * p, 5), b"tail!", "in the file");
+    let other = fd.map(Access::ReadOnly).unwrap();
+    assert_eq!(read(&other, 2 * p, 5), b"tail!", "in a second mapping");
+    assert_eq!(entry(&other).perms, "r--s");
+}
+
+#[test]
+fn memfd_seals_round_trip_and_are_enforced() {
+    let p = page() as u64;
+    let fd = Memfd::new(c"seals").unwrap();
+    fd.set_len(2 * p).unwrap();
+    fd.add_seals(Seals::GROW).unwrap();
+    assert_eq!(fd.seals(), Ok(Seals::GROW));
+    assert_eq!(fd.set_len(3 * p), Err(Errno::EPERM), "grow sealed");
+    assert_eq!(fd.len(), Ok(2 * p));
+    fd.set_len(p).unwrap();
+    fd.add_seals(Seals::SHRINK).unwrap();
+    assert_eq!(fd.seals(), Ok(Seals::GROW | Seals::SHRINK));
+    assert_eq!(fd.set_len(p - 1), Err(Errno::EPERM), "shrink sealed");
+    assert_eq!(fd.set_len(p), Ok(()), "the same size is neither");
+    fd.add_seals(Seals::GROW).unwrap(); // again: no change
+    assert_eq!(fd.seals(), Ok(Seals::GROW | Seals::SHRINK));
+    fd.add_seals(Seals::SEAL).unwrap();
+    assert_eq!(
+        fd.add_seals(Seals::WRITE),
+        Err(Errno::EPERM),
+        "sealed against sealing"
+    );
+    assert_eq!(fd.freeze(), Err(Errno::EPERM));
+    assert_eq!(fd.seals(), Ok(Seals::GROW | Seals::SHRINK | Seals::SEAL));
+    let mut m = fd.map(Access::ReadWrite).unwrap();
+    m.write_at(0, b"writes are not sealed").unwrap();
+}
+
+#[test]
+fn memfd_created_without_sealing_refuses_seals() {
+    let fd = Memfd::with_flags(c"unsealable", MemfdFlags::CLOEXEC).unwrap();
+    assert_eq!(fd.seals(), Ok(Seals::SEAL));
+    assert_eq!(fd.add_seals(Seals::GROW), Err(Errno::EPERM));
+    assert_eq!(fd.freeze(), Err(Errno::EPERM));
+    let fd = Memfd::with_flags(c"inherited", MemfdFlags::ALLOW_SEALING).unwrap();
+    assert!(!cloexec(fd.as_fd()), "with_flags takes exactly the flags");
+}
+
+#[test]
+fn memfd_freeze_waits_for_writable_mappings_then_forbids_writing() {
+    let p = page();
+    let fd = Memfd::new(c"freeze").unwrap();
+    fd.set_len(p as u64).unwrap();
+    let mut m = fd.map(Access::ReadWrite).unwrap();
+    m.write_at(0, b"frozen bytes").unwrap();
+    assert_eq!(
+        fd.freeze(),
+        Err(Errno::EBUSY),
+        "a writable shared mapping exists"
+    );
+    assert_eq!(
+        fd.seals(),
+        Ok(Seals::empty()),
+        "nothing sealed by the failure"
+    );
+    drop(m);
+    fd.freeze().unwrap();
+    let frozen = Seals::SHRINK | Seals::GROW | Seals::WRITE;
+    assert!(fd.seals().unwrap().contains(frozen), "{:?}", fd.seals());
+    assert_eq!(err(fd.map(Access::ReadWrite)), Errno::EPERM);
+    assert_eq!(fd.set_len(2 * p as u64), Err(Errno::EPERM));
+    assert_eq!(fd.set_len(0), Err(Errno::EPERM));
+    let file = file_of(&fd);
+    assert_eq!(
+        file.write_at(b"x", 0).map_err(|e| e.raw_os_error()).err(),
+        Some(Some(libc::EPERM)),
+        "write(2) refused too"
+    );
+    // A private mapping may still be written: copy-on-write never reaches the file.
+    let mut private = MapOptions::new().map_file(&fd, 0).unwrap();
+    private.write_at(0, b"private").unwrap();
+    assert_eq!(pread(&file, 0, 12), b"frozen bytes");
+
+    match fd.map(Access::ReadOnly) {
+        Ok(mut ro) => {
+            assert_eq!(read(&ro, 0, 12), b"frozen bytes");
+            assert_eq!(entry(&ro).perms, "r--s");
+            assert_eq!(ro.write_at(0, b"x"), Err(Errno::EACCES));
+            // The kernel cleared VM_MAYWRITE: the mapping cannot be made writable.
+            assert_eq!(ro.protect(.., RW), Err(Errno::EACCES));
+        }
+        Err(e) => {
+            // Before 6.7 any shared mapping of a write-sealed memfd counted as writable.
+            assert_eq!(e, Errno::EPERM);
+            assert!(
+                !kernel_at_least(6, 7),
+                "6.7+ maps a write-sealed memfd read-only"
+            );
+            skip!(
+                "read-only shared mapping of a write-sealed memfd is EPERM before Linux 6.7 \
+                 (kernel is {})",
+                kernel_release()
+            );
+        }
+    }
+}
+
+#[test]
+fn memfd_future_write_seal_keeps_existing_mappings_writable() {
+    let p = page();
+    let fd = Memfd::new(c"future-write").unwrap();
+    fd.set_len(p as u64).unwrap();
+    let mut m = fd.map(Access::ReadWrite).unwrap();
+    fd.add_seals(Seals::FUTURE_WRITE).unwrap();
+    m.write_at(0, b"still").unwrap();
+    assert_eq!(
+        err(fd.map(Access::ReadWrite)),
+        Errno::EPERM,
+        "no new writable mapping"
+    );
+    let ro = fd.map(Access::ReadOnly).unwrap();
+    assert_eq!(read(&ro, 0, 5), b"still");
+}
+
+#[test]
+fn memfd_new_noexec_is_sealed_against_exec_on_6_3() {
+    let fd = match Memfd::new_noexec(c"noexec") {
+        Ok(fd) => fd,
+        Err(e) => {
+            assert_eq!(e, Errno::EINVAL, "unknown MFD_NOEXEC_SEAL");
+            assert!(!kernel_at_least(6, 3), "6.3+ has MFD_NOEXEC_SEAL");
+            skip!(
+                "MFD_NOEXEC_SEAL is EINVAL: needs Linux 6.3, kernel is {}",
+                kernel_release()
+            );
+        }
+    };
+    let seals = fd.seals().unwrap();
+    assert!(seals.contains(Seals::EXEC), "{seals:?}");
+    assert!(!seals.contains(Seals::SEAL), "still sealable");
+    let mode = file_of(&fd).metadata().unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0, "no execute bits: {mode:o}");
+    assert!(cloexec(fd.as_fd()));
+    let with_exec = Memfd::new(c"exec").unwrap();
+    assert!(!with_exec.seals().unwrap().contains(Seals::EXEC), "control");
+}
+
+#[test]
+fn memfd_into_fd_and_conversions_keep_the_descriptor() {
+    let p = page();
+    let fd = Memfd::new(c"into-fd").unwrap();
+    fd.set_len(p as u64).unwrap();
+    let mut m = fd.map(Access::ReadWrite).unwrap();
+    m.write_at(0, b"same file").unwrap();
+    let raw = fd.as_fd().as_raw_fd();
+    let owned: OwnedFd = fd.into_fd();
+    assert_eq!(owned.as_raw_fd(), raw);
+    assert!(fd_link(raw).starts_with("/memfd:into-fd"));
+    let again = MapOptions::new().shared().map_file(&owned, 0).unwrap();
+    assert_eq!(read(&again, 0, 9), b"same file");
+
+    let fd = Memfd::new(c"from").unwrap();
+    let raw = fd.as_fd().as_raw_fd();
+    let owned = OwnedFd::from(fd);
+    assert_eq!(owned.as_raw_fd(), raw);
+    let fd = Memfd::new(c"raw").unwrap();
+    let raw = fd.as_fd().as_raw_fd();
+    assert_eq!(fd.into_raw_fd(), raw);
+    assert!(fd_link(raw).starts_with("/memfd:raw"), "not closed");
+    drop(unsafe { OwnedFd::from_raw_fd(raw) });
+}
+
+#[test]
+fn memfd_names_longer_than_249_bytes_are_einval() {
+    let ok = CString::new("m".repeat(249)).unwrap();
+    assert!(Memfd::new(&ok).is_ok());
+    let long = CString::new("m".repeat(250)).unwrap();
+    assert_eq!(err(Memfd::new(&long)), Errno::EINVAL);
+}
+
+// ---------------------------------------------------------------------------------------
+// SysvSegment
+
+/// A key no other process or test uses.
+fn unique_key() -> i32 {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    static N: AtomicI32 = AtomicI32::new(0);
+    let pid = std::process::id() as i32 & 0x7ffff;
+    0x4000_0000 | (pid << 8) | (N.fetch_add(1, Ordering::Relaxed) & 0xff)
+}
+
+/// One row of `/proc/sysvipc/shm`.
+#[derive(Debug)]
+struct SegmentInfo {
+    key: i64,
+    size: usize,
+    perms: u32,
+    nattch: usize,
+}
+
+fn segment(id: i32) -> Option<SegmentInfo> {
+    let text = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let col = |name: &str| header.iter().position(|&h| h == name).unwrap();
+    let (key, shmid, perms, size, nattch) = (
+        col("key"),
+        col("shmid"),
+        col("perms"),
+        col("size"),
+        col("nattch"),
+    );
+    lines.find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f[shmid].parse::<i32>().ok()? == id).then(|| SegmentInfo {
+            key: f[key].parse().unwrap(),
+            size: f[size].parse().unwrap(),
+            perms: u32::from_str_radix(f[perms], 8).unwrap(),
+            nattch: f[nattch].parse().unwrap(),
+        })
+    })
+}
+
+/// Checks that the attachment `m` of segment `id` really is mapped (a `/SYSV` entry of
+/// `/proc/self/maps` at its address) before any test touches its memory: an attachment
+/// that is not mapped would crash the whole test binary on first access.
+#[track_caller]
+fn assert_attached(m: &Mapping, id: i32) {
+    let e = maps_entry(m.as_ptr().cast());
+    assert!(
+        e.as_ref().is_some_and(|e| e.path.starts_with("/SYSV")),
+        "attachment of segment {id} at {:p} is not mapped: /proc/self/maps has {e:?}; \
+         segment {:?}",
+        m.as_ptr(),
+        segment(id)
+    );
+}
+
+#[test]
+fn sysv_create_private_has_the_asked_size_and_two_attachments_share_bytes() {
+    let seg = SysvSegment::create_private(10_000).unwrap();
+    assert!(seg.id() >= 0);
+    assert_eq!(seg.size(), Ok(10_000), "not rounded to pages");
+    let info = segment(seg.id()).expect("listed in /proc/sysvipc/shm");
+    assert_eq!(
+        (info.key, info.size, info.perms & 0o777),
+        (0, 10_000, 0o600)
+    );
+    assert_eq!(info.nattch, 0);
+
+    let mut rw = seg.attach(Access::ReadWrite).unwrap();
+    assert_attached(&rw, seg.id());
+    let ro = seg.attach(Access::ReadOnly).unwrap();
+    assert_attached(&ro, seg.id());
+    assert_eq!(segment(seg.id()).unwrap().nattch, 2, "two attachments");
+    assert_ne!(rw.as_ptr(), ro.as_ptr());
+    assert_eq!((rw.len(), ro.len()), (10_000, 10_000));
+    assert!(rw.is_volatile() && ro.is_volatile());
+    assert_eq!(err(rw.as_slice()), Errno::EPERM);
+    assert_eq!(
+        (entry(&rw).perms.as_str(), entry(&ro).perms.as_str()),
+        ("rw-s", "r--s")
+    );
+    assert_zero(&read(&ro, 0, 10_000), "new segment");
+    rw.write_at(9_990, b"0123456789").unwrap();
+    assert_eq!(
+        read(&ro, 9_990, 10),
+        b"0123456789",
+        "seen through the other attachment"
+    );
+    assert_eq!(
+        rw.read_at(10_000, &mut [0u8; 1]),
+        Err(Errno::EINVAL),
+        "segment size"
+    );
+}
+
+#[test]
+fn sysv_read_only_attachment_refuses_writes() {
+    let seg = SysvSegment::create_private(page()).unwrap();
+    let mut ro = seg.attach(Access::ReadOnly).unwrap();
+    assert_attached(&ro, seg.id());
+    assert_eq!(ro.write_at(0, b"x"), Err(Errno::EACCES));
+    // SHM_RDONLY leaves no VM_MAYWRITE: the kernel refuses to add write access.
+    assert_eq!(ro.protect(.., RW), Err(Errno::EACCES));
+    assert_eq!(entry(&ro).perms, "r--s");
+    assert_zero(&read(&ro, 0, 16), "readable");
+}
+
+#[test]
+fn sysv_dropping_an_attachment_detaches_it() {
+    let seg = SysvSegment::create_private(page()).unwrap();
+    let m = seg.attach(Access::ReadWrite).unwrap();
+    assert_attached(&m, seg.id());
+    assert_eq!(segment(seg.id()).unwrap().nattch, 1);
+    let at = m.as_ptr();
+    drop(m);
+    assert_eq!(segment(seg.id()).unwrap().nattch, 0, "detached");
+    let e = maps_entry(at.cast());
+    assert!(
+        !e.as_ref().is_some_and(|e| e.path.starts_with("/SYSV")),
+        "no segment left at {at:p}: {e:?}"
+    );
+}
+
+#[test]
+fn sysv_remove_marks_the_segment_and_it_goes_with_the_last_detach() {
+    let key = unique_key();
+    let seg = SysvSegment::create(key, page(), Mode::from_bits_truncate(0o600)).unwrap();
+    let id = seg.id();
+    let mut m = seg.attach(Access::ReadWrite).unwrap();
+    assert_attached(&m, id);
+    seg.remove().unwrap();
+    let info = segment(id).expect("still there while attached");
+    assert_eq!(info.key, 0, "the key is released at once");
+    assert_ne!(info.perms & 0o1000, 0, "SHM_DEST is set");
+    assert_eq!(
+        err(SysvSegment::open(key)),
+        Errno::ENOENT,
+        "the key finds nothing"
+    );
+    m.write_at(0, b"still usable").unwrap();
+    assert_eq!(read(&m, 0, 12), b"still usable");
+    drop(m);
+    assert!(segment(id).is_none(), "destroyed at the last detach");
+}
+
+#[test]
+fn sysv_keyed_segments_are_exclusive_and_opened_by_key() {
+    let key = unique_key();
+    let mode = Mode::from_bits_truncate(0o640);
+    let seg = SysvSegment::create(key, 8192, mode).unwrap();
+    assert_eq!(err(SysvSegment::create(key, 8192, mode)), Errno::EEXIST);
+    assert_eq!(err(SysvSegment::create(key, 4096, mode)), Errno::EEXIST);
+    let info = segment(seg.id()).unwrap();
+    assert_eq!(
+        (info.key, info.size, info.perms & 0o777),
+        (i64::from(key), 8192, 0o640)
+    );
+
+    let opened = SysvSegment::open(key).unwrap();
+    assert_eq!(opened.id(), seg.id());
+    assert_eq!(opened.size(), Ok(8192));
+    drop(opened);
+    assert!(
+        segment(seg.id()).is_some(),
+        "dropping an opened segment keeps it"
+    );
+    let kept = SysvSegment::from_id(seg.id());
+    drop(kept);
+    assert!(segment(seg.id()).is_some(), "nor does from_id");
+    let id = seg.id();
+    drop(seg);
+    assert!(segment(id).is_none(), "the creator removes it on drop");
+    assert_eq!(err(SysvSegment::open(key)), Errno::ENOENT);
+
+    let seg = SysvSegment::create(key, 64, mode)
+        .unwrap()
+        .remove_on_drop(false);
+    let id = seg.id();
+    drop(seg);
+    assert!(segment(id).is_some(), "remove_on_drop(false)");
+    SysvSegment::from_id(id).remove().unwrap();
+    assert!(segment(id).is_none());
+}
+
+#[test]
+fn sysv_errors_for_zero_size_and_missing_keys() {
+    assert_eq!(
+        err(SysvSegment::create_private(0)),
+        Errno::EINVAL,
+        "below SHMMIN"
+    );
+    assert_eq!(err(SysvSegment::open(unique_key())), Errno::ENOENT);
+    let gone = SysvSegment::create_private(64).unwrap();
+    let id = gone.id();
+    drop(gone);
+    let stale = SysvSegment::from_id(id);
+    assert_eq!(stale.size(), Err(Errno::EINVAL), "removed id");
+    assert_eq!(err(stale.attach(Access::ReadWrite)), Errno::EINVAL);
+}
+
+#[test]
+fn sysv_a_forked_child_attaches_by_id_and_writes() {
+    let seg = SysvSegment::create_private(page()).unwrap();
+    let m = seg.attach(Access::ReadOnly).unwrap();
+    assert_attached(&m, seg.id());
+    let id = seg.id();
+    let end = in_child_checked(move || {
+        let seg = SysvSegment::from_id(id);
+        let mut m = seg.attach(Access::ReadWrite).unwrap();
+        assert_attached(&m, id);
+        m.write_at(7, b"child").unwrap();
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    assert_eq!(read(&m, 7, 5), b"child");
+}
+
+/// BUG: `remap` grows a System V attachment past its segment (the kernel allows it), and
+/// `read_at` of the new bytes, safe code, raises SIGBUS: the segment has a fixed size.
+/// A segment's size is fixed: growing an attachment would add pages past it (SIGBUS).
+#[test]
+fn remap_refuses_to_grow_a_sysv_attachment() {
+    let p = page();
+    let seg = SysvSegment::create_private(p).unwrap();
+    let id = seg.id();
+    let end = in_child_checked(move || {
+        let mut m = SysvSegment::from_id(id).attach(Access::ReadWrite).unwrap();
+        assert_attached(&m, id);
+        m.write_at(0, b"kept").unwrap();
+        assert_eq!(m.remap(3 * p, true), Err(Errno::EINVAL));
+        assert_eq!(m.len(), p, "unchanged");
+        assert_eq!(read(&m, 0, 4), b"kept");
+    });
+    assert_eq!(
+        end,
+        ChildEnd::Exited(0),
+        "read_at of a grown System V attachment must not kill the process \
+         (Signaled(7) is SIGBUS)"
+    );
+}
+
+#[test]
+fn sysv_attachment_moved_or_shrunk_by_remap_still_detaches_on_drop() {
+    if is_qemu_user() {
+        skip!(
+            "qemu-user loses track of a System V attachment that mremap changed: its shmdt \
+             then fails with EINVAL and the segment stays attached"
+        );
+    }
+    let p = page();
+    let seg = SysvSegment::create_private(2 * p).unwrap();
+    let mut m = seg.attach(Access::ReadWrite).unwrap();
+    assert_attached(&m, seg.id());
+    m.write_at(0, b"kept").unwrap();
+    m.remap(10, false).unwrap();
+    assert_eq!(m.len(), 10);
+    assert_eq!(read(&m, 0, 4), b"kept");
+    assert_eq!(segment(seg.id()).unwrap().nattch, 1);
+    drop(m);
+    assert_eq!(
+        segment(seg.id()).unwrap().nattch,
+        0,
+        "shrunk attachment detached"
+    );
+}
