@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::callgrind;
 use super::results::{baseline_ratio, floor, Results, BASELINE};
+use super::sizes::PACKED;
 use super::timed::{self, Row};
 
 pub fn render(r: &Results) -> String {
@@ -96,19 +97,29 @@ fn calls(md: &mut String, r: &Results) {
 fn sizes(md: &mut String, r: &Results) {
     line(
         md,
-        "**Size of a static, stripped program** that maps a page, writes a message into it, \
-         prints it, unmaps it and exits:\n",
+        format_args!(
+            "**Size of a static, stripped program** that maps a page, writes a message into \
+             it, prints it, unmaps it and exits; packed: linked with `{}`, which drop the \
+             padding between segments:\n",
+            PACKED.join(" ")
+        ),
     );
-    line(md, "| program | bytes | built with |");
-    line(md, "|---|---:|---|");
+    line(md, "| program | bytes | packed | built with |");
+    line(md, "|---|---:|---:|---|");
+    let bytes = |size: &Result<u64, String>| match size {
+        Ok(bytes) => bytes.to_string(),
+        Err(why) => format!("— ({why})"),
+    };
     for s in &r.sizes {
-        let bytes = match &s.bytes {
-            Ok(bytes) => bytes.to_string(),
-            Err(why) => format!("— ({why})"),
-        };
         line(
             md,
-            format_args!("| {} | {bytes} | `{}` |", s.program, s.how),
+            format_args!(
+                "| {} | {} | {} | `{}` |",
+                s.program,
+                bytes(&s.bytes),
+                bytes(&s.packed),
+                s.how
+            ),
         );
     }
 }
@@ -118,19 +129,25 @@ fn populate(md: &mut String, r: &Results) {
         md,
         format_args!(
             "**Making 1 GiB of anonymous memory resident** through mman: mapping and \
-             populating, not unmapping; median of {} rounds:\n",
+             populating, not unmapping; {} rounds (with their spread: huge-page faults can \
+             vary widely from round to round):\n",
             timed::ROUNDS
         ),
     );
-    line(md, "| method | ms | of it in huge pages |");
-    line(md, "|---|---:|---:|");
+    line(
+        md,
+        "| method | median ms | min–max ms | of it in huge pages |",
+    );
+    line(md, "|---|---:|---:|---:|");
     for row in &r.populate {
         line(
             md,
             format_args!(
-                "| {} | {:.0} | {} MiB |",
+                "| {} | {:.0} | {:.0}–{:.0} | {} MiB |",
                 row.key(0),
                 row.median,
+                row.min,
+                row.max,
                 row.key(1)
             ),
         );

@@ -8,7 +8,7 @@ use super::callgrind::{self, Count};
 use super::json::Json;
 use super::machine::Machine;
 use super::markdown;
-use super::sizes::Size;
+use super::sizes::{Size, PACKED};
 use super::timed::{self, Row};
 
 /// The API the wall times are compared with.
@@ -72,16 +72,17 @@ fn json(r: &Results) -> Json {
             ("max", row.max.into()),
         ])
     });
+    // A size, or why there is none.
+    let size = |size: &Result<u64, String>| match size {
+        Ok(bytes) => Json::from(*bytes),
+        Err(why) => Json::object([("error", why.as_str().into())]),
+    };
     let sizes = r.sizes.iter().map(|s| {
-        let (bytes, error) = match &s.bytes {
-            Ok(bytes) => (Json::from(*bytes), Json::Null),
-            Err(why) => (Json::Null, why.as_str().into()),
-        };
         Json::object([
             ("program", s.program.into()),
             ("build", s.build.as_str().into()),
-            ("bytes", bytes),
-            ("error", error),
+            ("bytes", size(&s.bytes)),
+            ("packed_bytes", size(&s.packed)),
         ])
     });
     Json::object([
@@ -124,7 +125,13 @@ fn json(r: &Results) -> Json {
                 ("results", Json::Array(populate.collect())),
             ]),
         ),
-        ("static_stripped_size", Json::Array(sizes.collect())),
+        (
+            "static_stripped_size",
+            Json::object([
+                ("packed_link_flags", PACKED.join(" ").as_str().into()),
+                ("results", Json::Array(sizes.collect())),
+            ]),
+        ),
     ])
 }
 
