@@ -915,19 +915,24 @@ fn sysv_attachment_moved_or_shrunk_by_remap_still_detaches_on_drop() {
              then fails with EINVAL and the segment stays attached"
         );
     }
-    let p = page();
-    let seg = SysvSegment::create_private(2 * p).unwrap();
-    let mut m = seg.attach(Access::ReadWrite).unwrap();
-    assert_attached(&m, seg.id());
-    m.write_at(0, b"kept").unwrap();
-    m.remap(10, false).unwrap();
-    assert_eq!(m.len(), 10);
-    assert_eq!(read(&m, 0, 4), b"kept");
-    assert_eq!(segment(seg.id()).unwrap().nattch, 1);
-    drop(m);
-    assert_eq!(
-        segment(seg.id()).unwrap().nattch,
-        0,
-        "shrunk attachment detached"
-    );
+    // In a child of its own: a sibling test that forks while the attachment exists would
+    // duplicate it and raise nattch.
+    let end = in_child_checked(|| {
+        let p = page();
+        let seg = SysvSegment::create_private(2 * p).unwrap();
+        let mut m = seg.attach(Access::ReadWrite).unwrap();
+        assert_attached(&m, seg.id());
+        m.write_at(0, b"kept").unwrap();
+        m.remap(10, false).unwrap();
+        assert_eq!(m.len(), 10);
+        assert_eq!(read(&m, 0, 4), b"kept");
+        assert_eq!(segment(seg.id()).unwrap().nattch, 1);
+        drop(m);
+        assert_eq!(
+            segment(seg.id()).unwrap().nattch,
+            0,
+            "shrunk attachment detached"
+        );
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
 }
