@@ -76,10 +76,15 @@ fn threads_churning_mappings_leave_nothing_behind() {
     // A thread's signal stack is unmapped by its thread-local destructors, which may run
     // just after the scope has seen it finish: give them a moment. A leak stays.
     let settle = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while our_mappings() != mappings && std::time::Instant::now() < settle {
+    while our_mappings() > mappings && std::time::Instant::now() < settle {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_eq!(our_mappings(), mappings, "mappings leaked");
+    // A leak can only add mappings; the allocator may release some it had cached.
+    let now = our_mappings();
+    assert!(
+        now <= mappings,
+        "mappings leaked: {now} now, {mappings} before"
+    );
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),

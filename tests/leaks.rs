@@ -9,8 +9,8 @@
 #[macro_use]
 mod common;
 
+use mman::fd::AsFd;
 use std::ffi::{c_void, CString};
-use std::os::fd::AsFd;
 
 use common::*;
 use mman::{sys, Access, Advice, Errno, MapOptions, Mapping, Memfd, MemfdFlags, Mode, Prot};
