@@ -95,6 +95,13 @@ mod polyfill {
         }
     }
 
+    impl AsRawFd for RawFd {
+        #[inline]
+        fn as_raw_fd(&self) -> RawFd {
+            *self
+        }
+    }
+
     impl AsRawFd for BorrowedFd<'_> {
         #[inline]
         fn as_raw_fd(&self) -> RawFd {

@@ -14,7 +14,6 @@ mod common;
 
 use std::ffi::c_void;
 use std::ops::Bound;
-use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
 use common::*;
@@ -100,7 +99,7 @@ fn assert_extent(start: usize, end: usize, perms: &str) {
 /// A memfd of `len` bytes holding `pattern(seed, ..)`.
 fn memfd_with_pattern(len: usize, seed: u8) -> (Memfd, std::fs::File) {
     let fd = Memfd::new(&unique_cname("")).expect("memfd");
-    let file = std::fs::File::from(fd.as_fd().try_clone_to_owned().expect("dup"));
+    let file = file_of(&fd);
     let data: Vec<u8> = (0..len).map(|i| pattern(seed, i)).collect();
     file.write_all_at(&data, 0).expect("pwrite");
     assert_eq!(fd.len(), Ok(len as u64));

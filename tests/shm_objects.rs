@@ -9,8 +9,8 @@
 #[macro_use]
 mod common;
 
+use mman::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::PathBuf;
 
@@ -42,11 +42,6 @@ fn cloexec(fd: impl AsRawFd) -> bool {
     let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
     assert!(flags >= 0, "F_GETFD: {}", last_errno());
     flags & libc::FD_CLOEXEC != 0
-}
-
-/// A second handle on the same open file, as `std::fs::File`, for pread/pwrite.
-fn file_of(fd: impl AsFd) -> std::fs::File {
-    std::fs::File::from(fd.as_fd().try_clone_to_owned().expect("dup"))
 }
 
 fn pread(file: &std::fs::File, offset: usize, len: usize) -> Vec<u8> {
@@ -421,7 +416,7 @@ fn glibc_shm_open_and_ours_find_each_others_objects() {
     let slashed = CString::new(format!("/{}", name.to_str().unwrap())).unwrap();
     let raw = unsafe { libc::shm_open(slashed.as_ptr(), libc::O_RDWR, 0) };
     assert!(raw >= 0, "glibc shm_open: {}", last_errno());
-    let glibc_file = unsafe { std::fs::File::from_raw_fd(raw) };
+    let glibc_file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(raw) };
     assert_eq!(pread(&glibc_file, 0, 10), b"mman wrote");
     glibc_file.write_all_at(b"glibc", 20).unwrap();
     assert_eq!(read(&m, 20, 5), b"glibc");
@@ -438,7 +433,7 @@ fn glibc_shm_open_and_ours_find_each_others_objects() {
         )
     };
     assert!(raw >= 0, "glibc shm_open O_CREAT: {}", last_errno());
-    let file = unsafe { std::fs::File::from_raw_fd(raw) };
+    let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(raw) };
     file.set_len(p as u64).unwrap();
     file.write_all_at(b"made by glibc", 0).unwrap();
     let ours = SharedMemory::open(&theirs, Access::ReadOnly).unwrap();

@@ -543,3 +543,14 @@ pub fn in_child_checked(f: impl FnOnce()) -> ChildEnd {
         },
     )
 }
+
+/// A second handle on the same open file, as `std::fs::File`, for pread/pwrite and
+/// metadata. (`mman::fd` is std's with feature `std` and the crate's own without, so this
+/// goes through `dup` rather than `try_clone_to_owned`.)
+pub fn file_of(fd: impl mman::fd::AsFd) -> std::fs::File {
+    use mman::fd::AsRawFd;
+    let dup = unsafe { libc::dup(fd.as_fd().as_raw_fd()) };
+    assert!(dup >= 0, "dup: {}", std::io::Error::last_os_error());
+    // SAFETY: a fresh descriptor that nothing else owns.
+    unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) }
+}
