@@ -8,7 +8,7 @@
 //! - `sizes`: the freestanding example next to the same program in C, static and stripped;
 //! - `machine`: the date, kernel, CPU and compiler the numbers belong to;
 //! - `results`: `target/bench/results.json` (written with `json`) and
-//!   `target/bench/results.md`, the tables for the README (`markdown`).
+//!   `target/bench/results.md`, the tables (`markdown`), which also replace the README's.
 
 mod callgrind;
 mod json;
@@ -44,7 +44,7 @@ fn bench() -> Result<(), String> {
         sizes: sizes::measure(&dir),
         machine: machine::describe(&program)?,
     };
-    results::write(&dir, &results)
+    results::write(&dir, &workspace_root().join("README.md"), &results)
 }
 
 /// Builds `xtask/bench/` (release, LTO) and returns the program's path.

@@ -24,15 +24,41 @@ pub struct Results {
     pub sizes: Vec<Size>,
 }
 
-pub fn write(dir: &Path, results: &Results) -> Result<(), String> {
+pub fn write(dir: &Path, readme: &Path, results: &Results) -> Result<(), String> {
+    let tables = markdown::render(results);
     for (name, text) in [
         ("results.json", json(results).pretty()),
-        ("results.md", markdown::render(results)),
+        ("results.md", tables.clone()),
     ] {
         let path = dir.join(name);
         fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("bench: wrote {}", path.display());
     }
+    update_readme(readme, &tables)
+}
+
+/// The README's measured numbers stand between these two lines, so each run replaces them.
+const README_START: &str = "<!-- bench:start (written by `cargo xtask bench`) -->";
+const README_END: &str = "<!-- bench:end -->";
+
+/// Replaces the README's tables with this run's.
+fn update_readme(readme: &Path, tables: &str) -> Result<(), String> {
+    let text =
+        fs::read_to_string(readme).map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
+    let (Some(start), Some(end)) = (text.find(README_START), text.find(README_END)) else {
+        return Err(format!(
+            "{} has no `{README_START}` ... `{README_END}` section",
+            readme.display()
+        ));
+    };
+    let updated = format!(
+        "{}{README_START}\n{}\n{}",
+        &text[..start],
+        tables.trim_end(),
+        &text[end..]
+    );
+    fs::write(readme, updated).map_err(|e| format!("cannot write {}: {e}", readme.display()))?;
+    println!("bench: updated the tables in {}", readme.display());
     Ok(())
 }
 
