@@ -8,7 +8,7 @@
 use core::ops::RangeBounds;
 use core::sync::atomic::{AtomicU32, AtomicU64};
 
-use super::Mapping;
+use super::{volatile, Mapping};
 use crate::{Errno, Result};
 
 impl Mapping {
@@ -46,11 +46,8 @@ impl Mapping {
             offset..offset.checked_add(buf.len()).ok_or(Errno::EINVAL)?,
             self.readable,
         )?;
-        let src = span.addr as *const u8;
-        for (i, byte) in buf.iter_mut().enumerate() {
-            // SAFETY: `src + i` lies inside the mapping, which is readable.
-            *byte = unsafe { src.add(i).read_volatile() };
-        }
+        // SAFETY: the span lies inside the mapping, which is readable, and is `buf.len()` long.
+        unsafe { volatile::copy_out(span.addr as *const u8, buf) };
         Ok(())
     }
 
@@ -61,12 +58,9 @@ impl Mapping {
             offset..offset.checked_add(data.len()).ok_or(Errno::EINVAL)?,
             self.writable,
         )?;
-        let dst = span.addr as *mut u8;
-        for (i, &byte) in data.iter().enumerate() {
-            // SAFETY: `dst + i` lies inside the mapping, which is writable; `&mut self`
-            // means no slice of it is alive.
-            unsafe { dst.add(i).write_volatile(byte) };
-        }
+        // SAFETY: the span lies inside the mapping, which is writable, and is `data.len()`
+        // long; `&mut self` means no slice of it is alive.
+        unsafe { volatile::copy_in(data, span.addr as *mut u8) };
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Module layout: this file holds the type, its bookkeeping and drop; `options` builds
 //! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal, guard);
-//! `access` reads and writes them soundly; `range` checks every caller range.
+//! `access` reads and writes them soundly (copying with `volatile`); `range` checks every
+//! caller range.
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
@@ -13,6 +14,7 @@ mod access;
 mod ops;
 mod options;
 mod range;
+mod volatile;
 
 pub use ops::{Flush, Guard};
 pub use options::MapOptions;
