@@ -37,9 +37,8 @@ impl Mapping {
     /// instruction cache coherent with what was written (arm64 needs it; x86 does it in
     /// hardware).
     pub fn protect(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
-        let span = self.span(range)?;
-        let whole = self.covers_all(span);
-        let span = if whole { self.kernel_span() } else { span };
+        let span = self.aligned_span(range)?;
+        let whole = span == self.kernel_span();
         // Code written as data must reach the instruction cache before it runs. Cache
         // maintenance needs readable memory: do it before the change if the range is
         // readable now, otherwise after, if the change makes it readable.

@@ -7,7 +7,7 @@ use super::Mapping;
 use crate::{Errno, Result};
 
 /// A range that lies inside a mapping: absolute start address and length.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     pub(crate) addr: usize,
     pub(crate) len: usize,
