@@ -7,13 +7,17 @@
 
 use core::arch::asm;
 
-pub(crate) use super::abi64::{ftruncate, mmap, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET};
+pub(crate) use super::abi64::{
+    fstatfs, ftruncate, mmap, Statfs, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET, STATFS_BSIZE,
+    STATFS_TYPE,
+};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers (asm-generic `unistd.h`, shared by arm64, riscv64 and loongarch64).
 pub(crate) mod nr {
     pub const FCNTL: usize = 25;
     pub const UNLINKAT: usize = 35;
+    pub const FSTATFS: usize = 44;
     pub const FTRUNCATE: usize = 46;
     pub const OPENAT: usize = 56;
     pub const CLOSE: usize = 57;

@@ -39,3 +39,22 @@ pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
 
 /// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
 pub(crate) const SHMCTL_VERSION: usize = 0;
+
+/// `struct statfs` of the 64-bit ABIs: fifteen words (`__kernel_long_t`), of which
+/// `f_type` is the first and `f_bsize` the second. 32-bit ABIs would call `fstatfs64`
+/// with the structure's size and a different layout.
+pub(crate) type Statfs = [usize; 15];
+/// Index of `f_type` in [`Statfs`].
+pub(crate) const STATFS_TYPE: usize = 0;
+/// Index of `f_bsize` in [`Statfs`].
+pub(crate) const STATFS_BSIZE: usize = 1;
+
+/// `fstatfs` into a [`Statfs`].
+///
+/// # Safety
+/// `buf` must be valid for writes of a whole [`Statfs`].
+#[inline(always)]
+pub(crate) unsafe fn fstatfs(fd: usize, buf: *mut Statfs) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall2(nr::FSTATFS, fd, buf as usize) }
+}

@@ -9,7 +9,10 @@
 
 use core::arch::asm;
 
-pub(crate) use super::abi64::{ftruncate, mmap, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET};
+pub(crate) use super::abi64::{
+    fstatfs, ftruncate, mmap, Statfs, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET, STATFS_BSIZE,
+    STATFS_TYPE,
+};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers (`arch/x86/entry/syscalls/syscall_64.tbl`).
@@ -31,6 +34,7 @@ pub(crate) mod nr {
     pub const SHMDT: usize = 67;
     pub const FCNTL: usize = 72;
     pub const FTRUNCATE: usize = 77;
+    pub const FSTATFS: usize = 138;
     pub const MLOCK: usize = 149;
     pub const MUNLOCK: usize = 150;
     pub const MLOCKALL: usize = 151;

@@ -1776,10 +1776,9 @@ fn guard_of_locked_memory_falls_back_to_prot_none() {
     m.unlock(..).unwrap();
 }
 
-/// BUG (documentation or behaviour): `unguard` documents "Bytes of formerly guarded private
-/// anonymous pages read as zeros", but when `guard` fell back to `PROT_NONE` (kernels before
-/// 6.13, or locked memory on any kernel) the old bytes come back. Code that guards a page to
-/// retire its contents (a secret, a freed buffer) keeps them.
+/// `unguard` after the `PROT_NONE` fallback (kernels before 6.13, or locked memory on any
+/// kernel) gives the old bytes back, as [`Guard::ProtNone`] documents: code that guards a
+/// page to retire its contents must not rely on the guard to erase them.
 #[test]
 fn unguard_after_the_prot_none_fallback_keeps_the_contents() {
     if is_qemu_user() {
@@ -1928,4 +1927,141 @@ fn volatile_copies_are_exact_at_every_alignment_and_length() {
     assert_eq!(back[0], 0xee);
     assert_eq!(&back[1..p - 2], &big[..]);
     assert_eq!(&back[p - 2..], &[0xee, 0xee]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Huge pages: the kernel rounds a huge-page mapping up to whole huge pages and unmaps or
+// splits it only at huge-page boundaries, so a `Mapping` shorter than a huge page must
+// still be unmapped whole on drop. Found by the mapping_ops fuzz target.
+
+/// The default huge page size, from `/proc/meminfo` (the test's own source, independent of
+/// how the crate finds it).
+fn default_huge_page() -> usize {
+    meminfo_kb("Hugepagesize").expect("/proc/meminfo has Hugepagesize") * 1024
+}
+
+/// Checks that `m` (asked for one base page at `at`) occupies a whole huge page, then that
+/// dropping it leaves nothing mapped.
+#[track_caller]
+fn assert_unmapped_whole_on_drop(m: Mapping, at: usize, huge: usize) {
+    assert_eq!((m.as_ptr() as usize, m.len()), (at, page()));
+    let e = entry(&m, 0);
+    assert_eq!((e.start, e.end), (at, at + huge), "rounded to a huge page");
+    if smaps_is_real() {
+        assert_eq!(
+            smaps_field(addr(&m, 0), "KernelPageSize"),
+            Some(format!("{} kB", huge / 1024))
+        );
+    }
+    drop(m);
+    assert!(
+        !is_mapped(at as *const c_void),
+        "the huge-page mapping outlived its Mapping"
+    );
+}
+
+#[test]
+fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
+    let huge = default_huge_page();
+    let log2 = huge.trailing_zeros();
+    // no_reserve: nothing is taken from the huge page pool (empty on most machines), so the
+    // mapping succeeds anyway; its page is never touched, which would raise SIGBUS then.
+    let builders = [
+        ("default size", MapOptions::new().huge_pages()),
+        ("explicit size", MapOptions::new().huge_pages_log2(log2)),
+    ];
+    for (what, options) in builders {
+        let at = quiet_address(huge) as usize;
+        let r = options.len(page()).no_reserve().at(at).map();
+        match r {
+            Ok(m) => assert_unmapped_whole_on_drop(m, at, huge),
+            Err(e) if is_qemu_user() => {
+                skip!("qemu-user cannot place a huge-page mapping ({what}): {e:?}")
+            }
+            Err(e) => panic!("{what}: {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
+    let huge = default_huge_page();
+    let flags = mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::HUGETLB;
+    let memfd = Memfd::with_flags(c"mman-test-hugetlbfs", flags).expect("MFD_HUGETLB memfd");
+    memfd.set_len(huge as u64).unwrap();
+    let at = quiet_address(huge) as usize;
+    let r = MapOptions::new()
+        .len(page())
+        .shared()
+        .no_reserve()
+        .at(at)
+        .map_file(&memfd, 0);
+    match r {
+        Ok(m) => assert_unmapped_whole_on_drop(m, at, huge),
+        Err(e) if is_qemu_user() => skip!("qemu-user cannot place a hugetlbfs mapping: {e:?}"),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn transparent_huge_page_advice_on_a_huge_page_mapping_covers_it_whole() {
+    let huge = default_huge_page();
+    let at = quiet_address(huge) as usize;
+    // MADV_HUGEPAGE goes to the whole kernel mapping; given only the length asked for, it
+    // would split the huge page (EINVAL) and the failed `map` used to leak the mapping.
+    let r = MapOptions::new()
+        .len(page())
+        .huge_pages()
+        .no_reserve()
+        .transparent_huge_pages()
+        .at(at)
+        .map();
+    if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+        assert_eq!(r.map(|_| ()), Err(Errno::EINVAL));
+        assert!(
+            !is_mapped(at as *const c_void),
+            "failed map left memory behind"
+        );
+        skip!("kernel {} has no transparent huge pages", kernel_release());
+    }
+    match r {
+        Ok(m) => assert_unmapped_whole_on_drop(m, at, huge),
+        Err(e) if is_qemu_user() => skip!("qemu-user cannot place a huge-page mapping: {e:?}"),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn protect_does_not_lift_a_guard() {
+    if is_qemu_user() {
+        skip!("{QEMU_MADVISE} (MADV_GUARD_INSTALL would report success and install nothing)");
+    }
+    let p = page();
+    let mut m = quiet(3 * p);
+    let guard = m.guard(p..2 * p).unwrap();
+    // Protecting the whole mapping would make it accessible, were it not for the guard
+    // markers, which mprotect leaves in place: slices and copies stay refused.
+    m.protect(.., RW).unwrap();
+    assert_eq!(err(m.as_slice()), Errno::EACCES);
+    assert_eq!(err(m.as_mut_slice()), Errno::EACCES);
+    assert_eq!(m.read_at(p, &mut [0u8; 1]), Err(Errno::EACCES));
+    assert_eq!(m.write_at(p, b"x"), Err(Errno::EACCES));
+    if guard == Guard::Madvise {
+        let guarded = m.as_ptr() as usize + p;
+        assert_eq!(
+            in_child(|| read_byte(guarded as *const u8) as i32),
+            ChildEnd::Signaled(libc::SIGSEGV),
+            "the guard outlived mprotect"
+        );
+    }
+    m.unguard(RW).unwrap();
+    assert_zero(m.as_slice().unwrap(), "after unguard");
+
+    // Guard advice given directly counts as a guard too.
+    // SAFETY: no slice of the mapping is used while the guard is installed.
+    unsafe { m.advise_unchecked(p..2 * p, Advice::GuardInstall) }.ok();
+    m.protect(.., RW).unwrap();
+    assert_eq!(err(m.as_slice()), Errno::EACCES);
+    m.unguard(RW).unwrap();
+    assert!(m.as_slice().is_ok());
 }

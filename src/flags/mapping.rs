@@ -122,6 +122,11 @@ impl MapFlags {
         MapFlags::from_bits_retain(MapFlags::HUGETLB.bits() | huge_size_bits(log2))
     }
 
+    /// The huge-page-size field: log2 of the size asked for, 0 for the default size.
+    pub(crate) const fn huge_size_log2(self) -> u32 {
+        (self.bits() >> HUGE_SHIFT) & HUGE_MASK
+    }
+
     /// `MAP_HUGE_64KB` (the size field only; combine with `HUGETLB`).
     pub const HUGE_64KB: MapFlags = MapFlags::from_bits_retain(huge_size_bits(16));
     /// `MAP_HUGE_512KB`.

@@ -11,6 +11,7 @@ use core::ptr::NonNull;
 use crate::{sys, Errno, Prot, Result};
 
 mod access;
+mod huge;
 mod ops;
 mod options;
 mod range;
@@ -71,11 +72,17 @@ pub struct Mapping {
     lead: usize,
     /// The file offset of `ptr` (0 for anonymous memory), for remaps that grow the file.
     file_offset: u64,
+    /// The huge page size for a huge-page mapping, whose kernel length is rounded up to it.
+    huge_page: Option<usize>,
     kind: Kind,
     /// Whether every byte is known to be readable / writable now. Cleared by any change that
     /// may remove access from part of the mapping; set again only by a change to the whole.
     readable: bool,
     writable: bool,
+    /// Whether guard markers (`MADV_GUARD_INSTALL`) may be present. They survive `mprotect`,
+    /// so while this is set no protection change makes the mapping accessible again; only
+    /// [`Mapping::unguard`] clears it.
+    guarded: bool,
 }
 
 // SAFETY: a Mapping owns its range like a Box owns its allocation; moving it to another
@@ -182,9 +189,11 @@ impl Mapping {
             len,
             lead,
             file_offset,
+            huge_page: None,
             kind,
             readable: prot.contains(Prot::READ),
             writable: prot.contains(Prot::WRITE),
+            guarded: false,
         }
     }
 
@@ -193,9 +202,11 @@ impl Mapping {
         self.ptr.as_ptr() as usize - self.lead
     }
 
-    /// The kernel mapping's length as mmap was given it (the kernel rounds it up to pages).
+    /// The kernel mapping's length: rounded up to whole huge pages for a huge-page mapping
+    /// (the kernel maps and unmaps no less), else as mmap was given it (the kernel rounds
+    /// that up to pages itself).
     fn kernel_len(&self) -> usize {
-        self.lead + self.len
+        huge::kernel_len(self.lead + self.len, self.huge_page)
     }
 }
 

@@ -51,7 +51,8 @@ impl Mapping {
         // SAFETY: `&mut self` means no slice of this mapping is alive, and the flags below
         // stop any new slice of memory that is no longer accessible.
         unsafe { sys::mprotect(span.ptr(), span.len, prot)? };
-        if whole {
+        // Guard markers survive mprotect: a guarded mapping stays inaccessible until unguard.
+        if whole && !self.guarded {
             self.readable = prot.contains(Prot::READ);
             self.writable = prot.contains(Prot::WRITE);
         } else {
@@ -108,6 +109,9 @@ impl Mapping {
         advice: Advice,
     ) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if advice == Advice::GuardInstall {
+            self.mark_guarded();
+        }
         // SAFETY: forwarded to the caller.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
     }
@@ -211,8 +215,7 @@ impl Mapping {
     /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
     pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
         let span = self.aligned_span(range)?;
-        self.readable = false;
-        self.writable = false;
+        self.mark_guarded();
         // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
         match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {
             Ok(()) => Ok(Guard::Madvise),
@@ -234,9 +237,21 @@ impl Mapping {
         // SAFETY: removing guard markers only makes accesses possible again (EINVAL on
         // kernels without guard advice, where PROT_NONE was used and protect undoes it).
         match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardRemove) } {
-            Ok(()) | Err(Errno::EINVAL) => self.protect(.., prot),
+            Ok(()) | Err(Errno::EINVAL) => {
+                self.guarded = false;
+                self.protect(.., prot)
+            }
             Err(e) => Err(e),
         }
+    }
+
+    /// Records that guards may be installed: no slice is lent until [`unguard`].
+    ///
+    /// [`unguard`]: Mapping::unguard
+    fn mark_guarded(&mut self) {
+        self.guarded = true;
+        self.readable = false;
+        self.writable = false;
     }
 
     /// Like `span`, but the whole mapping resolves to the page-aligned kernel mapping.

@@ -2,8 +2,8 @@
 
 use core::ffi::c_void;
 
-use super::{adopt, Kind, Mapping};
-use crate::fd::{AsFd, AsRawFd};
+use super::{adopt, huge, Kind, Mapping};
+use crate::fd::{AsFd, AsRawFd, BorrowedFd};
 use crate::{page_size, sys, Advice, Errno, MapFlags, Prot, Result};
 
 /// The bits that hold the mapping type (`MAP_TYPE`): shared, private, validate, droppable.
@@ -117,11 +117,19 @@ impl MapOptions {
     }
 
     /// Huge pages of the system's default huge page size (`MAP_HUGETLB`).
+    ///
+    /// The kernel maps whole huge pages: the mapping occupies its length rounded up to the
+    /// huge page size (unmapped whole on drop), and a partial `protect`, `advise` or `lock`
+    /// must start and end on huge-page boundaries (else `EINVAL`). The pages come from the
+    /// pool the administrator reserved (`vm.nr_hugepages`): without enough of them `map`
+    /// fails with `ENOMEM`, unless combined with [`no_reserve`](MapOptions::no_reserve),
+    /// in which case touching a page the pool cannot supply raises `SIGBUS`.
     pub const fn huge_pages(self) -> Self {
         self.flag(MapFlags::HUGETLB)
     }
 
-    /// Huge pages of `2^log2` bytes: 21 for 2 MiB, 30 for 1 GiB.
+    /// Huge pages of `2^log2` bytes: 21 for 2 MiB, 30 for 1 GiB. As
+    /// [`huge_pages`](MapOptions::huge_pages) otherwise; a size the machine lacks is `EINVAL`.
     pub const fn huge_pages_log2(self, log2: u32) -> Self {
         self.flag(MapFlags::huge_page_size_log2(log2))
     }
@@ -155,7 +163,7 @@ impl MapOptions {
         } else {
             Kind::PrivateAnonymous
         };
-        self.finish(len, MapFlags::ANONYMOUS, -1, 0, kind)
+        self.finish(len, MapFlags::ANONYMOUS, None, 0, kind)
     }
 
     /// Memory backed by `file` from byte `offset` on. An offset that is not page aligned is
@@ -174,15 +182,14 @@ impl MapOptions {
                 usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
             }
         };
-        let fd = file.as_raw_fd();
-        self.finish(len, MapFlags::empty(), fd, offset, Kind::File)
+        self.finish(len, MapFlags::empty(), Some(file), offset, Kind::File)
     }
 
     fn finish(
         &self,
         len: usize,
         extra: MapFlags,
-        fd: i32,
+        file: Option<BorrowedFd<'_>>,
         offset: u64,
         kind: Kind,
     ) -> Result<Mapping> {
@@ -202,6 +209,9 @@ impl MapOptions {
             at => at.checked_sub(lead).ok_or(Errno::EINVAL)?,
         };
         let flags = self.flags | extra;
+        // Looked up before mmap, so that what is mapped can always be unmapped whole.
+        let huge_page = huge::page_size_for(flags, file)?;
+        let fd = file.map_or(-1, |file| file.as_raw_fd());
         // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping
         // (FIXED_NOREPLACE fails instead), so no memory in use changes.
         let raw = unsafe {
@@ -214,17 +224,19 @@ impl MapOptions {
                 offset - lead as u64,
             )?
         };
-        let base = adopt(raw, kernel_len)?;
+        let base = adopt(raw, huge::kernel_len(kernel_len, huge_page))?;
         // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
         let ptr = unsafe { base.add(lead) };
-        let mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot);
+        let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot);
+        mapping.huge_page = huge_page;
         if self.flags.contains(MapFlags::FIXED_NOREPLACE) && raw as usize != hint {
             // A kernel older than 4.17 took the address as a hint; `mapping` unmaps on return.
             return Err(Errno::EEXIST);
         }
         if self.transparent_huge_pages {
+            let span = mapping.kernel_span();
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
-            unsafe { sys::madvise(base.as_ptr().cast(), kernel_len, Advice::HugePage)? };
+            unsafe { sys::madvise(span.ptr(), span.len, Advice::HugePage)? };
         }
         Ok(mapping)
     }

@@ -1,5 +1,5 @@
 //! Descriptor calls the memory calls depend on: open, read, close, truncate, size, unlink,
-//! and page-cache statistics.
+//! the huge page size of hugetlbfs files, and page-cache statistics.
 
 use core::ffi::CStr;
 
@@ -82,6 +82,21 @@ pub(crate) fn file_size(fd: BorrowedFd<'_>) -> Result<u64> {
     // SAFETY: the kernel writes at most 256 bytes into `statx` and reads the empty path.
     check(unsafe { arch::syscall5(nr::STATX, fd, empty, AT_EMPTY_PATH, STATX_SIZE, buf) })?;
     Ok(statx[5])
+}
+
+/// `HUGETLBFS_MAGIC`, the `f_type` statfs reports for hugetlbfs (`include/uapi/linux/magic.h`).
+const HUGETLBFS_MAGIC: usize = 0x9584_58f6;
+
+/// The huge page size of the file `fd` refers to if it lives on hugetlbfs (a
+/// `MFD_HUGETLB` memfd, a file under `/dev/hugepages`), whose mappings the kernel rounds up
+/// to whole huge pages; `None` for any other file.
+pub(crate) fn huge_page_size(fd: BorrowedFd<'_>) -> Result<Option<usize>> {
+    let mut statfs: arch::Statfs = [0; 15];
+    // SAFETY: the kernel writes one `struct statfs`, which `statfs` is sized for.
+    check(unsafe { arch::fstatfs(fd.as_raw_fd() as usize, &mut statfs) })?;
+    // f_type is a long holding an unsigned 32-bit magic; compare the low 32 bits.
+    let on_hugetlbfs = statfs[arch::STATFS_TYPE] & 0xffff_ffff == HUGETLBFS_MAGIC;
+    Ok(on_hugetlbfs.then_some(statfs[arch::STATFS_BSIZE]))
 }
 
 /// A byte range of a file for [`cachestat`] (`struct cachestat_range`); `len` 0 means to

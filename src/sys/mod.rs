@@ -23,7 +23,7 @@ mod sysv_shm;
 #[cfg(not(feature = "std"))]
 pub(crate) use file::close_raw;
 pub use file::{cachestat, close, ftruncate, read, CacheStat, CacheStatRange};
-pub(crate) use file::{file_size, open};
+pub(crate) use file::{file_size, huge_page_size, open};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
