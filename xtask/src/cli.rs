@@ -2,6 +2,7 @@
 //! would cost more build time than it saves.
 
 use crate::arch::Arch;
+use crate::fuzz;
 use crate::lanes::Lane;
 use crate::system::Series;
 
@@ -14,6 +15,10 @@ commands:
   test     run the test lanes
   bench    measure mman against asm, rustix, glibc and memmap2 (a few
            minutes); writes target/bench/results.json and results.md
+  fuzz     run the fuzz targets (shm_name, mapping_ops) longer than the
+           host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
+           (default: every target, 60 s each); corpus and crashing inputs
+           in target/fuzz/
 
 test options (repeatable; default: every lane on every arch it supports):
   --lane host|user|system   host: x86_64 natively, with rustup's toolchain
@@ -31,6 +36,7 @@ pub enum Command {
     Setup,
     Test(TestOptions),
     Bench,
+    Fuzz(fuzz::Options),
 }
 
 /// What `cargo xtask test` should run. An empty list means "all".
@@ -55,6 +61,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             None => Ok(Command::Bench),
             Some(extra) => Err(format!("`bench` takes no arguments (got `{extra}`)")),
         },
+        Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),
         Some(other) => Err(format!("unknown command `{other}`")),
     }
 }

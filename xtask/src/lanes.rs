@@ -7,6 +7,7 @@ use crate::arch::Arch;
 use crate::cli::TestOptions;
 use crate::examples;
 use crate::freestanding;
+use crate::fuzz;
 use crate::report::{self, LaneResult, Tally};
 use crate::run;
 use crate::system;
@@ -157,6 +158,7 @@ fn host(s: &mut Session) {
     );
     s.cargo("test", &["--no-default-features", "--doc"]);
     examples(s);
+    fuzz::smoke(s);
 }
 
 fn user(s: &mut Session) {

@@ -7,12 +7,15 @@
 //!   userland of Debian's kernels under qemu-system).
 //! - `bench` measures mman against hand-written asm, rustix, glibc and
 //!   memmap2, and writes the results for the README.
+//! - `fuzz` runs the cargo-fuzz targets in `xtask/fuzz/` for longer than
+//!   the host lane's short fuzz step does.
 
 mod arch;
 mod bench;
 mod cli;
 mod examples;
 mod freestanding;
+mod fuzz;
 mod lanes;
 mod report;
 mod run;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Ok(cli::Command::Setup) => setup::run(),
         Ok(cli::Command::Test(options)) => lanes::run(&options),
         Ok(cli::Command::Bench) => bench::run(),
+        Ok(cli::Command::Fuzz(options)) => fuzz::run(&options),
         Err(message) => {
             eprintln!("error: {message}\n\n{}", cli::USAGE);
             ExitCode::from(2)

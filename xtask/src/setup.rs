@@ -1,4 +1,5 @@
-//! `cargo xtask setup`: install the Debian packages the lanes need.
+//! `cargo xtask setup`: install the Debian packages the lanes need, and
+//! cargo-fuzz (from crates.io) for the fuzz targets.
 //!
 //! First it only looks (dpkg-query, files): when everything is present it
 //! finishes in well under a second and touches nothing. Otherwise it builds
@@ -19,6 +20,8 @@ Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 ";
+/// The cargo-fuzz release the fuzz targets are known to work with.
+const CARGO_FUZZ: &str = "cargo-fuzz@0.13.2";
 /// The foreign dpkg architecture whose prebuilt Rust std the user lane links.
 const FOREIGN_ARCH: &str = "arm64";
 
@@ -123,7 +126,7 @@ impl fmt::Display for Action {
 }
 
 pub fn run() -> ExitCode {
-    match setup() {
+    match setup().and_then(|()| cargo_fuzz()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("setup: {message}");
@@ -194,6 +197,19 @@ fn setup() -> Result<(), String> {
     }
     println!("setup: done");
     Ok(())
+}
+
+/// cargo-fuzz, for the fuzz step of the host lane and `cargo xtask fuzz`: from crates.io,
+/// built by rustup's cargo (about 35 s; no root needed). Nothing to do when
+/// `cargo fuzz --version` answers.
+fn cargo_fuzz() -> Result<(), String> {
+    if let Some(version) = output("cargo", &["fuzz", "--version"]) {
+        println!("setup: {} is installed", version.trim());
+        return Ok(());
+    }
+    let install = Action::run(&["cargo", "install", "--locked", CARGO_FUZZ]);
+    println!("setup: {install}");
+    install.execute()
 }
 
 /// Installed, and for backports packages the backports version: a bookworm
