@@ -55,8 +55,10 @@
 //! **3. References to memory that faults.** A slice is lent only while every byte is known
 //! to be accessible: the mapping tracks whether all of it is readable and writable, any
 //! change that may remove access from part of it ([`Mapping::protect`] of a sub-range,
-//! [`Mapping::guard`]) clears that, and only a change to the whole mapping sets it again.
-//! Then `as_slice` answers `EACCES` rather than lending memory that would fault.
+//! [`Mapping::guard`]) clears that, and only a change to the whole mapping sets it again:
+//! [`Mapping::protect`] of all of it, except after a guard, whose markers survive
+//! `mprotect`, so only [`Mapping::unguard`] lifts it. Then `as_slice` answers `EACCES`
+//! rather than lending memory that would fault.
 //!
 //! What remains is a *signal*, not undefined behaviour: if another process truncates a file
 //! that this one has mapped, a volatile read past the new end raises `SIGBUS`, as it would in

@@ -35,7 +35,9 @@ pub enum Guard {
 impl Mapping {
     /// Changes the protection of `range`. Making memory executable also makes the
     /// instruction cache coherent with what was written (arm64 needs it; x86 does it in
-    /// hardware).
+    /// hardware). After [`guard`](Mapping::guard), the mapping stays refused to slices and
+    /// copies whatever the protection, until [`unguard`](Mapping::unguard): guard markers
+    /// outlive `mprotect`.
     pub fn protect(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
         let span = self.aligned_span(range)?;
         let whole = span == self.kernel_span();
