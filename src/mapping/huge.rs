@@ -13,20 +13,27 @@ static DEFAULT_HUGE_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 /// The huge page size a mapping made with `flags` will have: of the file for a file
 /// mapping (hugetlbfs files are always mapped with huge pages), of the `MAP_HUGE_*` field
 /// or the system default for anonymous `MAP_HUGETLB`; `None` for ordinary pages.
+///
+/// Inline for the common case, anonymous memory of ordinary pages, which costs one test.
+#[inline]
 pub(super) fn page_size_for(
     flags: MapFlags,
     file: Option<BorrowedFd<'_>>,
 ) -> Result<Option<usize>> {
-    if let Some(file) = file {
-        return sys::huge_page_size(file);
+    match file {
+        None if !flags.contains(MapFlags::HUGETLB) => Ok(None),
+        None => anonymous_huge_page_size(flags).map(Some),
+        Some(file) => sys::huge_page_size(file),
     }
-    if !flags.contains(MapFlags::HUGETLB) {
-        return Ok(None);
-    }
+}
+
+/// The huge page size `MAP_HUGETLB` with this `MAP_HUGE_*` field gives anonymous memory.
+#[cold]
+fn anonymous_huge_page_size(flags: MapFlags) -> Result<usize> {
     match flags.huge_size_log2() {
-        0 => default_size().map(Some),
+        0 => default_size(),
         // A size the address space cannot hold is one the kernel has no pages of either.
-        log2 => 1usize.checked_shl(log2).map(Some).ok_or(Errno::EINVAL),
+        log2 => 1usize.checked_shl(log2).ok_or(Errno::EINVAL),
     }
 }
 

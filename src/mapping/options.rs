@@ -154,6 +154,7 @@ impl MapOptions {
     }
 
     /// Anonymous memory (zero-filled).
+    #[inline]
     pub fn map(&self) -> Result<Mapping> {
         let len = self.len.ok_or(Errno::EINVAL)?;
         let kind = if self.is_shared() {
@@ -185,6 +186,8 @@ impl MapOptions {
         self.finish(len, MapFlags::empty(), Some(file), offset, Kind::File)
     }
 
+    // Inline, so that a caller's constant options fold away the branches it does not take.
+    #[inline]
     fn finish(
         &self,
         len: usize,
