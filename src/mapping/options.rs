@@ -203,7 +203,8 @@ impl MapOptions {
         let lead = if offset == 0 {
             0
         } else {
-            (offset % page_size() as u64) as usize
+            // The page size is a power of two: a mask, with no division that could panic.
+            (offset & (page_size() as u64).wrapping_sub(1)) as usize
         };
         let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
         // A fixed address names where the byte at `offset` goes; the page below starts `lead` earlier.
