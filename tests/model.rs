@@ -14,7 +14,10 @@
 //! whether they apply the part before, and in when discarding advice is refused.
 //!
 //! Seed: `MMAN_MODEL_SEED` (printed on every run, and on failure); sequence count:
-//! `MMAN_MODEL_SEQUENCES`; time bound: 20 s.
+//! `MMAN_MODEL_SEQUENCES` (default 3000); time bound: 75 s (reached only on the system
+//! lane's emulated CPUs), after which the run ends with the sequences done so far.
+//! Sequences run in forked children, `BATCH` at a time, so that the pages sealed along the
+//! way die with each child.
 
 #[macro_use]
 mod common;
@@ -22,15 +25,15 @@ mod common;
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
-use common::{is_qemu_user, maps, page, vm_lck_kb};
+use common::{in_child_checked, is_qemu_user, page, vm_lck_kb, ChildEnd};
 use mman::{sys, Advice, Errno, MapFlags, MremapFlags, Prot};
 
 /// Pages in the region under test.
 const PAGES: usize = 16;
 /// Steps per sequence.
 const STEPS: usize = 24;
-const DEFAULT_SEQUENCES: usize = 300;
-const TIME_BOUND: Duration = Duration::from_secs(20);
+const DEFAULT_SEQUENCES: usize = 3000;
+const TIME_BOUND: Duration = Duration::from_secs(75);
 
 /// xorshift64*: small, deterministic, good enough to pick operations.
 struct Rng(u64);
@@ -274,22 +277,21 @@ impl Region {
 
     /// Compares the model with the kernel's view; returns the first difference.
     fn diverges(&self) -> Option<String> {
-        let entries = maps();
-        for (i, model) in self.pages.iter().enumerate() {
+        let kernel_perms = maps_perms(self.addr(0) as usize);
+        for (i, (model, kernel)) in self.pages.iter().zip(kernel_perms).enumerate() {
             let addr = self.addr(i) as usize;
-            let kernel = entries.iter().find(|e| e.start <= addr && addr < e.end);
             match (model, kernel) {
                 (None, None) => {}
-                (None, Some(e)) => {
-                    return Some(format!("page {i}: model unmapped, maps has {e:?}"))
+                (None, Some(got)) => {
+                    return Some(format!("page {i}: model unmapped, maps has {got}"))
                 }
                 (Some(_), None) => {
                     return Some(format!("page {i}: model mapped, maps has nothing"))
                 }
-                (Some(p), Some(e)) => {
+                (Some(p), Some(got)) => {
                     let want = perms(p.prot);
-                    if e.perms != want {
-                        return Some(format!("page {i}: model {want}, maps {}", e.perms));
+                    if got != want {
+                        return Some(format!("page {i}: model {want}, maps {got}"));
                     }
                     if p.prot.contains(Prot::READ) {
                         let got = unsafe { (addr as *const u8).read_volatile() };
@@ -320,6 +322,37 @@ impl Region {
             let _ = unsafe { sys::munmap((self.base + i * page()) as *mut c_void, page()) };
         }
     }
+}
+
+/// The permissions `/proc/self/maps` shows for each of the `PAGES` pages from `start`
+/// (`None` where nothing is mapped). This runs after every step, so it reads only the
+/// columns it needs and stops past the region: on the system lane's emulated CPUs,
+/// parsing the whole file into strings cost more than the steps themselves.
+fn maps_perms(start: usize) -> [Option<String>; PAGES] {
+    let maps = std::fs::read("/proc/self/maps").expect("read /proc/self/maps");
+    let hex = |s: &[u8]| {
+        s.iter().fold(0usize, |n, &c| {
+            n * 16 + (c as char).to_digit(16).expect("hex address") as usize
+        })
+    };
+    let end = start + PAGES * page();
+    let mut found: [Option<String>; PAGES] = Default::default();
+    for line in maps.split(|&c| c == b'\n').filter(|line| !line.is_empty()) {
+        // "start-end perms offset dev inode path"
+        let dash = line.iter().position(|&c| c == b'-').expect("start-end");
+        let space = line.iter().position(|&c| c == b' ').expect("range column");
+        let (low, high) = (hex(&line[..dash]), hex(&line[dash + 1..space]));
+        if low >= end {
+            break;
+        }
+        for (i, slot) in found.iter_mut().enumerate() {
+            let addr = start + i * page();
+            if low <= addr && addr < high {
+                *slot = Some(String::from_utf8_lossy(&line[space + 1..space + 5]).into_owned());
+            }
+        }
+    }
+    found
 }
 
 fn addr_of(base: usize, page_index: usize) -> *mut c_void {
@@ -416,6 +449,78 @@ fn seal_supported() -> bool {
     !matches!(unsafe { sys::mseal(probe, page()) }, Err(Errno::ENOSYS))
 }
 
+/// Sequences per forked child. Sealed pages can never be unmapped, so each child takes its
+/// sealed leftovers with it when it exits: the address space (and so the cost of reading
+/// `/proc/self/maps` after every step) stays small however many sequences run.
+const BATCH: usize = 100;
+
+/// What the children report back, through a shared anonymous `Mapping`.
+struct Counters(mman::Mapping);
+
+impl Counters {
+    const DONE: usize = 0;
+    const STEPS: usize = 8;
+    const REFUSED: usize = 16;
+
+    fn new() -> Counters {
+        Counters(
+            mman::MapOptions::new()
+                .len(24)
+                .shared()
+                .map()
+                .expect("shared counters"),
+        )
+    }
+
+    fn add(&self, at: usize, n: usize) {
+        let counter = self.0.atomic_u64(at).expect("aligned counter");
+        counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get(&self, at: usize) -> usize {
+        let counter = self.0.atomic_u64(at).expect("aligned counter");
+        counter.load(std::sync::atomic::Ordering::Relaxed) as usize
+    }
+}
+
+/// Runs `count` sequences from `seed`, stopping early at `deadline`; panics at the first
+/// divergence (in a forked child, whose message `in_child_checked` prints).
+fn run_batch(seed: u64, count: usize, deadline: Instant, features: &Features, counters: &Counters) {
+    // MMAN_MODEL_TRACE=1 prints each step before it runs, for a sequence that crashes.
+    let trace = std::env::var_os("MMAN_MODEL_TRACE").is_some();
+    let mut rng = Rng(seed);
+    for sequence in 0..count {
+        if Instant::now() >= deadline {
+            return;
+        }
+        let mut region = Region::new();
+        let mut history = Vec::new();
+        let mut refused = 0;
+        while history.len() < STEPS {
+            let Some(op) = pick(&mut rng, &region, features) else {
+                continue;
+            };
+            history.push(op);
+            if trace {
+                eprintln!("model: {op:?}");
+            }
+            let (got, want) = region.apply(op);
+            refused += usize::from(got.is_err());
+            assert_eq!(
+                got, want,
+                "batch seed {seed}, sequence {sequence}: {op:?} after {history:?}"
+            );
+            if let Some(difference) = region.diverges() {
+                panic!("batch seed {seed}, sequence {sequence}: after {op:?}: {difference}\nhistory: {history:?}");
+            }
+        }
+        region.release();
+        counters.add(Counters::STEPS, history.len());
+        counters.add(Counters::REFUSED, refused);
+        counters.add(Counters::DONE, 1);
+    }
+}
+
 #[test]
 fn random_sequences_match_the_model_and_the_kernel() {
     let seed = std::env::var("MMAN_MODEL_SEED")
@@ -445,36 +550,25 @@ fn random_sequences_match_the_model_and_the_kernel() {
         "model: seed {seed} (rerun with MMAN_MODEL_SEED={seed}); mseal {}",
         features.seal
     );
-    // MMAN_MODEL_TRACE=1 prints each step before it runs, for a sequence that crashes.
-    let trace = std::env::var_os("MMAN_MODEL_TRACE").is_some();
-    let mut rng = Rng(seed);
-    let started = Instant::now();
-    let (mut done, mut steps, mut refused) = (0, 0, 0);
-    while done < sequences && started.elapsed() < TIME_BOUND {
-        let mut region = Region::new();
-        let mut history = Vec::new();
-        while history.len() < STEPS {
-            let Some(op) = pick(&mut rng, &region, &features) else {
-                continue;
-            };
-            history.push(op);
-            if trace {
-                eprintln!("model: {op:?}");
-            }
-            let (got, want) = region.apply(op);
-            refused += usize::from(got.is_err());
-            assert_eq!(
-                got, want,
-                "seed {seed}, sequence {done}: {op:?} after {history:?}"
-            );
-            if let Some(difference) = region.diverges() {
-                panic!("seed {seed}, sequence {done}: after {op:?}: {difference}\nhistory: {history:?}");
-            }
-        }
-        steps += history.len();
-        region.release();
-        done += 1;
+    let counters = Counters::new();
+    let deadline = Instant::now() + TIME_BOUND;
+    let mut batch_rng = Rng(seed);
+    while counters.get(Counters::DONE) < sequences && Instant::now() < deadline {
+        // Each batch's seed follows from the run's seed, so MMAN_MODEL_SEED replays it all.
+        let batch_seed = batch_rng.next() | 1;
+        let count = BATCH.min(sequences - counters.get(Counters::DONE));
+        let end = in_child_checked(|| run_batch(batch_seed, count, deadline, &features, &counters));
+        assert_eq!(
+            end,
+            ChildEnd::Exited(0),
+            "a sequence diverged (message above); rerun with MMAN_MODEL_SEED={seed}"
+        );
     }
+    let (done, steps, refused) = (
+        counters.get(Counters::DONE),
+        counters.get(Counters::STEPS),
+        counters.get(Counters::REFUSED),
+    );
     // Written past libtest's capture, so the counts show in every lane's log.
     use std::io::Write;
     let _ = writeln!(
