@@ -6,9 +6,8 @@
 //! need no special linker flags, and the xtask links that into an executable with
 //! `-nostdlib -static` and runs it, on every architecture.
 //!
-//! The only architecture-specific lines are the two-instruction entry stubs below: the
-//! kernel starts a process with the stack pointer at `argc`, and a Rust function needs it
-//! as an argument on an aligned stack.
+//! The entry point and the memory functions a C library would supply are in
+//! `examples/support/no_libc.rs`, shared with the size benchmark's twin of this program.
 #![no_std]
 #![no_main]
 
@@ -18,49 +17,10 @@ use mman::{
     SysvSegment,
 };
 
-#[cfg(target_arch = "x86_64")]
-core::arch::global_asm!(
-    ".globl _start",
-    "_start:",
-    "mov rdi, rsp",   // the initial stack: argc, argv..., 0, envp..., 0, auxv...
-    "and rsp, -16",   // the ABI wants a 16-byte aligned stack at a call
-    "call {entry}",
-    entry = sym entry,
-);
-
-#[cfg(target_arch = "aarch64")]
-core::arch::global_asm!(
-    ".globl _start",
-    "_start:",
-    "mov x0, sp", // the kernel leaves sp 16-byte aligned, pointing at argc
-    "bl {entry}",
-    entry = sym entry,
-);
+#[path = "support/no_libc.rs"]
+mod no_libc;
 
 const MESSAGE: &[u8] = b"freestanding: hello from a page mapped without libc\n";
-
-/// Finds the auxiliary vector on the initial stack and runs the program.
-///
-/// # Safety
-/// `stack` must be the stack pointer the kernel started the process with.
-unsafe extern "C" fn entry(stack: *const usize) -> ! {
-    // SAFETY: the kernel's initial stack layout: argc, argc pointers, a null, the
-    // environment pointers, a null, then the auxiliary vector.
-    let auxv = unsafe {
-        let argc = *stack;
-        let mut p = stack.add(1 + argc + 1);
-        while *p != 0 {
-            p = p.add(1);
-        }
-        p.add(1)
-    };
-    // SAFETY: `auxv` points at this process's auxiliary vector.
-    unsafe { mman::init_from_auxv(auxv) };
-    sys::exit_group(match run() {
-        Ok(()) => 0,
-        Err(errno) => errno.raw(),
-    })
-}
 
 fn run() -> mman::Result<()> {
     let mut page = Mapping::anonymous(mman::page_size())?;
@@ -130,67 +90,4 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     }
     // SAFETY: never runs: the link fails first if this is reachable.
     unsafe { mman_panic_is_reachable() }
-}
-
-// The compiler lowers copies and fills to calls to these; libc would supply them, so a
-// program without it must. Volatile accesses keep LLVM from recognising the loops as
-// memcpy/memset and calling themselves.
-
-/// # Safety
-/// As C's `memcpy`.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    for i in 0..n {
-        // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
-        unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
-    }
-    dst
-}
-
-/// # Safety
-/// As C's `memmove`.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    if (dst as usize) < (src as usize) {
-        // SAFETY: forwards copying is correct when the destination is below the source.
-        return unsafe { memcpy(dst, src, n) };
-    }
-    for i in (0..n).rev() {
-        // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
-        unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
-    }
-    dst
-}
-
-/// # Safety
-/// As C's `memset`.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memset(dst: *mut u8, byte: i32, n: usize) -> *mut u8 {
-    for i in 0..n {
-        // SAFETY: the caller guarantees the range is valid for `n` bytes.
-        unsafe { dst.add(i).write_volatile(byte as u8) };
-    }
-    dst
-}
-
-/// # Safety
-/// As C's `memcmp`.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    for i in 0..n {
-        // SAFETY: the caller guarantees both ranges are valid for `n` bytes.
-        let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
-        if x != y {
-            return i32::from(x) - i32::from(y);
-        }
-    }
-    0
-}
-
-/// # Safety
-/// As C's `bcmp`.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    // SAFETY: forwarded to the caller.
-    unsafe { memcmp(a, b, n) }
 }
