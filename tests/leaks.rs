@@ -130,14 +130,8 @@ fn error_and_release_paths_leave_nothing_behind() {
     });
 
     step("failed remaps, then drop", || {
-        let at = quiet_address(3 * p) as usize;
-        let mut m = MapOptions::new().len(2 * p).at(at).map().unwrap();
-        let _blocker = MapOptions::new()
-            .prot(Prot::READ)
-            .len(p)
-            .at(at + 2 * p)
-            .map()
-            .unwrap();
+        let (mut m, _blocker) = hemmed_in(2);
+        let at = m.as_ptr() as usize;
         assert_eq!(m.remap(3 * p, false), Err(Errno::ENOMEM));
         assert_eq!(m.remap(0, true), Err(Errno::EINVAL));
         assert!(m.remap(usize::MAX, true).is_err());

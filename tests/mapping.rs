@@ -1453,15 +1453,8 @@ fn remap_shrink_unmaps_the_tail() {
 #[test]
 fn remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed() {
     let p = page();
-    let at = quiet_address(4 * p) as usize;
-    let mut m = MapOptions::new().len(2 * p).at(at).map().unwrap();
-    // A read-only neighbour, so that the kernel does not merge the two entries.
-    let blocker = MapOptions::new()
-        .prot(Prot::READ)
-        .len(p)
-        .at(at + 2 * p)
-        .map()
-        .unwrap();
+    let (mut m, blocker) = hemmed_in(2);
+    let at = m.as_ptr() as usize;
     fill(&mut m, 0, 2 * p, 151);
     assert_eq!(m.remap(4 * p, false), Err(Errno::ENOMEM));
     assert_eq!((m.as_ptr() as usize, m.len()), (at, 2 * p), "unchanged");
@@ -1481,14 +1474,8 @@ fn remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed() {
 #[test]
 fn drop_after_a_failed_remap_still_unmaps() {
     let p = page();
-    let at = quiet_address(4 * p) as usize;
-    let mut m = MapOptions::new().len(2 * p).at(at).map().unwrap();
-    let blocker = MapOptions::new()
-        .prot(Prot::READ)
-        .len(p)
-        .at(at + 2 * p)
-        .map()
-        .unwrap();
+    let (mut m, blocker) = hemmed_in(2);
+    let at = m.as_ptr() as usize;
     assert_eq!(m.remap(3 * p, false), Err(Errno::ENOMEM));
     assert_eq!(m.remap(0, true), Err(Errno::EINVAL));
     drop(m);

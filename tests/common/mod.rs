@@ -407,6 +407,26 @@ pub fn quiet_address(len: usize) -> *mut c_void {
     (quiet_area() + (first + 1) * SLOT) as *mut c_void
 }
 
+/// A read-write `Mapping` of `pages` pages at a quiet address, and a read-only page right
+/// after it (different permissions, so the kernel keeps the two entries apart): the first
+/// cannot grow in place.
+pub fn hemmed_in(pages: usize) -> (mman::Mapping, mman::Mapping) {
+    let p = page();
+    let at = quiet_address((pages + 1) * p) as usize;
+    let mapping = mman::MapOptions::new()
+        .len(pages * p)
+        .at(at)
+        .map()
+        .expect("map at a quiet address");
+    let neighbour = mman::MapOptions::new()
+        .prot(Prot::READ)
+        .len(p)
+        .at(at + pages * p)
+        .map()
+        .expect("map the neighbour");
+    (mapping, neighbour)
+}
+
 /// An address where nothing is mapped, and where nothing will be while the test runs.
 pub fn free_address(len: usize) -> *mut c_void {
     quiet_address(len)
