@@ -30,6 +30,17 @@ fn alloc(rights: u32) -> Result<Key, String> {
     }
 }
 
+/// A fresh read-write page tagged with a new key of `rights`, or why the system has none.
+fn tagged_page(rights: u32) -> Result<(Key, Map), String> {
+    let key = alloc(rights)?;
+    let map = Map::anon(page());
+    assert_eq!(
+        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
+        Ok(())
+    );
+    Ok((key, map))
+}
+
 fn protection_key(addr: *const std::ffi::c_void) -> Option<i32> {
     smaps_field(addr, "ProtectionKey").map(|v| v.parse().expect("numeric ProtectionKey"))
 }
@@ -65,15 +76,10 @@ fn pkey_mprotect_tags_the_range_and_disable_write_makes_writes_fault() {
 
 #[test]
 fn pkey_disable_access_makes_reads_fault() {
-    let key = match alloc(PKEY_DISABLE_ACCESS) {
-        Ok(key) => key,
+    let (key, map) = match tagged_page(PKEY_DISABLE_ACCESS) {
+        Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
     };
-    let map = Map::anon(page());
-    assert_eq!(
-        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
-        Ok(())
-    );
     assert_eq!(protection_key(map.ptr), Some(key.0));
     let p = map.page_ptr(0);
     let end = in_child(|| read_byte(p) as i32);
@@ -82,15 +88,10 @@ fn pkey_disable_access_makes_reads_fault() {
 
 #[test]
 fn pkey_without_restrictions_leaves_access_alone() {
-    let key = match alloc(0) {
-        Ok(key) => key,
+    let (_key, map) = match tagged_page(0) {
+        Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
     };
-    let map = Map::anon(page());
-    assert_eq!(
-        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
-        Ok(())
-    );
     let p = map.page_ptr(0);
     let end = in_child(|| {
         write_byte(p, 6);
@@ -101,15 +102,10 @@ fn pkey_without_restrictions_leaves_access_alone() {
 
 #[test]
 fn pkey_mprotect_with_key_minus_one_is_plain_mprotect() {
-    let key = match alloc(PKEY_DISABLE_WRITE) {
-        Ok(key) => key,
+    let (key, map) = match tagged_page(PKEY_DISABLE_WRITE) {
+        Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
     };
-    let map = Map::anon(page());
-    assert_eq!(
-        unsafe { sys::pkey_mprotect(map.ptr, page(), RW, key.0) },
-        Ok(())
-    );
     // -1 changes the protection and keeps the key.
     assert_eq!(
         unsafe { sys::pkey_mprotect(map.ptr, page(), Prot::READ, -1) },
