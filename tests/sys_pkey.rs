@@ -6,7 +6,7 @@
 //!
 //! Keys themselves belong to the whole process, and the kernel hands out the lowest free
 //! one, so a test that frees a key and then expects it to be unallocated would race with
-//! another test thread allocating it again. Every test therefore holds `KEYS` while it runs.
+//! another test thread allocating it again. Every test therefore holds `serial()` while it runs.
 
 #[macro_use]
 mod common;
@@ -14,17 +14,8 @@ mod common;
 use common::*;
 use mman::sys::{self, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE};
 use mman::{Errno, Prot};
-use std::sync::{Mutex, MutexGuard};
 
 const RW: Prot = Prot::READ.union(Prot::WRITE);
-
-/// Serializes the tests of this file: the key space is shared by all threads.
-static KEYS: Mutex<()> = Mutex::new(());
-
-fn keys_to_myself() -> MutexGuard<'static, ()> {
-    // A failed test poisons the lock; the key space it guards is still consistent.
-    KEYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A key, freed on drop.
 struct Key(i32);
@@ -60,7 +51,7 @@ fn protection_key(addr: *const std::ffi::c_void) -> Option<i32> {
 
 #[test]
 fn pkey_mprotect_tags_the_range_and_disable_write_makes_writes_fault() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let key = match alloc(PKEY_DISABLE_WRITE) {
         Ok(key) => key,
         Err(reason) => skip!("{reason}"),
@@ -90,7 +81,7 @@ fn pkey_mprotect_tags_the_range_and_disable_write_makes_writes_fault() {
 
 #[test]
 fn pkey_disable_access_makes_reads_fault() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let (key, map) = match tagged_page(PKEY_DISABLE_ACCESS) {
         Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
@@ -103,7 +94,7 @@ fn pkey_disable_access_makes_reads_fault() {
 
 #[test]
 fn pkey_without_restrictions_leaves_access_alone() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let (_key, map) = match tagged_page(0) {
         Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
@@ -118,7 +109,7 @@ fn pkey_without_restrictions_leaves_access_alone() {
 
 #[test]
 fn pkey_mprotect_with_key_minus_one_is_plain_mprotect() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let (key, map) = match tagged_page(PKEY_DISABLE_WRITE) {
         Ok(tagged) => tagged,
         Err(reason) => skip!("{reason}"),
@@ -140,7 +131,7 @@ fn pkey_mprotect_with_key_minus_one_is_plain_mprotect() {
 
 #[test]
 fn pkey_free_releases_the_key_once() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let key = match alloc(0) {
         Ok(key) => key,
         Err(reason) => skip!("{reason}"),
@@ -153,7 +144,7 @@ fn pkey_free_releases_the_key_once() {
 
 #[test]
 fn pkey_free_of_invalid_keys_is_einval() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     if let Err(reason) = alloc(0) {
         skip!("{reason}");
     }
@@ -164,7 +155,7 @@ fn pkey_free_of_invalid_keys_is_einval() {
 
 #[test]
 fn pkey_mprotect_with_an_unallocated_key_is_einval() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     let key = match alloc(0) {
         Ok(key) => key,
         Err(reason) => skip!("{reason}"),
@@ -184,7 +175,7 @@ fn pkey_mprotect_with_an_unallocated_key_is_einval() {
 
 #[test]
 fn pkey_alloc_with_bad_flags_or_rights_is_einval() {
-    let _keys = keys_to_myself();
+    let _keys = serial();
     if let Err(reason) = alloc(0) {
         skip!("{reason}");
     }

@@ -357,8 +357,8 @@ pub fn isolated(
     (reservation, got)
 }
 
-/// Serialises the tests of one binary that hold it, for process-wide counters such as
-/// `VmLck` that parallel tests would disturb.
+/// Serialises the tests of one binary that hold it, for process-wide state such as the
+/// `VmLck` counter or the protection-key space that parallel tests would disturb.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL
