@@ -2,9 +2,10 @@
 //!
 //! It maps a page, writes a message through it, prints it, unmaps it and exits, with
 //! nothing but mman underneath. `cargo xtask` links it (see `xtask/src/freestanding.rs`):
-//! cargo builds it as a static library so that `cargo test` and `clippy --all-targets`
-//! need no special linker flags, and the xtask links that into an executable with
-//! `-nostdlib -static` and runs it, on every architecture.
+//! cargo builds it as an rlib so that `cargo test` and `clippy --all-targets` need no
+//! special flags; the xtask builds it as a static library (`cargo rustc --crate-type
+//! staticlib`), links that into an executable with `-nostdlib -static` and runs it, on
+//! every architecture.
 //!
 //! The entry point and the memory functions a C library would supply are in
 //! `examples/support/no_libc.rs`, shared with the size benchmark's twin of this program.

@@ -1,10 +1,12 @@
 //! Freestanding examples: `#![no_main]`, no libc, their own `_start`.
 //!
-//! Cargo builds each one as a static library (`crate-type = ["staticlib"]`
-//! in its `[[example]]` section), so that `cargo test` and clippy handle it
-//! with no special linker flags. Here the library is linked into a static
-//! executable with no C runtime at all, stripped to report its size, and
-//! run; it must exit with status 0.
+//! Each one is an `rlib` in its `[[example]]` section, so that `cargo test`
+//! (whose test profile always unwinds, which a `no_std` final artifact cannot)
+//! and clippy build it with no special flags. Here `cargo rustc --crate-type
+//! staticlib` builds it as a static library with the release profile (which
+//! aborts on panic), which is linked into a static executable with no C
+//! runtime at all, stripped to report its size, and run; it must exit with
+//! status 0.
 //!
 //! First, the same example is built with `--cfg mman_panic_check`, which
 //! gives it a panic handler that calls a symbol defined nowhere: if any
@@ -17,14 +19,23 @@ use std::process::Command;
 
 use crate::lanes::Session;
 
+/// `cargo rustc` arguments that build example `name` as a static library without std.
+fn static_library(name: &str) -> [&str; 6] {
+    [
+        "--release",
+        "--example",
+        name,
+        "--no-default-features",
+        "--crate-type",
+        "staticlib",
+    ]
+}
+
 pub fn check(s: &mut Session, name: &str) {
     let dir = s.toolchain.examples_dir("release");
     let archive = dir.join(format!("lib{name}.a"));
 
-    let mut build = s.toolchain.cargo(
-        "build",
-        &["--release", "--example", name, "--no-default-features"],
-    );
+    let mut build = s.toolchain.cargo("rustc", &static_library(name));
     build.env("RUSTFLAGS", "--cfg mman_panic_check");
     if !s.step(
         &format!("build example {name} with --cfg mman_panic_check"),
@@ -47,16 +58,13 @@ pub fn check(s: &mut Session, name: &str) {
     }
 
     // The release profile aborts on panic: there is no unwinder to link.
-    if !s.cargo(
-        "build",
-        &["--release", "--example", name, "--no-default-features"],
-    ) {
+    if !s.cargo("rustc", &static_library(name)) {
         return;
     }
     if !archive.exists() {
         s.fail(format!(
             "example {name} is `#![no_main]` but cargo built no {}: give it \
-             `crate-type = [\"staticlib\"]` in an `[[example]]` section",
+             `crate-type = [\"rlib\"]` in an `[[example]]` section",
             archive.display()
         ));
         return;

@@ -94,7 +94,10 @@ fn rust_build(dir: &Path, cargo_args: &'static [&'static str], archive: &str) ->
     let archive = dir.join("release").join(archive);
     Box::new(move |binary, extra| {
         let mut build = cargo(&dir);
-        build.args(["build", "--release"]).args(cargo_args);
+        // `rustc`, to ask for a static library: the example is an rlib for `cargo test`.
+        build
+            .args(["rustc", "--release", "--crate-type", "staticlib"])
+            .args(cargo_args);
         let mut link = Command::new("cc");
         link.args(["-nostdlib", "-static", "-Wl,-u,_start", "-Wl,--gc-sections"])
             .args(extra)
