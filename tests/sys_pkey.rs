@@ -22,16 +22,18 @@ struct Key(i32);
 
 impl Drop for Key {
     fn drop(&mut self) {
-        let _ = sys::pkey_free(self.0);
+        // SAFETY: the test that owned the key is done with it; pages it tagged keep the tag
+        // (harmless: their access rights stay those the test set).
+        let freed = unsafe { sys::pkey_free(self.0) };
+        if !std::thread::panicking() {
+            assert_eq!(freed, Ok(()), "pkey_free({})", self.0);
+        }
     }
 }
 
-/// Allocates a key, or says why the system has none.
+/// Allocates a key, or says why the system has none (by `/proc/cpuinfo`, not by the error).
 fn alloc(rights: u32) -> Result<Key, String> {
-    match sys::pkey_alloc(0, rights) {
-        Ok(key) => Ok(Key(key)),
-        Err(e) => Err(pkeys_unsupported(e).unwrap_or_else(|| panic!("pkey_alloc: {e}"))),
-    }
+    pkey_alloc_or_skip(rights).map(Key)
 }
 
 /// A fresh read-write page tagged with a new key of `rights`, or why the system has none.
@@ -138,8 +140,14 @@ fn pkey_free_releases_the_key_once() {
     };
     let raw = key.0;
     std::mem::forget(key);
-    assert_eq!(sys::pkey_free(raw), Ok(()));
-    assert_eq!(err(sys::pkey_free(raw)), Errno::EINVAL, "double free");
+    // SAFETY: nothing is tagged with the key; the second call frees nothing.
+    assert_eq!(unsafe { sys::pkey_free(raw) }, Ok(()));
+    // SAFETY: as above.
+    assert_eq!(
+        err(unsafe { sys::pkey_free(raw) }),
+        Errno::EINVAL,
+        "double free"
+    );
 }
 
 #[test]
@@ -149,7 +157,12 @@ fn pkey_free_of_invalid_keys_is_einval() {
         skip!("{reason}");
     }
     for key in [-1, 0x7fff, i32::MAX] {
-        assert_eq!(err(sys::pkey_free(key)), Errno::EINVAL, "key {key}");
+        // SAFETY: none of these keys can be allocated, so nothing uses them.
+        assert_eq!(
+            err(unsafe { sys::pkey_free(key) }),
+            Errno::EINVAL,
+            "key {key}"
+        );
     }
 }
 
@@ -185,4 +198,53 @@ fn pkey_alloc_with_bad_flags_or_rights_is_einval() {
         Errno::EINVAL,
         "unknown access right"
     );
+}
+
+/// Regression test for `pkey_alloc` passing its two arguments in the wrong order (issue 15):
+/// flags must be 0 and the rights must reach the calling thread's key register. With the
+/// arguments swapped, `pkey_alloc(0, rights)` would fail with EINVAL (rights taken for
+/// flags) and `pkey_alloc(rights, 0)` would succeed; on a CPU with keys both are failures,
+/// and only a CPU without keys (by `/proc/cpuinfo`) skips.
+#[test]
+fn pkey_alloc_takes_flags_then_rights() {
+    let _keys = serial();
+    for (rights, write_faults, read_faults) in [
+        (0, false, false),
+        (PKEY_DISABLE_WRITE, true, false),
+        (PKEY_DISABLE_ACCESS, true, true),
+        (PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE, true, true),
+    ] {
+        let (_key, map) = match tagged_page(rights) {
+            Ok(tagged) => tagged,
+            Err(reason) => skip!("{reason}"),
+        };
+        let p = map.page_ptr(0);
+        let read = in_child(|| i32::from(read_byte(p)) + 1);
+        let write = in_child(|| {
+            write_byte(p, 9);
+            0
+        });
+        let faulted = |end: ChildEnd| match end {
+            ChildEnd::Signaled(libc::SIGSEGV) => true,
+            ChildEnd::Exited(_) => false,
+            other => panic!("rights {rights:#x}: child ended with {other:?}"),
+        };
+        assert_eq!(faulted(read), read_faults, "rights {rights:#x}: read");
+        assert_eq!(faulted(write), write_faults, "rights {rights:#x}: write");
+        if !read_faults {
+            assert_eq!(
+                read,
+                ChildEnd::Exited(1),
+                "rights {rights:#x}: reads see zeros"
+            );
+        }
+    }
+    // Rights passed where flags belong: flags must be 0.
+    for rights in [PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE] {
+        assert_eq!(
+            err(sys::pkey_alloc(rights, 0)),
+            Errno::EINVAL,
+            "flags {rights:#x}"
+        );
+    }
 }

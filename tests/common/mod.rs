@@ -96,20 +96,79 @@ pub fn is_qemu_user() -> bool {
     }
 }
 
-/// The skip reason when `pkey_alloc` failed with `e` because the system has no protection
-/// keys (`ENOSPC`, `ENOSYS` or `EINVAL`, as man pkey_alloc lists), or `None` for another error.
-pub fn pkeys_unsupported(e: Errno) -> Option<String> {
-    if ![Errno::ENOSYS, Errno::ENOSPC, Errno::EINVAL].contains(&e) {
-        return None;
+/// Why this system has no memory protection keys, judged by what the CPU and kernel
+/// advertise in `/proc/cpuinfo` (never by `pkey_alloc`'s answer, so that a broken
+/// `pkey_alloc` fails instead of skipping), or `None` when keys must work.
+///
+/// - x86_64: the `pku` flag (the CPU has keys) and `ospke` (the kernel enabled them:
+///   `CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS`, no `nopku` on the command line).
+/// - aarch64: the `poe` hwcap in `Features` (permission overlays, Linux 6.12 and a CPU
+///   with FEAT_S1POE); arm64 shows only hwcaps the kernel enabled.
+/// - qemu-user: `/proc/cpuinfo` is synthesized (aarch64) and QEMU does not emulate the
+///   `pkey_*` calls, whatever the host has.
+pub fn pkeys_absent() -> Option<String> {
+    if is_qemu_user() {
+        return Some("protection keys: qemu-user does not emulate pkey_alloc (and synthesizes /proc/cpuinfo)".into());
     }
-    Some(if is_qemu_user() {
-        format!("protection keys unsupported under qemu-user (pkey_alloc: {e})")
-    } else {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").expect("read /proc/cpuinfo");
+    // Every CPU's block repeats the line; the first one is enough.
+    let first_tokens = |field: &str| -> Vec<String> {
+        cpuinfo
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                (name.trim() == field)
+                    .then(|| value.split_whitespace().map(str::to_string).collect())
+            })
+            .unwrap_or_default()
+    };
+    let (field, needed): (&str, &[&str]) = match std::env::consts::ARCH {
+        "x86_64" => ("flags", &["pku", "ospke"]),
+        "aarch64" => ("Features", &["poe"]),
+        arch => return Some(format!("protection keys: not checked on {arch}")),
+    };
+    let have = first_tokens(field);
+    let missing: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|n| !have.iter().any(|h| h == n))
+        .collect();
+    (!missing.is_empty()).then(|| {
         format!(
-            "protection keys unsupported by this CPU or kernel (pkey_alloc: {e}; kernel {})",
+            "protection keys: /proc/cpuinfo {field} lack {} (kernel {})",
+            missing.join(", "),
             kernel_release()
         )
     })
+}
+
+/// The errors `pkey_alloc` answers on a system without protection keys (man pkey_alloc:
+/// `ENOSPC` when keys are unsupported, x86 kernels `EINVAL` for a process's first call
+/// without OSPKE, `ENOSYS` where the call does not exist).
+pub const PKEY_ALLOC_WITHOUT_KEYS: [Errno; 3] = [Errno::ENOSPC, Errno::EINVAL, Errno::ENOSYS];
+
+/// `pkey_alloc(0, rights)`, or the skip reason when [`pkeys_absent`] says the system has no
+/// keys (and `pkey_alloc` then failed as documented). Panics when the system has keys and
+/// `pkey_alloc` fails, or when it has none and `pkey_alloc` answers something else.
+pub fn pkey_alloc_or_skip(rights: u32) -> Result<i32, String> {
+    let result = sys::pkey_alloc(0, rights);
+    match (pkeys_absent(), result) {
+        (None, Ok(key)) => Ok(key),
+        (None, Err(e)) => panic!(
+            "/proc/cpuinfo advertises protection keys, yet pkey_alloc(0, {rights:#x}) failed: {e}"
+        ),
+        (Some(reason), Err(e)) if is_qemu_user() || PKEY_ALLOC_WITHOUT_KEYS.contains(&e) => {
+            Err(format!("{reason}; pkey_alloc: {e}"))
+        }
+        (Some(reason), Ok(key)) if is_qemu_user() => {
+            // SAFETY: the key was just allocated and nothing is tagged with it.
+            assert_eq!(unsafe { sys::pkey_free(key) }, Ok(()), "pkey_free");
+            Err(reason)
+        }
+        (Some(reason), other) => {
+            panic!("{reason}, yet pkey_alloc(0, {rights:#x}) answered {other:?}")
+        }
+    }
 }
 
 /// The reason used by tests that need the kernel's madvise and cannot get it under qemu-user.
