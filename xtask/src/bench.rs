@@ -21,7 +21,6 @@ mod timed;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use crate::report::Tally;
 use crate::{run, workspace_root};
 
 pub fn run() -> ExitCode {
@@ -72,7 +71,7 @@ fn cargo(target_dir: &Path) -> Command {
 /// Runs a command through the xtask's runner (its output streams through); an error if it
 /// does not exit with status 0.
 fn exec(mut cmd: Command) -> Result<(), String> {
-    if run::run(&mut cmd, &mut Tally::default()) {
+    if run::run(&mut cmd) {
         Ok(())
     } else {
         Err(format!("`{}` failed", run::describe(&cmd)))

@@ -39,7 +39,6 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use crate::lanes::Session;
-use crate::report::Tally;
 use crate::run;
 use crate::toolchain::present;
 use crate::workspace_root;
@@ -119,7 +118,7 @@ pub fn run(options: &Options) -> ExitCode {
     let mut failed = Vec::new();
     for &target in targets {
         let ok = match command(target, options.budget, Corpus::Kept) {
-            Ok(mut cmd) => run::run(&mut cmd, &mut Tally::default()),
+            Ok(mut cmd) => run::run(&mut cmd),
             Err(message) => {
                 eprintln!("error: {message}");
                 false

@@ -1,7 +1,7 @@
 //! The test lanes: which lane runs on which architecture, and what it runs.
 
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::arch::Arch;
 use crate::cli::TestOptions;
@@ -10,6 +10,7 @@ use crate::freestanding;
 use crate::fuzz;
 use crate::report::{self, LaneResult, Tally};
 use crate::run;
+use crate::suite;
 use crate::system;
 use crate::toolchain::{Rust, Toolchain};
 
@@ -115,15 +116,7 @@ fn run_lane(lane: Lane, arch: Arch, rust: Rust, steps: fn(&mut Session)) -> Lane
     let start = Instant::now();
     let mut session = Session {
         toolchain: Toolchain::new(rust, arch),
-        result: LaneResult {
-            lane: lane.name(),
-            arch,
-            kernel: None,
-            tally: Tally::default(),
-            failures: Vec::new(),
-            notes: Vec::new(),
-            elapsed: Duration::ZERO,
-        },
+        result: LaneResult::new(lane.name(), arch, None),
     };
     let missing = session.toolchain.missing();
     if missing.is_empty() {
@@ -146,17 +139,13 @@ fn host(s: &mut Session) {
         "clippy",
         &["--all-targets", "--all-features", "--", "-D", "warnings"],
     );
-    // Unit, integration and doc tests; `--no-fail-fast` so that one failing
-    // test binary does not hide the results of the others.
-    s.cargo("test", &["--all-features", "--no-fail-fast"]);
-    // The library without std must build for its tests too. Examples are
-    // left out: cargo would build them with the test profile, which always
-    // unwinds, and a `#![no_std]` example cannot unwind without std.
-    s.cargo(
-        "test",
-        &["--no-default-features", "--tests", "--no-fail-fast"],
-    );
-    s.cargo("test", &["--no-default-features", "--doc"]);
+    // Unit, integration and doc tests, every program run to its end whatever
+    // the others did; then again without std, which the library must support
+    // too. (Only test targets are built: cargo would build examples with the
+    // test profile, which always unwinds, and a `#![no_std]` example cannot
+    // unwind without std.) Each test counts once per suite run.
+    suite::run(s, "all features", &["--all-features"]);
+    suite::run(s, "without std", &["--no-default-features"]);
     examples(s);
     fuzz::smoke(s);
 }
@@ -165,7 +154,7 @@ fn user(s: &mut Session) {
     s.cargo("build", &["--no-default-features"]);
     // Doctests included: cargo (1.89 on) cross-compiles them and runs them
     // through the runner, like the other tests.
-    s.cargo("test", &["--all-features", "--no-fail-fast"]);
+    suite::run(s, "all features", &["--all-features"]);
     // No clippy here: Debian ships it apart from cargo-web (rust-web-clippy),
     // and the host lane already lints everything but the aarch64 code paths.
     examples(s);
@@ -196,7 +185,7 @@ impl Session {
     /// Runs a command; a failure is recorded under `label` and the lane goes
     /// on, so that one run shows every problem.
     pub fn step(&mut self, label: &str, mut cmd: Command) -> bool {
-        let ok = run::run(&mut cmd, &mut self.result.tally);
+        let ok = run::run(&mut cmd);
         if !ok {
             self.fail(label.to_string());
         }
@@ -207,6 +196,12 @@ impl Session {
         let label = format!("cargo {subcommand} {}", args.join(" "));
         let cmd = self.toolchain.cargo(subcommand, args);
         self.step(&label, cmd)
+    }
+
+    /// Counts one whole run of the test suite.
+    pub fn suite_ran(&mut self, tally: Tally) {
+        self.result.tally.add(tally);
+        self.result.suite_runs += 1;
     }
 
     pub fn fail(&mut self, failure: String) {

@@ -11,15 +11,18 @@
 //!   the host lane's short fuzz step does.
 
 mod arch;
+mod artifacts;
 mod bench;
 mod cli;
 mod examples;
 mod freestanding;
 mod fuzz;
 mod lanes;
+mod libtest;
 mod report;
 mod run;
 mod setup;
+mod suite;
 mod system;
 mod toolchain;
 

@@ -4,50 +4,31 @@ use std::time::Duration;
 
 use crate::arch::Arch;
 
-/// Test outcomes seen in a command's output.
-#[derive(Default)]
+/// Test outcomes, disjoint: every test a lane ran is counted once per run of its program,
+/// as exactly one of passed, failed, ignored or skipped (see `libtest`).
+#[derive(Default, Debug)]
 pub struct Tally {
+    /// Tests that libtest reported `ok` and that reported no skip.
     pub passed: u64,
+    /// Tests that failed, and listed tests that never finished (their program died).
     pub failed: u64,
     /// `#[ignore]`d tests, as libtest reports them.
     pub ignored: u64,
-    /// `<test name>: <reason>` from `mman-skip:` lines, which the tests
-    /// write straight to stderr so that libtest's capture cannot hide them.
+    /// `<test name>: <reason>` of each test that reported a skip (with a `mman-skip:` line,
+    /// which the tests write straight to stderr so that libtest's capture cannot hide it)
+    /// and otherwise ended `ok`.
     pub skips: Vec<String>,
+    /// Runs of libtest programs judged (the doc tests of one `cargo test --doc` count as one).
+    pub programs: u64,
 }
 
 impl Tally {
-    /// Looks at one line of child output.
-    pub fn observe(&mut self, line: &str) {
-        let line = strip_ansi(line);
-        let line = line.trim();
-        if let Some(counts) = line.strip_prefix("test result: ") {
-            // "ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
-            for part in counts.split(';') {
-                let words: Vec<&str> = part.split_whitespace().collect();
-                if let [.., count, kind] = words[..] {
-                    let Ok(count) = count.parse::<u64>() else {
-                        continue;
-                    };
-                    match kind {
-                        "passed" => self.passed += count,
-                        "failed" => self.failed += count,
-                        "ignored" => self.ignored += count,
-                        _ => {}
-                    }
-                }
-            }
-        } else if let Some(at) = line.find("mman-skip: ") {
-            self.skips
-                .push(line[at + "mman-skip: ".len()..].to_string());
-        }
-    }
-
     pub fn add(&mut self, other: Tally) {
         self.passed += other.passed;
         self.failed += other.failed;
         self.ignored += other.ignored;
         self.skips.extend(other.skips);
+        self.programs += other.programs;
     }
 
     pub fn skipped(&self) -> u64 {
@@ -83,6 +64,9 @@ pub struct LaneResult {
     /// the host's kernel.
     pub kernel: Option<&'static str>,
     pub tally: Tally,
+    /// How many times the lane ran the whole test suite: the host lane runs it twice, with
+    /// and without feature `std`, so its counts hold each test twice.
+    pub suite_runs: u64,
     /// What went wrong: failed commands, missing tools.
     pub failures: Vec<String>,
     /// Facts worth repeating at the end (binary sizes, what was not there).
@@ -91,8 +75,23 @@ pub struct LaneResult {
 }
 
 impl LaneResult {
+    pub fn new(lane: &'static str, arch: Arch, kernel: Option<&'static str>) -> LaneResult {
+        LaneResult {
+            lane,
+            arch,
+            kernel,
+            tally: Tally::default(),
+            suite_runs: 0,
+            failures: Vec::new(),
+            notes: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// No failure, no failed test, and at least one test program judged: a lane that ran
+    /// nothing proved nothing.
     pub fn ok(&self) -> bool {
-        self.failures.is_empty() && self.tally.failed == 0
+        self.failures.is_empty() && self.tally.failed == 0 && self.tally.programs > 0
     }
 
     fn verdict(&self) -> &'static str {
@@ -119,16 +118,22 @@ fn title(lane: &str, arch: Arch, kernel: Option<&str>) -> String {
 pub fn lane_end(result: &LaneResult) {
     let t = &result.tally;
     eprintln!(
-        "<== lane {}: {} (tests {} passed, {} failed, {} skipped) in {:.1}s",
+        "<== lane {}: {} (tests {} passed, {} failed, {} skipped; {} test program runs, \
+         suite run {}) in {:.1}s",
         title(result.lane, result.arch, result.kernel),
         result.verdict(),
         t.passed,
         t.failed,
         t.skipped(),
+        t.programs,
+        times(result.suite_runs),
         result.elapsed.as_secs_f64(),
     );
     for failure in &result.failures {
         eprintln!("    failed: {failure}");
+    }
+    if t.programs == 0 {
+        eprintln!("    failed: no test program ran");
     }
     if t.ignored > 0 {
         eprintln!("    skipped: {} #[ignore]d test(s)", t.ignored);
@@ -151,14 +156,14 @@ pub fn lane_end(result: &LaneResult) {
 pub fn summary(results: &[LaneResult]) {
     println!();
     println!(
-        "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>8}",
-        "lane", "arch", "kernel", "result", "passed", "failed", "skipped", "time"
+        "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>8}",
+        "lane", "arch", "kernel", "result", "passed", "failed", "skipped", "runs", "time"
     );
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for r in results {
         let t = &r.tally;
         println!(
-            "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>7.1}s",
+            "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>7.1}s",
             r.lane,
             r.arch.name(),
             // The host and user lanes run on the build machine's kernel.
@@ -167,6 +172,7 @@ pub fn summary(results: &[LaneResult]) {
             t.passed,
             t.failed,
             t.skipped(),
+            r.suite_runs,
             r.elapsed.as_secs_f64()
         );
         passed += t.passed;
@@ -174,5 +180,18 @@ pub fn summary(results: &[LaneResult]) {
         skipped += t.skipped();
     }
     println!();
+    println!(
+        "(runs: how many times a lane ran the test suite; each run counts every test once, \
+         as exactly one of passed, failed, skipped)"
+    );
     println!("{passed} passed, {failed} failed, {skipped} skipped");
+}
+
+/// "once", "twice", "3 times".
+fn times(n: u64) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
 }

@@ -1,14 +1,22 @@
-//! Running a child process: its output streams to ours as it comes, and
-//! every line is also fed to a `Tally`.
+//! Running a child process: its output streams to ours as it comes, and every line is also
+//! read as libtest output, so that a test program's run can be judged (`libtest`).
 
 use std::io::{self, Read, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::thread;
 
-use crate::report::Tally;
+use crate::libtest::{Ending, Output};
 
 /// Runs `cmd` to completion; true if it exited with status 0.
-pub fn run(cmd: &mut Command, tally: &mut Tally) -> bool {
+pub fn run(cmd: &mut Command) -> bool {
+    let (ending, _) = run_program(cmd);
+    ending == Some(Ending::Exit(0))
+}
+
+/// Runs `cmd` to completion: how it ended (None: it could not be started or waited for,
+/// which is said on stderr) and what it printed, read as libtest output.
+pub fn run_program(cmd: &mut Command) -> (Option<Ending>, Output) {
     eprintln!("--> {}", describe(cmd));
     // CI has no stdin, and nothing here should wait for a person.
     cmd.stdin(Stdio::null())
@@ -18,13 +26,13 @@ pub fn run(cmd: &mut Command, tally: &mut Tally) -> bool {
         Ok(child) => child,
         Err(e) => {
             eprintln!("cannot start {}: {e}", cmd.get_program().to_string_lossy());
-            return false;
+            return (None, Output::default());
         }
     };
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     // One thread per pipe: reading only one could deadlock on the other.
-    let (out, err) = thread::scope(|s| {
+    let (mut out, err) = thread::scope(|s| {
         let out = s.spawn(|| relay(stdout, io::stdout()));
         let err = s.spawn(|| relay(stderr, io::stderr()));
         (
@@ -32,28 +40,33 @@ pub fn run(cmd: &mut Command, tally: &mut Tally) -> bool {
             err.join().expect("relay thread"),
         )
     });
-    tally.add(out);
-    tally.add(err);
-    match child.wait() {
-        Ok(status) if status.success() => true,
+    out.absorb(err);
+    let ending = match child.wait() {
         Ok(status) => {
-            eprintln!("command failed ({status}): {}", describe(cmd));
-            false
+            if !status.success() {
+                eprintln!("command failed ({status}): {}", describe(cmd));
+            }
+            match (status.code(), status.signal()) {
+                (Some(code), _) => Some(Ending::Exit(code)),
+                (None, Some(signal)) => Some(Ending::Signal(signal)),
+                (None, None) => None,
+            }
         }
         Err(e) => {
             eprintln!(
                 "cannot wait for {}: {e}",
                 cmd.get_program().to_string_lossy()
             );
-            false
+            None
         }
-    }
+    };
+    (ending, out)
 }
 
 /// Copies `from` to `to` chunk by chunk (so a half-written line such as
 /// libtest's `test name ... ` shows up at once), counting whole lines.
-fn relay(mut from: impl Read, mut to: impl Write) -> Tally {
-    let mut tally = Tally::default();
+fn relay(mut from: impl Read, mut to: impl Write) -> Output {
+    let mut output = Output::default();
     let mut buf = [0u8; 8192];
     let mut line = Vec::new();
     loop {
@@ -67,7 +80,7 @@ fn relay(mut from: impl Read, mut to: impl Write) -> Tally {
         let _ = to.write_all(&buf[..n]).and_then(|()| to.flush());
         for &byte in &buf[..n] {
             if byte == b'\n' {
-                tally.observe(&String::from_utf8_lossy(&line));
+                output.observe(&String::from_utf8_lossy(&line));
                 line.clear();
             } else {
                 line.push(byte);
@@ -75,9 +88,9 @@ fn relay(mut from: impl Read, mut to: impl Write) -> Tally {
         }
     }
     if !line.is_empty() {
-        tally.observe(&String::from_utf8_lossy(&line));
+        output.observe(&String::from_utf8_lossy(&line));
     }
-    tally
+    output
 }
 
 /// The command as a shell line, with the environment variables it sets, so

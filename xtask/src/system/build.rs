@@ -3,8 +3,9 @@
 //! library to load), and cargo's report of where it put them.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
+use crate::artifacts::executables;
+use crate::suite;
 use crate::toolchain::Toolchain;
 use crate::workspace_root;
 
@@ -18,18 +19,17 @@ pub struct Program {
     pub binary: PathBuf,
 }
 
+impl Program {
+    /// A libtest program (under `tests/`), rather than an example.
+    pub fn is_test(&self) -> bool {
+        self.name.starts_with(&format!("{TESTS_DIR}/"))
+    }
+}
+
 /// Every libtest program (the library's unit tests and each integration
 /// test), and each example named.
 pub fn programs(toolchain: &Toolchain, examples: &[String]) -> Result<Vec<Program>, String> {
-    let mut built = executables(toolchain.cargo(
-        "test",
-        &[
-            "--no-run",
-            "--all-features",
-            "--tests",
-            "--message-format=json-render-diagnostics",
-        ],
-    ))?;
+    let mut built = suite::build(toolchain, &["--all-features"])?;
     if !examples.is_empty() {
         let mut args = vec!["--all-features", "--message-format=json-render-diagnostics"];
         for name in examples {
@@ -66,66 +66,5 @@ pub fn init(toolchain: &Toolchain) -> Result<PathBuf, String> {
     match (built.pop(), built.is_empty()) {
         (Some(init), true) => Ok(init.path),
         _ => Err("building xtask/init gave no single executable".into()),
-    }
-}
-
-/// An executable that cargo reports having built.
-struct Executable {
-    /// The name of the cargo target it was built from.
-    target: String,
-    /// Built with libtest's harness (`cargo test`), rather than as a program.
-    test_harness: bool,
-    path: PathBuf,
-}
-
-/// Runs a cargo build whose stdout is `--message-format=json...` and
-/// returns the executables it reports. Cargo's progress and errors still
-/// go to the terminal.
-fn executables(mut cmd: Command) -> Result<Vec<Executable>, String> {
-    eprintln!("--> {}", crate::run::describe(&cmd));
-    let output = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} failed ({})",
-            crate::run::describe(&cmd),
-            output.status
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let executables = stdout
-        .lines()
-        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
-        .filter_map(|line| {
-            Some(Executable {
-                // Libraries and build scripts have `"executable":null`.
-                path: string_field(line, "executable")?.into(),
-                target: string_field(line, "name")?,
-                test_harness: line.contains(r#""test":true"#),
-            })
-        })
-        .collect();
-    Ok(executables)
-}
-
-/// The string value of the first `"key":"..."` in one of cargo's JSON
-/// messages (the first `name` is the target's). xtask has no JSON parser
-/// (no dependencies); cargo writes these messages compactly, and the
-/// values read here are names and paths, which need no `\u` escapes.
-fn string_field(json: &str, key: &str) -> Option<String> {
-    let opening = format!(r#""{key}":""#);
-    let start = json.find(&opening)? + opening.len();
-    let mut value = String::new();
-    let mut chars = json[start..].chars();
-    loop {
-        match chars.next()? {
-            '"' => return Some(value),
-            '\\' => value.push(chars.next()?),
-            c => value.push(c),
-        }
     }
 }

@@ -22,6 +22,7 @@ mod verdict;
 pub use kernels::Series;
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::ops::Range;
@@ -31,7 +32,8 @@ use std::time::{Duration, Instant};
 
 use crate::arch::Arch;
 use crate::examples;
-use crate::report::{self, LaneResult, Tally};
+use crate::report::{self, LaneResult};
+use crate::suite;
 use crate::toolchain::{self, Rust, Toolchain};
 use crate::workspace_root;
 
@@ -58,15 +60,7 @@ pub fn run(arch: Arch, kernels: &[Series], verbose: bool) -> Vec<LaneResult> {
     for &series in kernels {
         report::lane_start(LANE, arch, Some(series.name()));
         let start = Instant::now();
-        let mut result = LaneResult {
-            lane: LANE,
-            arch,
-            kernel: Some(series.name()),
-            tally: Tally::default(),
-            failures: Vec::new(),
-            notes: Vec::new(),
-            elapsed: Duration::ZERO,
-        };
+        let mut result = LaneResult::new(LANE, arch, Some(series.name()));
         if packed.is_none() {
             let built = pack(arch);
             if let Ok(packed) = &built {
@@ -90,6 +84,8 @@ struct Packed {
     initramfs: PathBuf,
     /// The names init will report, `tests/NAME` and `examples/NAME`.
     programs: Vec<String>,
+    /// The tests each test program lists (`--list`, run here before packing).
+    listed: BTreeMap<String, Vec<String>>,
     /// What was built and how long it took, for the lane's notes.
     summary: String,
 }
@@ -141,6 +137,13 @@ fn pack(arch: Arch) -> Result<Packed, String> {
         .collect();
     let programs = build::programs(&toolchain, &examples)?;
     let init = build::init(&toolchain)?;
+    let mut listed = BTreeMap::new();
+    for program in programs.iter().filter(|p| p.is_test()) {
+        listed.insert(
+            program.name.clone(),
+            suite::list(&toolchain, &program.binary)?,
+        );
+    }
 
     let initramfs = lane_dir(arch).join("initramfs.cpio");
     write_initramfs(arch, &initramfs, &init, &programs)?;
@@ -158,6 +161,7 @@ fn pack(arch: Arch) -> Result<Packed, String> {
     Ok(Packed {
         initramfs,
         programs,
+        listed,
         summary,
     })
 }
@@ -251,7 +255,7 @@ fn boot(arch: Arch, series: Series, packed: &Packed, verbose: bool, result: &mut
         Ok(console) => console,
         Err(failure) => return result.failures.push(failure),
     };
-    let verdict = verdict::judge(&console, &packed.programs, TIME_LIMIT);
+    let verdict = verdict::judge(&console, &packed.programs, &packed.listed, TIME_LIMIT);
     let release = verdict.release.as_deref().unwrap_or("(init never said)");
     result.notes.push(format!(
         "kernel {release} from {} {}; boot and tests took {:.1}s; console in {}",
@@ -263,6 +267,7 @@ fn boot(arch: Arch, series: Series, packed: &Packed, verbose: bool, result: &mut
     show_failures(&console, &verdict, &log);
     result.notes.extend(verdict.notes);
     result.tally.add(verdict.tally);
+    result.suite_runs = 1;
     result.failures.extend(verdict.failures);
 }
 
