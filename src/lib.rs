@@ -96,7 +96,7 @@ pub use flags::{
     Advice, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, Mode, MremapFlags, MsyncFlags, OFlags,
     Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
-pub use mapping::{Flush, Guard, MapOptions, Mapping};
+pub use mapping::{AtomicWord, Flush, Guard, MapOptions, Mapping};
 pub use page::{init_from_auxv, page_size};
 pub use secret::{Hardening, Protection, SecretMemory};
 pub use shm::{Access, Memfd, SharedMemory, SysvSegment};

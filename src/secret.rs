@@ -143,10 +143,15 @@ fn map_memfd_secret(total: usize) -> Result<Mapping> {
 /// Maps `total` bytes of private anonymous memory and hardens it as far as it goes.
 fn map_hardened(total: usize) -> Result<(Mapping, Protection)> {
     let mut whole = Mapping::anonymous(total)?;
+    // SAFETY: a forked child sees zeros where the secret was: the point of the advice. The
+    // memory stays mapped and read-write there, so its `SecretMemory` stays sound to use;
+    // only a reference held across the fork sees its bytes change, which the `unsafe` fork
+    // answers for (see the type's documentation).
+    let wiped_on_fork = unsafe { whole.advise_unchecked(.., crate::Advice::WipeOnFork) };
     let hardening = Hardening {
         locked: whole.lock(..).is_ok(),
         excluded_from_dumps: whole.advise(.., crate::Advice::DontDump).is_ok(),
-        wiped_on_fork: whole.advise(.., crate::Advice::WipeOnFork).is_ok(),
+        wiped_on_fork: wiped_on_fork.is_ok(),
     };
     Ok((whole, Protection::Hardened(hardening)))
 }

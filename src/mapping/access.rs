@@ -3,13 +3,33 @@
 //! Exclusive memory (private anonymous) is lent out as slices, only while every byte is
 //! readable (and, for `&mut`, writable). Volatile memory (shared, file-backed, droppable) can
 //! change without this program writing it, which a Rust reference may not see happen; it is
-//! copied in and out with volatile accesses, or shared as atomics.
+//! copied in and out with relaxed atomic accesses (`copy`), or viewed as atomics.
+//!
+//! The atomic views borrow the mapping mutably: while one is alive, no slice, no copy and no
+//! view of another size exists in this process, so no access of another size can race with
+//! its atomics (the memory model forbids mixed-size races that involve a write).
 
 use core::ops::RangeBounds;
-use core::sync::atomic::{AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize};
 
-use super::{volatile, Mapping};
+use super::{copy, Mapping};
 use crate::{Errno, Result};
+
+/// The atomic integer types a mapping can be viewed as ([`Mapping::as_atomics`]): each has
+/// the size and alignment of its integer, and is lock-free on every supported target.
+pub trait AtomicWord: sealed::Sealed + Sync + Sized {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! atomic_words {
+    ($($atomic:ty),*) => {$(
+        impl sealed::Sealed for $atomic {}
+        impl AtomicWord for $atomic {}
+    )*};
+}
+atomic_words!(AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize);
 
 impl Mapping {
     /// The bytes, for exclusive memory that is wholly readable. `EACCES` if part of it may
@@ -39,48 +59,72 @@ impl Mapping {
         unsafe { core::slice::from_raw_parts(self.as_ptr(), self.len) }
     }
 
-    /// Copies bytes from `offset` into `buf` with volatile reads. Works on every kind of
-    /// memory; `EINVAL` if the range reaches outside, `EACCES` if it may not be readable.
+    /// Copies bytes from `offset` into `buf` with relaxed atomic reads. Works on every kind
+    /// of memory; `EINVAL` if the range reaches outside, `EACCES` if it may not be readable.
     pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         let span = self.access_span(
             offset..offset.checked_add(buf.len()).ok_or(Errno::EINVAL)?,
             self.readable,
         )?;
         // SAFETY: the span lies inside the mapping, which is readable, and is `buf.len()` long.
-        unsafe { volatile::copy_out(span.addr as *const u8, buf) };
+        // In this process only reads race with it: writes and atomic views need `&mut self`.
+        unsafe { copy::copy_out(span.addr as *const u8, buf) };
         Ok(())
     }
 
-    /// Copies `data` to `offset` with volatile writes. `EINVAL` if the range reaches outside,
-    /// `EACCES` if it may not be writable.
+    /// Copies `data` to `offset` with relaxed atomic writes. `EINVAL` if the range reaches
+    /// outside, `EACCES` if it may not be writable.
     pub fn write_at(&mut self, offset: usize, data: &[u8]) -> Result<()> {
         let span = self.access_span(
             offset..offset.checked_add(data.len()).ok_or(Errno::EINVAL)?,
             self.writable,
         )?;
         // SAFETY: the span lies inside the mapping, which is writable, and is `data.len()`
-        // long; `&mut self` means no slice of it is alive.
-        unsafe { volatile::copy_in(data, span.addr as *mut u8) };
+        // long; `&mut self` means no slice, copy or atomic view of it is alive.
+        unsafe { copy::copy_in(data, span.addr as *mut u8) };
         Ok(())
     }
 
-    /// The 4 bytes at `offset` as an atomic, for synchronising with other processes through
-    /// shared memory. `EINVAL` if out of range or not 4-byte aligned; `EACCES` unless the
-    /// mapping is readable and writable; `EPERM` for exclusive memory, whose bytes
-    /// [`as_slice`](Mapping::as_slice) may be lending out at the same time.
-    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32> {
-        let span = self.atomic_span::<AtomicU32>(offset)?;
-        // SAFETY: aligned, inside the mapping, readable and writable for as long as `&self`
-        // lives (protection changes need `&mut self`); the memory is volatile, so no slice
-        // of it exists, and atomics are sound on memory other processes change concurrently.
-        Ok(unsafe { &*(span.addr as *const AtomicU32) })
+    /// The whole mapping as a slice of atomics of type `T` (`AtomicU32`, `AtomicU64`, ...),
+    /// for sharing with other threads and other processes: `len() / size_of::<T>()` of them.
+    /// Works on every kind of memory, exclusive included (the view borrows the mapping
+    /// mutably, so no slice of it exists meanwhile). `EACCES` unless the mapping is readable
+    /// and writable; `EINVAL` if its start is not aligned for `T` (a file mapping at an odd
+    /// offset).
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU32, Ordering};
+    /// let mut shared = mman::MapOptions::new().len(4096).shared().map()?;
+    /// let words = shared.as_atomics::<AtomicU32>()?;
+    /// words[1].store(7, Ordering::Release);
+    /// assert_eq!(words.len(), 1024);
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub fn as_atomics<T: AtomicWord>(&mut self) -> Result<&[T]> {
+        if !(self.readable && self.writable) {
+            return Err(Errno::EACCES);
+        }
+        if self.as_ptr() as usize % core::mem::align_of::<T>() != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let count = self.len / core::mem::size_of::<T>();
+        // SAFETY: aligned, inside the mapping, readable and writable for as long as the
+        // mutable borrow lasts (protection changes need it); during it nothing else in this
+        // process accesses the bytes, and atomics are sound on memory other processes change.
+        Ok(unsafe { core::slice::from_raw_parts(self.as_ptr().cast::<T>(), count) })
+    }
+
+    /// The 4 bytes at `offset` as an atomic: the element of [`as_atomics`] there.
+    /// `EINVAL` if out of range or not 4-byte aligned; `EACCES` unless readable and writable.
+    ///
+    /// [`as_atomics`]: Mapping::as_atomics
+    pub fn atomic_u32(&mut self, offset: usize) -> Result<&AtomicU32> {
+        atomic_at(self.as_atomics()?, offset)
     }
 
     /// The 8 bytes at `offset` as an atomic; as [`atomic_u32`](Mapping::atomic_u32).
-    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
-        let span = self.atomic_span::<AtomicU64>(offset)?;
-        // SAFETY: as in `atomic_u32`.
-        Ok(unsafe { &*(span.addr as *const AtomicU64) })
+    pub fn atomic_u64(&mut self, offset: usize) -> Result<&AtomicU64> {
+        atomic_at(self.as_atomics()?, offset)
     }
 
     fn lendable(&self, accessible: bool) -> Result<()> {
@@ -103,21 +147,14 @@ impl Mapping {
             Err(Errno::EACCES)
         }
     }
+}
 
-    fn atomic_span<T>(&self, offset: usize) -> Result<super::range::Span> {
-        // A store through the atomic would change bytes a `&[u8]` from `as_slice` promises
-        // are frozen; volatile memory is never lent as a slice, so there it is sound.
-        if self.kind.is_exclusive() {
-            return Err(Errno::EPERM);
-        }
-        let size = core::mem::size_of::<T>();
-        let span = self.access_span(
-            offset..offset.checked_add(size).ok_or(Errno::EINVAL)?,
-            self.readable && self.writable,
-        )?;
-        if span.addr % core::mem::align_of::<T>() != 0 {
-            return Err(Errno::EINVAL);
-        }
-        Ok(span)
+/// The element of `words` at byte `offset`: `EINVAL` unless `offset` is a multiple of its
+/// size inside the view.
+fn atomic_at<T>(words: &[T], offset: usize) -> Result<&T> {
+    let size = core::mem::size_of::<T>();
+    if offset % size != 0 {
+        return Err(Errno::EINVAL);
     }
+    words.get(offset / size).ok_or(Errno::EINVAL)
 }

@@ -1,22 +1,25 @@
 //! [`Mapping`]: a range of the address space that this value owns and unmaps on drop.
 //!
 //! Module layout: this file holds the type, its bookkeeping and drop; `options` builds
-//! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal, guard);
-//! `access` reads and writes them soundly (copying with `volatile`); `range` checks every
+//! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal, guard); `grow`
+//! grows them without reaching into address space the program does not own; `access` reads
+//! and writes them soundly (copying with `copy`'s relaxed atomics); `range` checks every
 //! caller range.
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
-use crate::{sys, Errno, Prot, Result};
+use crate::{sys, Errno, MapFlags, Prot, Result};
 
 mod access;
+mod copy;
+mod grow;
 mod huge;
 mod ops;
 mod options;
 mod range;
-mod volatile;
 
+pub use access::AtomicWord;
 pub use ops::{Flush, Guard};
 pub use options::MapOptions;
 
@@ -83,11 +86,18 @@ pub struct Mapping {
     /// so while this is set no protection change makes the mapping accessible again; only
     /// [`Mapping::unguard`] clears it.
     guarded: bool,
+    /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
+    /// cleared): it then refuses to move, and drop leaves it mapped.
+    sealed: bool,
+    /// How the mapping was made (type, anonymous, and the flags that shape its pages), so
+    /// that pages added by growing it are made the same way (see `grow`).
+    flags: MapFlags,
 }
 
 // SAFETY: a Mapping owns its range like a Box owns its allocation; moving it to another
 // thread moves that ownership. Every `&self` method either reads (slices of exclusive memory,
-// which no one can change while `&self` lives) or copies volatile memory byte by byte.
+// which no one can change while `&self` lives) or copies with atomic accesses, which race
+// soundly with other threads' atomics and copies.
 unsafe impl Send for Mapping {}
 // SAFETY: as above; methods that change the mapping or its bytes take `&mut self`.
 unsafe impl Sync for Mapping {}
@@ -150,6 +160,7 @@ impl Mapping {
             0,
             Kind::PrivateAnonymous,
             Prot::READ | Prot::WRITE,
+            MapFlags::PRIVATE | MapFlags::ANONYMOUS,
         )
     }
 
@@ -162,18 +173,18 @@ impl Mapping {
     pub unsafe fn from_raw_volatile(ptr: *mut u8, len: usize, prot: Prot) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot)
+        Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot, MapFlags::SHARED)
     }
 
     /// Wraps a System V attachment, detached (not unmapped) on drop.
     pub(crate) fn attached(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
-        Mapping::owned(ptr, len, 0, 0, Kind::SysvAttachment, prot)
+        Mapping::owned(ptr, len, 0, 0, Kind::SysvAttachment, prot, MapFlags::SHARED)
     }
 
     /// Wraps memory that only this value can reach although it is a shared mapping (secret
     /// memory whose descriptor is closed and which a child does not inherit).
     pub(crate) fn secret(ptr: NonNull<u8>, len: usize, prot: Prot) -> Mapping {
-        Mapping::owned(ptr, len, 0, 0, Kind::Secret, prot)
+        Mapping::owned(ptr, len, 0, 0, Kind::Secret, prot, MapFlags::SHARED)
     }
 
     fn owned(
@@ -183,6 +194,7 @@ impl Mapping {
         file_offset: u64,
         kind: Kind,
         prot: Prot,
+        flags: MapFlags,
     ) -> Mapping {
         Mapping {
             ptr,
@@ -194,6 +206,8 @@ impl Mapping {
             readable: prot.contains(Prot::READ),
             writable: prot.contains(Prot::WRITE),
             guarded: false,
+            sealed: false,
+            flags,
         }
     }
 

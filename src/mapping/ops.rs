@@ -7,8 +7,10 @@
 use core::ops::RangeBounds;
 
 use super::{Kind, Mapping};
-use crate::fd::AsFd;
-use crate::{arch, sys, Advice, Errno, MlockFlags, MremapFlags, MsyncFlags, Prot, Result};
+use crate::fd::{AsFd, BorrowedFd};
+use crate::{
+    arch, page_size, sys, Advice, Errno, MlockFlags, MremapFlags, MsyncFlags, Prot, Result,
+};
 
 /// How [`Mapping::flush`] writes back.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -38,8 +40,25 @@ impl Mapping {
     /// hardware). After [`guard`](Mapping::guard), the mapping stays refused to slices and
     /// copies whatever the protection, until [`unguard`](Mapping::unguard): guard markers
     /// outlive `mprotect`.
+    ///
+    /// `Prot::GROWSDOWN` and `Prot::GROWSUP` are `EINVAL`: they extend the change to the
+    /// rest of the kernel's mapping, which may hold other `Mapping`s (adjacent grows-down
+    /// mappings are merged into one). If the kernel fails part-way (it changes one VMA at a
+    /// time), the whole range counts as having lost what `prot` does not grant.
     pub fn protect(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
+        if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) {
+            return Err(Errno::EINVAL);
+        }
+        // The kernel refuses sealed memory anyway, but not necessarily before changing the
+        // unsealed part of the range.
+        if self.sealed {
+            return Err(Errno::EPERM);
+        }
         let span = self.aligned_span(range)?;
+        // The kernel's EINVAL for an unaligned start, before anything is taken away.
+        if span.addr & (page_size() - 1) != 0 {
+            return Err(Errno::EINVAL);
+        }
         let whole = span == self.kernel_span();
         // Code written as data must reach the instruction cache before it runs. Cache
         // maintenance needs readable memory: do it before the change if the range is
@@ -50,16 +69,18 @@ impl Mapping {
             // SAFETY: the span is inside this mapping and currently readable.
             unsafe { arch::sync_instruction_cache(span.addr, span.len) };
         }
-        // SAFETY: `&mut self` means no slice of this mapping is alive, and the flags below
-        // stop any new slice of memory that is no longer accessible.
+        // Pessimistic: take away what the call may take away before making it, so that a
+        // failure part-way leaves nothing granted that the kernel removed.
+        self.readable &= prot.contains(Prot::READ);
+        self.writable &= prot.contains(Prot::WRITE);
+        // SAFETY: `&mut self` means no slice of this mapping is alive, and the flags above
+        // stop any new slice of memory that may no longer be accessible.
         unsafe { sys::mprotect(span.ptr(), span.len, prot)? };
-        // Guard markers survive mprotect: a guarded mapping stays inaccessible until unguard.
+        // Grant only after success, and only for the whole mapping: guard markers survive
+        // mprotect, so a guarded mapping stays inaccessible until unguard.
         if whole && !self.guarded {
             self.readable = prot.contains(Prot::READ);
             self.writable = prot.contains(Prot::WRITE);
-        } else {
-            self.readable &= prot.contains(Prot::READ);
-            self.writable &= prot.contains(Prot::WRITE);
         }
         if executable && !was_readable && prot.contains(Prot::READ) {
             // SAFETY: the span is inside this mapping and readable after mprotect.
@@ -81,13 +102,16 @@ impl Mapping {
         unsafe { sys::msync(span.ptr(), span.len, flags) }
     }
 
-    /// Gives the kernel advice that cannot change the contents or make accesses fault.
+    /// Gives the kernel advice that cannot change the contents or make accesses fault, in
+    /// this process or in a child it forks.
     ///
     /// `DontNeed`/`DontNeedLocked` are accepted on exclusive (private anonymous) memory,
     /// where they are the same as writing zeros through `&mut self`. Advice that can destroy
     /// contents behind the program's back or make accesses fault (`DontNeed` on shared or
     /// file memory, `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`,
-    /// `SoftOffline`) is `EINVAL` here: use [`advise_unchecked`](Mapping::advise_unchecked).
+    /// `SoftOffline`), and advice that leaves a forked child's copy of this `Mapping`
+    /// over unmapped (`DontFork`) or zeroed (`WipeOnFork`) memory, is `EINVAL` here: use
+    /// [`advise_unchecked`](Mapping::advise_unchecked).
     pub fn advise(&mut self, range: impl RangeBounds<usize>, advice: Advice) -> Result<()> {
         if !self.is_harmless(advice) {
             return Err(Errno::EINVAL);
@@ -104,7 +128,9 @@ impl Mapping {
     /// The caller accepts what the advice does: `Free` lets the kernel zero pages at any
     /// later time, `Remove` and `DontNeed` on shared memory discard contents other mappings
     /// see, `GuardInstall` and `HwPoison` make accesses fault (a slice over such a range
-    /// must not be used).
+    /// must not be used), `DontFork` and `WipeOnFork` leave a forked child's copy of the
+    /// range unmapped or zeroed (the child must not use this `Mapping`, nor any reference
+    /// into it that was alive at the fork).
     pub unsafe fn advise_unchecked(
         &mut self,
         range: impl RangeBounds<usize>,
@@ -139,10 +165,16 @@ impl Mapping {
         unsafe { sys::munlock(span.ptr(), span.len) }
     }
 
-    /// Grows or shrinks the mapping to `new_len` bytes, moving it if `may_move` and it cannot
-    /// change in place. New bytes read as zeros. Only private anonymous memory grows this
-    /// way (`EINVAL` otherwise; see [`remap_file`](Mapping::remap_file)); anything shrinks.
-    /// On failure the mapping is as it was.
+    /// Grows or shrinks the mapping to `new_len` bytes. New bytes read as zeros. Only
+    /// private anonymous memory grows this way (`EINVAL` otherwise; see
+    /// [`remap_file`](Mapping::remap_file)); anything shrinks. On failure the mapping is as
+    /// it was.
+    ///
+    /// Growth stays where the mapping is if the kernel would place the new pages right above
+    /// it anyway (free, and outside the guard gap it keeps below stacks); otherwise, if
+    /// `may_move`, the mapping moves to where the kernel places the whole, else `ENOMEM`.
+    /// The new pages are readable and writable as far as the whole mapping is now (see
+    /// [`protect`](Mapping::protect)). Huge-page mappings do not grow (`EINVAL`).
     pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         // Growing anything but anonymous private memory would add pages past the end of
         // their backing object, whose access raises SIGBUS: files grow with `remap_file`,
@@ -150,44 +182,46 @@ impl Mapping {
         if new_len > self.len && !self.kind.grows_freely() {
             return Err(Errno::EINVAL);
         }
-        self.resize(new_len, may_move)
+        self.resize(new_len, may_move, None)
     }
 
-    /// mremap without the growth check.
-    fn resize(&mut self, new_len: usize, may_move: bool) -> Result<()> {
+    /// Grows (see `grow`) or shrinks in place; pages added to a file mapping come from `file`.
+    fn resize(
+        &mut self,
+        new_len: usize,
+        may_move: bool,
+        file: Option<BorrowedFd<'_>>,
+    ) -> Result<()> {
         if new_len == 0 {
             return Err(Errno::EINVAL);
         }
+        if new_len > self.len {
+            return self.grow(new_len, may_move, file);
+        }
         let new_kernel_len = new_len.checked_add(self.lead).ok_or(Errno::ENOMEM)?;
-        let flags = if may_move {
-            MremapFlags::MAYMOVE
-        } else {
-            MremapFlags::empty()
-        };
         let old = self.kernel_span();
-        // SAFETY: `&mut self` means no slice of the mapping is alive while it moves or
-        // shrinks; without FIXED the kernel replaces no other mapping.
-        let base = unsafe {
+        // SAFETY: `&mut self` means no slice of the mapping is alive while it shrinks;
+        // without MAYMOVE the mapping stays where it is, and shrinking only unmaps its tail.
+        unsafe {
             sys::mremap(
                 old.ptr(),
                 old.len,
                 new_kernel_len,
-                flags,
+                MremapFlags::empty(),
                 core::ptr::null_mut(),
             )?
         };
-        // SAFETY: mremap returned the (non-null) start of the mapping; `lead` stays inside.
-        self.ptr = unsafe { core::ptr::NonNull::new_unchecked(base.cast::<u8>().add(self.lead)) };
         self.len = new_len;
         Ok(())
     }
 
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
-    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks. `EINVAL`
-    /// for a mapping that is not of a file.
+    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks, except
+    /// back to its size before the call if the mapping then fails to grow. `EINVAL` for a
+    /// mapping that is not of a file.
     ///
-    /// `file` must be the file this mapping was made from; with another file the new bytes
-    /// are simply unbacked and reading them raises `SIGBUS`.
+    /// `file` must be the file this mapping was made from; with another file, the added
+    /// pages map that file instead (the mapping is volatile either way).
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
         if self.kind != Kind::File {
             return Err(Errno::EINVAL);
@@ -197,10 +231,18 @@ impl Mapping {
             .file_offset
             .checked_add(new_len as u64)
             .ok_or(Errno::EFBIG)?;
-        if sys::file_size(file)? < end {
+        let size = sys::file_size(file)?;
+        if size < end {
             sys::ftruncate(file, end)?;
         }
-        self.resize(new_len, may_move)
+        let resized = self.resize(new_len, may_move, Some(file));
+        if resized.is_err() && size < end && sys::file_size(file) == Ok(end) {
+            // Undo the growth this call made, unless someone has resized the file since
+            // (then the size is theirs). A writer racing in between could still lose bytes
+            // past `size`, as with any truncation; no mapping of this process reaches them.
+            let _ = sys::ftruncate(file, size);
+        }
+        resized
     }
 
     /// Seals the whole mapping for the life of the process (`mseal`, Linux 6.10, 64-bit
@@ -208,6 +250,8 @@ impl Mapping {
     /// Dropping the `Mapping` then leaves the memory mapped.
     pub fn seal(&mut self) -> Result<()> {
         let span = self.kernel_span();
+        // Pessimistic: mseal may seal part of the range and then fail.
+        self.sealed = true;
         // SAFETY: sealing changes no bytes and no access; Drop tolerates munmap's EPERM.
         unsafe { sys::mseal(span.ptr(), span.len) }
     }
@@ -216,6 +260,9 @@ impl Mapping {
     /// (6.13), `PROT_NONE` otherwise. Slices of the mapping are refused from then on, until
     /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
     pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
+        if self.sealed {
+            return Err(Errno::EPERM);
+        }
         let span = self.aligned_span(range)?;
         self.mark_guarded();
         // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
@@ -271,6 +318,9 @@ impl Mapping {
         match advice {
             DontNeed | DontNeedLocked => self.kind.is_exclusive(),
             Free | Remove | GuardInstall | GuardRemove | HwPoison | SoftOffline => false,
+            // A forked child keeps this Mapping (and any reference into it alive at the
+            // fork) over memory it no longer has, or that now reads zero.
+            DontFork | WipeOnFork => false,
             _ => true,
         }
     }

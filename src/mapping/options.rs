@@ -27,8 +27,8 @@ pub struct MapOptions {
     len: Option<usize>,
     prot: Prot,
     flags: MapFlags,
-    /// Address for `FIXED_NOREPLACE`; 0 for "the kernel chooses".
-    at: usize,
+    /// The address asked for with [`at`](MapOptions::at); `None`: the kernel chooses.
+    at: Option<usize>,
     transparent_huge_pages: bool,
 }
 
@@ -45,7 +45,7 @@ impl MapOptions {
             len: None,
             prot: Prot::READ.union(Prot::WRITE),
             flags: MapFlags::PRIVATE,
-            at: 0,
+            at: None,
             transparent_huge_pages: false,
         }
     }
@@ -140,11 +140,23 @@ impl MapOptions {
         self
     }
 
-    /// Map exactly at `addr` or fail with `EEXIST` if anything is there; never replaces a
-    /// mapping. The returned address is checked: kernels before 4.17 ignore the flag.
+    /// Map exactly at `addr`, or fail with `EEXIST` (mapping nothing) unless the kernel
+    /// places the mapping there.
+    ///
+    /// The address is passed as a hint, which the kernel honours only where it would place
+    /// a mapping itself: free, inside the address space, and outside the guard gap it keeps
+    /// below stacks and other grows-down mappings (`stack_guard_gap`, 1 MiB by default), so
+    /// that a stack that overflows faults rather than runs into this mapping.
+    /// `MAP_FIXED_NOREPLACE` checks only for overlap, which is why it is not used: a mapping
+    /// placed right below the stack would let deep recursion write through its slices.
+    /// (Placing memory anywhere at all is `unsafe`: [`sys::mmap`](crate::sys::mmap).)
+    ///
+    /// `EINVAL` for address 0 and for an address that is not page aligned (for a file
+    /// mapping at an unaligned offset: whose page is not; see
+    /// [`map_file`](MapOptions::map_file)).
     pub const fn at(mut self, addr: usize) -> Self {
-        self.at = addr;
-        self.flag(MapFlags::FIXED_NOREPLACE)
+        self.at = Some(addr);
+        self
     }
 
     /// Map within the first 2 GiB of the address space (x86_64 `MAP_32BIT`).
@@ -196,7 +208,8 @@ impl MapOptions {
         offset: u64,
         kind: Kind,
     ) -> Result<Mapping> {
-        if len == 0 {
+        // GROWSDOWN/GROWSUP are mprotect's, and a zero length maps nothing.
+        if len == 0 || self.prot.intersects(Prot::GROWSDOWN.union(Prot::GROWSUP)) {
             return Err(Errno::EINVAL);
         }
         // Anonymous mappings have offset 0, so page_size() stays off their path.
@@ -207,17 +220,17 @@ impl MapOptions {
             (offset & (page_size() as u64).wrapping_sub(1)) as usize
         };
         let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
-        // A fixed address names where the byte at `offset` goes; the page below starts `lead` earlier.
+        // An address names where the byte at `offset` goes; its page starts `lead` earlier.
         let hint = match self.at {
-            0 => 0,
-            at => at.checked_sub(lead).ok_or(Errno::EINVAL)?,
+            None => 0,
+            Some(at) => placement(at, lead)?,
         };
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file)?;
         let fd = file.map_or(-1, |file| file.as_raw_fd());
-        // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping
-        // (FIXED_NOREPLACE fails instead), so no memory in use changes.
+        // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping (the
+        // address is only a hint), so no memory in use changes.
         let raw = unsafe {
             sys::mmap(
                 hint as *mut c_void,
@@ -231,10 +244,10 @@ impl MapOptions {
         let base = adopt(raw, huge::kernel_len(kernel_len, huge_page))?;
         // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
         let ptr = unsafe { base.add(lead) };
-        let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot);
+        let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, flags);
         mapping.huge_page = huge_page;
-        if self.flags.contains(MapFlags::FIXED_NOREPLACE) && raw as usize != hint {
-            // A kernel older than 4.17 took the address as a hint; `mapping` unmaps on return.
+        if self.at.is_some() && raw as usize != hint {
+            // The kernel would not place it there; `mapping` unmaps on return.
             return Err(Errno::EEXIST);
         }
         if self.transparent_huge_pages {
@@ -257,5 +270,15 @@ impl MapOptions {
 
     const fn is_shared(&self) -> bool {
         self.flags.intersects(MapFlags::SHARED)
+    }
+}
+
+/// The page-aligned, non-zero address a mapping asked [`at`](MapOptions::at) `at` starts
+/// at, with `lead` bytes of its first page before `at`.
+fn placement(at: usize, lead: usize) -> Result<usize> {
+    match at.checked_sub(lead) {
+        // The page size is a power of two: a mask, with no division that could panic.
+        Some(start) if start != 0 && start & (page_size() - 1) == 0 => Ok(start),
+        _ => Err(Errno::EINVAL),
     }
 }

@@ -67,16 +67,26 @@ impl SysvSegment {
     }
 
     /// Attaches the segment where the kernel chooses; detached when the mapping drops.
+    ///
+    /// The size is read after attaching: the id cannot name another segment while this
+    /// process is attached to it, whereas a size read first could belong to a segment
+    /// removed in between and replaced by a smaller one under the same id.
     pub fn attach(&self, access: Access) -> Result<Mapping> {
-        let size = self.size()?;
         let flags = match access {
             Access::ReadOnly => ShmAtFlags::RDONLY,
             Access::ReadWrite => ShmAtFlags::empty(),
         };
         // SAFETY: a null address lets the kernel choose, so no mapping is replaced.
         let raw = unsafe { sys::shmat(self.id, core::ptr::null(), flags)? };
-        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Errno::EINVAL)?;
-        Ok(Mapping::attached(ptr, size, access.prot()))
+        match (NonNull::new(raw.cast::<u8>()), self.size()) {
+            (Some(ptr), Ok(size)) => Ok(Mapping::attached(ptr, size, access.prot())),
+            (_, size) => {
+                // SAFETY: attached just now; nothing refers to it.
+                let _ = unsafe { sys::shmdt(raw) };
+                // A null address comes only from attaching at 0, which is never asked for.
+                Err(size.err().unwrap_or(Errno::EINVAL))
+            }
+        }
     }
 
     /// Marks the segment for removal once every process has detached.

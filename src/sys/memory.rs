@@ -65,12 +65,16 @@ pub unsafe fn msync(addr: *mut c_void, len: usize, flags: MsyncFlags) -> Result<
     check_unit(unsafe { arch::syscall3(nr::MSYNC, addr as usize, len, flags.bits() as usize) })
 }
 
-/// Grows, shrinks or moves a mapping (`mremap(2)`). `new_addr` is used only with
-/// `MremapFlags::FIXED`.
+/// Grows, shrinks or moves a mapping (`mremap(2)`). `new_addr` is where it moves with
+/// `MremapFlags::FIXED`, and a hint with `MremapFlags::DONTUNMAP` (which the kernel checks:
+/// `EINVAL` if not page aligned); otherwise it is ignored.
 ///
 /// # Safety
 /// When the mapping moves (or shrinks), nothing may use the old range afterwards; with
-/// `FIXED`, whatever was at the new range is replaced.
+/// `FIXED`, whatever was at the new range is replaced. Growing in place (without `FIXED`,
+/// the kernel tries that first even with `MAYMOVE`) ignores the guard gap the kernel keeps
+/// below stacks: the caller must know the address space above the mapping is not within
+/// `stack_guard_gap` of a grows-down mapping.
 #[inline]
 pub unsafe fn mremap(
     old: *mut c_void,

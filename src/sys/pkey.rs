@@ -22,9 +22,16 @@ pub fn pkey_alloc(flags: u32, access_rights: u32) -> Result<i32> {
 }
 
 /// Frees a protection key (`pkey_free(2)`). Pages still tagged with it keep the tag.
+///
+/// # Safety
+/// No memory may still be tagged with `pkey`, and the key must be the caller's to free
+/// (allocated by it, not key 0 nor another library's): the kernel hands a freed key out
+/// again, and whoever gets it sets its access rights, which would then apply to the
+/// memory still tagged with it, turning accesses to memory in use into faults (or
+/// allowing writes its owner had forbidden). Like closing a descriptor someone else owns.
 #[inline]
-pub fn pkey_free(pkey: i32) -> Result<()> {
-    // SAFETY: pkey_free takes no pointer.
+pub unsafe fn pkey_free(pkey: i32) -> Result<()> {
+    // SAFETY: pkey_free takes no pointer; what freeing the key does is the caller's.
     check_unit(unsafe { arch::syscall1_readonly(nr::PKEY_FREE, pkey as usize) })
 }
 
