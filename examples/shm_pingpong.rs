@@ -2,7 +2,8 @@
 //!
 //! The parent creates `/dev/shm/mman-pingpong-<pid>` and forks; the child opens the same
 //! name. They take turns through an atomic word at offset 0 and pass each message through
-//! a length word and a byte area with volatile copies.
+//! a length word and a byte area with copies (`read_at`/`write_at`). Atomics are views that
+//! borrow the mapping mutably, so a copy and an atomic of this process never race.
 
 use std::ffi::CString;
 use std::sync::atomic::Ordering;
@@ -17,7 +18,7 @@ const PARENT: u32 = 0;
 const CHILD: u32 = 1;
 const ROUNDS: u32 = 5;
 
-fn wait_for_turn(view: &Mapping, me: u32) -> mman::Result<()> {
+fn wait_for_turn(view: &mut Mapping, me: u32) -> mman::Result<()> {
     let turn = view.atomic_u32(TURN)?;
     while turn.load(Ordering::Acquire) != me {
         std::thread::yield_now();
@@ -44,7 +45,7 @@ fn child(name: &CString) -> mman::Result<()> {
     let shm = SharedMemory::open(name, Access::ReadWrite)?;
     let mut view = shm.map()?;
     for round in 1..=ROUNDS {
-        wait_for_turn(&view, CHILD)?;
+        wait_for_turn(&mut view, CHILD)?;
         let ping = receive(&view)?;
         println!("  child  <- {ping}");
         send(&mut view, &format!("pong {round}"), PARENT)?;
@@ -77,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for round in 1..=ROUNDS {
         send(&mut view, &format!("ping {round}"), CHILD)?;
-        wait_for_turn(&view, PARENT)?;
+        wait_for_turn(&mut view, PARENT)?;
         println!("  parent <- {}", receive(&view)?);
     }
     let mut status = 0;
