@@ -1,13 +1,14 @@
 //! Fault injection: resource limits make the kernel refuse, in a forked child so the limits
-//! stay there. Every call must return the documented errno, leave nothing behind (no
-//! descriptor, no mapping, no /dev/shm entry) and not panic.
+//! stay there. Every call must return the documented errno, leave nothing behind (compared
+//! exactly, see `common::leak`: every mapping range, `VmSize`, resident memory, every
+//! descriptor; no /dev/shm entry) and not panic.
 
 #[macro_use]
 mod common;
 
 use std::ffi::CString;
 
-use common::{fd_count, in_child, maps, page, ChildEnd};
+use common::{in_child, memfd_secret_missing, page, quiet_allocator, ChildEnd, Held};
 use mman::{sys, Errno, MapFlags, Mapping, Memfd, MemfdFlags, Prot, SharedMemory};
 
 /// Sets the soft limit of `resource`, keeping the hard one so it can be raised back.
@@ -31,13 +32,7 @@ fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
 
 /// `VmSize` of `/proc/self/status`, in bytes.
 fn vm_size() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("status");
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmSize");
-    kb * 1024
+    Held::now().vm_size_kb * 1024
 }
 
 /// Runs `check` in a child and requires it to exit 0; the child reports failures through
@@ -52,25 +47,32 @@ macro_rules! expect {
         let (got, want) = ($got, $want);
         if got != want {
             // Straight to stderr: libtest's capture would keep the message in the child.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "line {}: got {:?}, want {:?}",
+            common::write_stderr(&format!(
+                "line {}: got {:?}, want {:?}\n",
                 line!(),
                 got,
                 want
-            );
+            ));
+            return line!() as i32;
+        }
+    };
+}
+
+/// Returns the line number from the child if what the process holds changed since `$before`.
+macro_rules! expect_unchanged_since {
+    ($before:expr) => {
+        let differences = Held::now().differences_from(&$before);
+        if !differences.is_empty() {
+            common::write_stderr(&format!("line {}: leaked: {differences:#?}\n", line!()));
             return line!() as i32;
         }
     };
 }
 
 fn report(kind: &str, faults: usize) {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "mman-faults: {kind}: {faults} faults injected, all refused cleanly"
-    );
+    common::write_stderr(&format!(
+        "mman-faults: {kind}: {faults} faults injected, all refused cleanly\n"
+    ));
 }
 
 #[test]
@@ -81,9 +83,10 @@ fn address_space_limit_makes_mmap_and_remap_fail_with_enomem() {
         skip!("qemu-user does not apply RLIMIT_AS to the emulated process");
     }
     in_child_ok(|| {
+        quiet_allocator();
         let mut grown = Mapping::anonymous(page()).expect("map");
         grown.as_mut_slice().expect("slice")[0] = 7;
-        let (maps_before, big) = (maps().len(), 64 << 20);
+        let (before, big) = (Held::now(), 64 << 20);
         let old = set_soft_limit(libc::RLIMIT_AS, vm_size() + (1 << 20));
         let mut faults = 0;
         for _ in 0..100 {
@@ -98,7 +101,7 @@ fn address_space_limit_makes_mmap_and_remap_fail_with_enomem() {
         // The failed remap left the mapping as it was.
         expect!(grown.len(), page());
         expect!(grown.as_slice().map(|s| s[0]), Ok(7));
-        expect!(maps().len(), maps_before);
+        expect_unchanged_since!(before);
         report("RLIMIT_AS", faults);
         0
     });
@@ -136,7 +139,14 @@ fn descriptor_limit_makes_memfd_and_shm_open_fail_with_emfile() {
     in_child_ok(|| {
         let name = CString::new(format!("mman-faults-{}", std::process::id())).expect("name");
         let path = format!("/dev/shm/{}", name.to_str().expect("utf-8"));
-        let fds_before = fd_count();
+        // ENOSYS where the kernel has no memfd_secret (decided before any descriptor is
+        // refused: reading what decides it needs one).
+        let secret = match memfd_secret_missing() {
+            Some(_) => Errno::ENOSYS,
+            None => Errno::EMFILE,
+        };
+        quiet_allocator();
+        let before = Held::now();
         // The lowest free descriptor number (dup returns it): a limit there refuses every
         // new descriptor.
         let lowest_free = unsafe { libc::dup(0) };
@@ -154,16 +164,11 @@ fn descriptor_limit_makes_memfd_and_shm_open_fail_with_emfile() {
                 Some(Errno::EMFILE)
             );
             expect!(std::path::Path::new(&path).exists(), false);
-            expect!(
-                sys::memfd_secret(true)
-                    .err()
-                    .map(|e| e == Errno::EMFILE || e == Errno::ENOSYS),
-                Some(true)
-            );
+            expect!(sys::memfd_secret(true).err(), Some(secret));
             faults += 4;
         }
         restore_limit(libc::RLIMIT_NOFILE, old);
-        expect!(fd_count(), fds_before);
+        expect_unchanged_since!(before);
         report("RLIMIT_NOFILE", faults);
         0
     });

@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mman::{sys, Errno, MapFlags, MemfdFlags, Prot};
 
+mod leak;
+pub use leak::*;
+
 /// Reports the running test as skipped, with a reason, and returns from it.
 ///
 /// The line goes straight to stderr (not through libtest's capture), where the xtask counts
@@ -29,8 +32,22 @@ macro_rules! skip {
 /// Writes the `mman-skip:` line for the current test.
 pub fn report_skip(reason: &str) {
     // One write, so that the line is not split by other threads' output.
-    let line = format!("mman-skip: {}: {reason}\n", test_name());
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    write_stderr(&format!("mman-skip: {}: {reason}\n", test_name()));
+}
+
+/// Writes `text` to stderr with one bare `write(2)`: past libtest's capture (which keeps a
+/// test's output in memory, lost when a forked child exits), and without std's stderr lock,
+/// which another thread may have held when a child was forked (it then stays held forever
+/// in the child).
+pub fn write_stderr(text: &str) {
+    // SAFETY: writes the bytes of a live string.
+    let written = unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+    assert_eq!(
+        written,
+        text.len() as isize,
+        "write to stderr: {}",
+        last_errno()
+    );
 }
 
 /// The running test's name, from its thread (libtest names test threads after the test).
@@ -169,6 +186,74 @@ pub fn pkey_alloc_or_skip(rights: u32) -> Result<i32, String> {
             panic!("{reason}, yet pkey_alloc(0, {rights:#x}) answered {other:?}")
         }
     }
+}
+
+/// Why `memfd_secret` must answer `ENOSYS` here, or `None` when it must work.
+///
+/// The call exists from Linux 5.14 (x86_64 and arm64, `CONFIG_SECRETMEM`) and answers
+/// ENOSYS unless secretmem is enabled: off by default before 6.5 (`secretmem.enable=1` on
+/// the kernel command line turns it on), on by default from 6.5 (`secretmem.enable=0`
+/// turns it off). The kernel's decision is readable (by root) in
+/// `/sys/module/secretmem/parameters/enable`, which exists when it is built in; otherwise
+/// it is worked out from the version and `/proc/cmdline`. qemu-user does not emulate it.
+pub fn memfd_secret_missing() -> Option<String> {
+    if is_qemu_user() {
+        return Some("memfd_secret: ENOSYS under qemu-user (not emulated)".into());
+    }
+    let kernel = kernel_release();
+    if !kernel_at_least(5, 14) {
+        return Some(format!("memfd_secret needs Linux 5.14 (kernel {kernel})"));
+    }
+    let enabled = match fs::read_to_string("/sys/module/secretmem/parameters/enable") {
+        Ok(value) => value.trim() == "Y",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some(format!(
+                "memfd_secret: kernel {kernel} built without CONFIG_SECRETMEM (no /sys/module/secretmem)"
+            ))
+        }
+        Err(_) => {
+            let cmdline = fs::read_to_string("/proc/cmdline").expect("read /proc/cmdline");
+            let given = cmdline
+                .split_whitespace()
+                .find_map(|arg| arg.strip_prefix("secretmem.enable="));
+            match given {
+                Some(v) => matches!(v, "1" | "y" | "Y"),
+                None => kernel_at_least(6, 5),
+            }
+        }
+    };
+    (!enabled).then(|| {
+        format!(
+            "memfd_secret: secretmem disabled on kernel {kernel} (off by default before 6.5; \
+             secretmem.enable= on the command line)"
+        )
+    })
+}
+
+/// The huge page sizes the kernel offers, in bytes (`/sys/kernel/mm/hugepages/hugepages-<n>kB`;
+/// none without `CONFIG_HUGETLB_PAGE`). `MAP_HUGETLB` with any other size is EINVAL.
+pub fn huge_page_sizes() -> Vec<usize> {
+    let Ok(dir) = fs::read_dir("/sys/kernel/mm/hugepages") else {
+        return Vec::new();
+    };
+    let mut sizes: Vec<usize> = dir
+        .map(|e| {
+            e.expect("/sys/kernel/mm/hugepages entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .map(|name| {
+            let kb = name
+                .strip_prefix("hugepages-")
+                .and_then(|n| n.strip_suffix("kB"));
+            kb.and_then(|kb| kb.parse::<usize>().ok())
+                .unwrap_or_else(|| panic!("unexpected /sys/kernel/mm/hugepages/{name}"))
+                * 1024
+        })
+        .collect();
+    sizes.sort();
+    sizes
 }
 
 /// The reason used by tests that need the kernel's madvise and cannot get it under qemu-user.
@@ -387,7 +472,12 @@ impl Map {
 
 impl Drop for Map {
     fn drop(&mut self) {
-        let _ = unsafe { sys::munmap(self.ptr, self.len) };
+        // SAFETY: the test owns the range; nothing refers to it once the Map is dropped.
+        let unmapped = unsafe { sys::munmap(self.ptr, self.len) };
+        // (Sealed or otherwise unremovable ranges are given up with `leak` instead.)
+        if !std::thread::panicking() {
+            assert_eq!(unmapped, Ok(()), "munmap({:p}, {})", self.ptr, self.len);
+        }
     }
 }
 
@@ -519,8 +609,9 @@ pub enum ChildEnd {
 ///
 /// Only the forking thread exists in the child; `f` should stay simple.
 pub fn in_child(f: impl FnOnce() -> i32) -> ChildEnd {
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
+    // What the parent buffered would otherwise be written twice, by it and by the child.
+    std::io::stdout().flush().expect("flush stdout");
+    std::io::stderr().flush().expect("flush stderr");
     // SAFETY: the child runs `f` and `_exit`s; it never unwinds back into the caller.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
@@ -615,8 +706,7 @@ pub fn in_child_checked(f: impl FnOnce()) -> ChildEnd {
                     .map(String::as_str)
                     .or_else(|| payload.downcast_ref::<&str>().copied())
                     .unwrap_or("(panic payload is not a string)");
-                let line = format!("[forked child of {test}] panicked: {msg}\n");
-                unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+                write_stderr(&format!("[forked child of {test}] panicked: {msg}\n"));
                 101
             }
         },

@@ -1,0 +1,216 @@
+//! Exact leak checks: what the process holds (every `/proc/self/maps` range with its
+//! permissions and path, `VmSize`, resident anonymous memory, `VmLck`, every descriptor)
+//! before and after some code, compared entry by entry.
+//!
+//! Why not counts: the kernel merges a new anonymous mapping with a neighbour that looks
+//! alike, so a leaked mapping may add no `/proc/self/maps` line at all (25 leaked 2-page
+//! mappings moved the count from 37 to 38 in one experiment). A leak always changes a
+//! range, though: a new one, or a neighbour's end or start.
+//!
+//! Why a forked child: libtest runs the tests of a binary in parallel threads of one
+//! process, and their mappings (and their allocator's) come and go at any time. The child
+//! has one thread, the one that forked, and only the code under test runs there. Its
+//! allocator is then made still ([`quiet_allocator`]), so that what the code under test
+//! allocates on the heap maps and unmaps nothing. With that, the comparison is exact, with
+//! no filter and no tolerance.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use super::{in_child_checked, is_qemu_user, maps, write_stderr, ChildEnd, MapsEntry};
+
+/// The exit code of a child whose leak check found a difference (its report is on stderr).
+pub const LEAKED: i32 = 3;
+
+/// What the process holds, as the kernel reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// Every `/proc/self/maps` entry, in address order.
+    pub ranges: Vec<MapsEntry>,
+    /// `VmSize` of `/proc/self/status`, in kB (exact: the kernel's `total_vm`).
+    pub vm_size_kb: u64,
+    /// Resident anonymous memory, `Anonymous` of `/proc/self/smaps_rollup`, in kB, plus
+    /// `Swap`, so that swapping out changes nothing. This is `RssAnon` of
+    /// `/proc/self/status` measured exactly: `RssAnon` comes from counters the kernel
+    /// updates lazily (per-thread caches, per-CPU deltas), which lag by tens of pages.
+    /// `None` under qemu-user, where status and smaps_rollup describe the emulator's host
+    /// process, with QEMU's own allocations, not the guest.
+    pub anonymous_kb: Option<u64>,
+    /// `VmLck` of `/proc/self/status`, in kB.
+    pub vm_lck_kb: u64,
+    /// Every open descriptor and what it refers to (`/proc/self/fd`).
+    pub descriptors: BTreeMap<i32, String>,
+}
+
+impl Held {
+    pub fn now() -> Held {
+        let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+        Held {
+            ranges: maps(),
+            vm_size_kb: kb_field(&status, "VmSize").expect("VmSize in /proc/self/status"),
+            anonymous_kb: (!is_qemu_user()).then(|| {
+                let rollup = fs::read_to_string("/proc/self/smaps_rollup")
+                    .expect("read /proc/self/smaps_rollup");
+                kb_field(&rollup, "Anonymous").expect("Anonymous in smaps_rollup")
+                    + kb_field(&rollup, "Swap").expect("Swap in smaps_rollup")
+            }),
+            vm_lck_kb: kb_field(&status, "VmLck").expect("VmLck in /proc/self/status"),
+            descriptors: descriptors(),
+        }
+    }
+
+    /// Every difference from `before`, one line each: ranges only before (`-`) or only
+    /// now (`+`), and each changed figure. Empty if the two are the same.
+    pub fn differences_from(&self, before: &Held) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in before.ranges.iter().filter(|e| !self.ranges.contains(e)) {
+            out.push(format!("- {}", describe(e)));
+        }
+        for e in self.ranges.iter().filter(|e| !before.ranges.contains(e)) {
+            out.push(format!("+ {}", describe(e)));
+        }
+        let mut figure = |name: &str, was: String, now: String| {
+            if was != now {
+                out.push(format!("{name}: {was} -> {now}"));
+            }
+        };
+        figure(
+            "VmSize kB",
+            before.vm_size_kb.to_string(),
+            self.vm_size_kb.to_string(),
+        );
+        figure(
+            "anonymous resident+swap kB",
+            format!("{:?}", before.anonymous_kb),
+            format!("{:?}", self.anonymous_kb),
+        );
+        figure(
+            "VmLck kB",
+            before.vm_lck_kb.to_string(),
+            self.vm_lck_kb.to_string(),
+        );
+        for (fd, link) in &before.descriptors {
+            if self.descriptors.get(fd) != Some(link) {
+                out.push(format!("- fd {fd} -> {link}"));
+            }
+        }
+        for (fd, link) in &self.descriptors {
+            if before.descriptors.get(fd) != Some(link) {
+                out.push(format!("+ fd {fd} -> {link}"));
+            }
+        }
+        out
+    }
+}
+
+fn describe(e: &MapsEntry) -> String {
+    format!(
+        "{:#x}-{:#x} ({} pages) {} {}",
+        e.start,
+        e.end,
+        (e.end - e.start) / super::page(),
+        e.perms,
+        e.path
+    )
+}
+
+/// The value of a `Name:   123 kB` line.
+fn kb_field(text: &str, name: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (field, value) = line.split_once(':')?;
+        (field == name).then(|| value.trim().trim_end_matches("kB").trim().parse().ok())?
+    })
+}
+
+/// Open descriptors and their targets. The directory's own descriptor is listed too; it
+/// gets the lowest free number, the same each time when nothing leaked.
+fn descriptors() -> BTreeMap<i32, String> {
+    fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .map(|entry| {
+            let entry = entry.expect("/proc/self/fd entry");
+            let fd = entry
+                .file_name()
+                .to_string_lossy()
+                .parse()
+                .expect("fd number");
+            let link = fs::read_link(entry.path())
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|e| format!("({e})"));
+            (fd, link)
+        })
+        .collect()
+}
+
+/// Bytes of heap [`quiet_allocator`] sets aside: far more than any checked body keeps
+/// allocated at once.
+const HEAP_RESERVE: usize = 16 << 20;
+
+/// Makes glibc's allocator of this process map, unmap and fault in nothing more while a
+/// check runs: no `mmap` for large blocks (`M_MMAP_MAX` 0), no returning the top of a heap
+/// to the kernel (`M_TRIM_THRESHOLD`), and the current thread's heap grown once by
+/// `HEAP_RESERVE` bytes, all touched, then freed: later allocations are carved from memory
+/// that is already mapped and resident. Threads started afterwards call it too, for their
+/// own arena.
+pub fn quiet_allocator() {
+    // SAFETY: mallopt only changes the allocator's tuning; both values are in range.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_MAX, 0);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+    let mut reserve = Vec::<u8>::with_capacity(HEAP_RESERVE);
+    reserve.resize(HEAP_RESERVE, 1);
+    drop(std::hint::black_box(reserve));
+}
+
+/// Runs `body` in a forked child: once to warm up (first-use allocations, lazily opened
+/// files, caches), then `rounds` times between two [`Held`] snapshots, which must be equal,
+/// and so must `extra()` (resources `Held` does not cover, such as named objects).
+///
+/// Returns how the child ended: `Exited(0)` when nothing leaked, `Exited(LEAKED)` with the
+/// exact differences on stderr, `Exited(101)` if `body` panicked.
+pub fn leak_check_in_child<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    rounds: usize,
+    extra: impl Fn() -> T,
+    body: impl Fn(),
+) -> ChildEnd {
+    in_child_checked(|| {
+        quiet_allocator();
+        body();
+        let (before, extra_before) = (Held::now(), extra());
+        for _ in 0..rounds {
+            body();
+        }
+        let (after, extra_after) = (Held::now(), extra());
+        let mut report = after.differences_from(&before);
+        if extra_after != extra_before {
+            report.push(format!("{extra_before:?} -> {extra_after:?}"));
+        }
+        if !report.is_empty() {
+            let mut text = format!("{what} leaked (before vs after {rounds} rounds):\n");
+            for line in &report {
+                text.push_str(&format!("    {line}\n"));
+            }
+            write_stderr(&text);
+            // SAFETY: ends the child at once, as `in_child` would after `f` returned.
+            unsafe { libc::_exit(LEAKED) };
+        }
+    })
+}
+
+/// [`leak_check_in_child`], asserting that nothing leaked.
+#[track_caller]
+pub fn assert_no_leak<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    rounds: usize,
+    extra: impl Fn() -> T,
+    body: impl Fn(),
+) {
+    let end = leak_check_in_child(what, rounds, extra, body);
+    assert_eq!(
+        end,
+        ChildEnd::Exited(0),
+        "{what}: leak check failed (exit {LEAKED}: leaked, 101: panicked; details on stderr)"
+    );
+}
