@@ -14,12 +14,16 @@ use std::ffi::c_void;
 use common::*;
 use mman::{sys, Errno, Guard, Hardening, Protection, SecretMemory};
 
-/// Whether this kernel (or emulator) offers `memfd_secret`: the protection to expect.
+/// Whether this kernel (or emulator) offers `memfd_secret`, by its version and
+/// configuration (`memfd_secret_missing`), checked against the call's answer: the
+/// protection to expect.
 fn memfd_secret_available() -> bool {
-    match sys::memfd_secret(true) {
-        Ok(_fd) => true,
-        Err(Errno::ENOSYS) => false,
-        Err(e) => panic!("memfd_secret: unexpected {e}"),
+    match (sys::memfd_secret(true), memfd_secret_missing()) {
+        (Ok(_fd), None) => true,
+        (Err(Errno::ENOSYS), Some(_)) => false,
+        (result, missing) => {
+            panic!("memfd_secret: {result:?}, yet memfd_secret_missing() = {missing:?}")
+        }
     }
 }
 

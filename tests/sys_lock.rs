@@ -137,13 +137,13 @@ fn mlockall_current_locks_everything_and_munlockall_unlocks_it() {
         if vm_lck_kb() != 0 {
             return 1;
         }
-        if sys::mlockall(MlockAllFlags::CURRENT).is_err() {
+        if sys::mlockall(MlockAllFlags::CURRENT) != Ok(()) {
             return 2;
         }
         if vm_lck_kb() < len_kb || resident(map.ptr, map.len) != vec![true; 64] {
             return 3;
         }
-        if sys::munlockall().is_err() {
+        if sys::munlockall() != Ok(()) {
             return 4;
         }
         if vm_lck_kb() != 0 {
@@ -158,7 +158,7 @@ fn mlockall_current_locks_everything_and_munlockall_unlocks_it() {
 fn mlockall_future_locks_mappings_made_afterwards() {
     let _serial = serial();
     let end = in_child(|| {
-        if sys::mlockall(MlockAllFlags::FUTURE).is_err() {
+        if sys::mlockall(MlockAllFlags::FUTURE) != Ok(()) {
             return 1;
         }
         // A new mapping is locked (and faulted in) as it is made. (Exact VmLck values are
@@ -173,7 +173,7 @@ fn mlockall_future_locks_mappings_made_afterwards() {
         if resident(map.ptr, map.len) != vec![true; 8] {
             return 4;
         }
-        if sys::munlockall().is_err() || vm_lck_kb() != 0 {
+        if sys::munlockall() != Ok(()) || vm_lck_kb() != 0 {
             return 5;
         }
         OK

@@ -229,7 +229,9 @@ fn noexec_seal_implies_the_exec_seal_and_clears_exec_bits() {
     let name = CString::new("noexec").unwrap();
     let fd = match sys::memfd_create(&name, MemfdFlags::CLOEXEC | MemfdFlags::NOEXEC_SEAL) {
         Ok(fd) => fd,
-        Err(Errno::EINVAL) => skip!(
+        // MFD_NOEXEC_SEAL and MFD_EXEC arrived together in Linux 6.3; older kernels reject
+        // the unknown flag.
+        Err(Errno::EINVAL) if !kernel_at_least(6, 3) => skip!(
             "MFD_NOEXEC_SEAL needs Linux 6.3 (kernel {})",
             kernel_release()
         ),
@@ -247,13 +249,23 @@ fn noexec_seal_implies_the_exec_seal_and_clears_exec_bits() {
     assert_eq!(last_errno(), Errno::EPERM);
 }
 
+/// `vm.memfd_noexec` of this process's pid namespace (Linux 6.3), if there is one.
+fn memfd_noexec_sysctl() -> Option<u32> {
+    let value = std::fs::read_to_string("/proc/sys/vm/memfd_noexec").ok()?;
+    Some(value.trim().parse().expect("numeric vm.memfd_noexec"))
+}
+
 #[test]
 fn memfd_exec_keeps_exec_bits() {
     let name = CString::new("exec").unwrap();
     let fd = match sys::memfd_create(&name, MemfdFlags::CLOEXEC | MemfdFlags::EXEC) {
         Ok(fd) => fd,
-        Err(Errno::EINVAL) => skip!("MFD_EXEC needs Linux 6.3 (kernel {})", kernel_release()),
-        Err(Errno::EACCES) => skip!("vm.memfd_noexec = 2 refuses MFD_EXEC"),
+        Err(Errno::EINVAL) if !kernel_at_least(6, 3) => {
+            skip!("MFD_EXEC needs Linux 6.3 (kernel {})", kernel_release())
+        }
+        Err(Errno::EACCES) if memfd_noexec_sysctl() == Some(2) => {
+            skip!("vm.memfd_noexec = 2 refuses MFD_EXEC")
+        }
         Err(e) => panic!("memfd_create(EXEC): {e}"),
     };
     let (mode, _) = file_mode_and_size(&fd);
@@ -295,14 +307,12 @@ fn memfd_unknown_flags_are_einval() {
 
 #[test]
 fn memfd_secret_maps_writes_and_reads_back_and_is_listed_as_secretmem() {
-    let fd = match sys::memfd_secret(true) {
-        Ok(fd) => fd,
-        Err(Errno::ENOSYS) if is_qemu_user() => skip!("{}", enosys("memfd_secret", "5.14")),
-        Err(Errno::ENOSYS) => skip!(
-            "memfd_secret: ENOSYS: secretmem disabled (CONFIG_SECRETMEM=n or secretmem.enable=0; kernel {})",
-            kernel_release()
-        ),
-        Err(e) => panic!("memfd_secret: {e}"),
+    let fd = match (sys::memfd_secret(true), memfd_secret_missing()) {
+        (Ok(fd), None) => fd,
+        (Err(Errno::ENOSYS), Some(reason)) => skip!("{reason}"),
+        (result, missing) => {
+            panic!("memfd_secret: {result:?}, yet memfd_secret_missing() = {missing:?}")
+        }
     };
     assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     assert_eq!(sys::ftruncate(fd.as_fd(), 2 * page() as u64), Ok(()));
@@ -327,9 +337,11 @@ fn memfd_secret_maps_writes_and_reads_back_and_is_listed_as_secretmem() {
 
 #[test]
 fn memfd_secret_without_cloexec_leaves_the_flag_clear() {
-    match sys::memfd_secret(false) {
-        Ok(fd) => assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, 0),
-        Err(Errno::ENOSYS) => skip!("{}", enosys("memfd_secret", "5.14 with secretmem enabled")),
-        Err(e) => panic!("memfd_secret: {e}"),
+    match (sys::memfd_secret(false), memfd_secret_missing()) {
+        (Ok(fd), None) => assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, 0),
+        (Err(Errno::ENOSYS), Some(reason)) => skip!("{reason}"),
+        (result, missing) => {
+            panic!("memfd_secret: {result:?}, yet memfd_secret_missing() = {missing:?}")
+        }
     }
 }

@@ -29,7 +29,13 @@ struct Cleanup(PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Gone already when the test unlinked it, as most do.
+        match std::fs::remove_file(&self.0) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound && !std::thread::panicking() => {
+                panic!("removing {:?}: {e}", self.0)
+            }
+            _ => {}
+        }
     }
 }
 

@@ -22,7 +22,14 @@ struct Segment(i32);
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        let _ = sys::shm_remove(self.0);
+        // EINVAL when the test removed the segment itself.
+        let removed = sys::shm_remove(self.0);
+        if !std::thread::panicking() {
+            assert!(
+                matches!(removed, Ok(()) | Err(Errno::EINVAL)),
+                "IPC_RMID: {removed:?}"
+            );
+        }
     }
 }
 
@@ -67,7 +74,15 @@ impl Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        let _ = unsafe { sys::shmdt(self.0) };
+        // SAFETY: the test owns the attachment; nothing refers to it after the drop. EINVAL
+        // when the test detached it itself.
+        let detached = unsafe { sys::shmdt(self.0) };
+        if !std::thread::panicking() {
+            assert!(
+                matches!(detached, Ok(()) | Err(Errno::EINVAL)),
+                "shmdt: {detached:?}"
+            );
+        }
     }
 }
 

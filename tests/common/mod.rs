@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use mman::{sys, Errno, MapFlags, MemfdFlags, Prot};
 
 mod leak;
+#[allow(unused_imports)] // Not every test binary checks for leaks.
 pub use leak::*;
 
 /// Reports the running test as skipped, with a reason, and returns from it.
@@ -98,14 +99,18 @@ pub fn is_qemu_user() -> bool {
         _ => {
             let qemu = match fs::read_to_string("/proc/sys/kernel/arch") {
                 Ok(arch) => arch.trim() != std::env::consts::ARCH,
-                Err(_) => fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
-                    maps.lines().filter_map(parse_maps_line).any(|e| {
-                        e.path
-                            .rsplit('/')
-                            .next()
-                            .is_some_and(|file| file.starts_with("qemu-"))
+                // The file is Linux 6.1's; older kernels have none.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
+                        maps.lines().filter_map(parse_maps_line).any(|e| {
+                            e.path
+                                .rsplit('/')
+                                .next()
+                                .is_some_and(|file| file.starts_with("qemu-"))
+                        })
                     })
-                }),
+                }
+                Err(e) => panic!("/proc/sys/kernel/arch: {e}"),
             };
             CACHE.store(if qemu { 2 } else { 1 }, Ordering::Relaxed);
             qemu
@@ -211,7 +216,8 @@ pub fn memfd_secret_missing() -> Option<String> {
                 "memfd_secret: kernel {kernel} built without CONFIG_SECRETMEM (no /sys/module/secretmem)"
             ))
         }
-        Err(_) => {
+        // Mode 0400: readable by root only.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             let cmdline = fs::read_to_string("/proc/cmdline").expect("read /proc/cmdline");
             let given = cmdline
                 .split_whitespace()
@@ -221,6 +227,7 @@ pub fn memfd_secret_missing() -> Option<String> {
                 None => kernel_at_least(6, 5),
             }
         }
+        Err(e) => panic!("/sys/module/secretmem/parameters/enable: {e}"),
     };
     (!enabled).then(|| {
         format!(
