@@ -24,46 +24,25 @@
 //!
 //! # Soundness: what is safe, what is `unsafe`, and why
 //!
-//! The rule: no safe function can cause undefined behaviour, whatever its arguments. Three
-//! things can go wrong with mapped memory, and each is closed off.
+//! No safe function can cause undefined behaviour, whatever its arguments, other threads,
+//! other mappings, neighbouring mappings or forked children do, and whether the kernel call
+//! succeeds, fails or partly succeeds. In short:
 //!
-//! **1. Unmapping or replacing memory still in use.** In [`sys`], every call that takes an
-//! address (`munmap`, `mremap`, `mprotect`, `madvise`, `mmap` with `MAP_FIXED`, `shmat`,
-//! `shmdt`, `mseal`, ...) is an `unsafe fn`: the caller answers for the range. The safe
-//! layer only ever passes ranges it owns: a [`Mapping`] owns its range and unmaps it once,
-//! on drop; every range a method takes is checked against `[0, len())` (a range outside it,
-//! reversed, or whose end overflows is `EINVAL` and nothing is changed); [`MapOptions`] never
-//! uses `MAP_FIXED` (only `MAP_FIXED_NOREPLACE`, which cannot replace anything, and whose
-//! result is checked because kernels before 4.17 ignore it). Methods that move, shrink or
-//! re-protect a mapping take `&mut self`, so no slice of it can be alive.
+//! 1. **Only address space the program owns is touched, and new memory goes only where the
+//!    kernel would put it unasked**: every `sys` call that takes an address is `unsafe`; a
+//!    [`Mapping`] owns its range; [`MapOptions::at`] is a checked hint, and
+//!    [`Mapping::remap`] never lets `mremap` grow in place, because both `MAP_FIXED_NOREPLACE`
+//!    and in-place growth ignore the guard gap the kernel keeps below stacks.
+//! 2. **Only exclusive memory is lent as slices**: shared, file-backed and droppable memory
+//!    is *volatile* ([`Mapping::is_volatile`]) and is copied with relaxed atomics or viewed as
+//!    atomics through a mutable borrow ([`Mapping::as_atomics`]).
+//! 3. **Book-keeping is pessimistic**: what a call may take away is cleared before it is
+//!    made, what it grants is set only after it succeeded.
+//! 4. **Calls on state others own are `unsafe`** (`sys::pkey_free`, destructive advice).
 //!
-//! **2. References to bytes that change behind the compiler's back.** A `&[u8]` promises
-//! that the bytes do not change while it lives. That holds for *exclusive* memory: private
-//! anonymous mappings (what [`Mapping::anonymous`] makes), which only the owning value can
-//! write, and [`SecretMemory`]. It does not hold for shared memory (other processes), file
-//! mappings (other writers, truncation) or droppable memory (the kernel may zero it). So
-//! those mappings are *volatile* ([`Mapping::is_volatile`]): [`Mapping::as_slice`] refuses
-//! them with `EPERM`, and they are read and written with volatile copies
-//! ([`Mapping::read_at`], [`Mapping::write_at`]) or shared as atomics
-//! ([`Mapping::atomic_u32`]), which are sound on memory other processes change.
-//! [`Mapping::as_slice_unchecked`] is the `unsafe` way to assert that, for a while, nothing
-//! will change them. Likewise, advice that destroys contents behind the program's back or
-//! makes accesses fault (`DontNeed` on shared memory, `Free`, `Remove`, `GuardInstall`,
-//! `HwPoison`, `SoftOffline`) is refused by the safe [`Mapping::advise`] and offered by the
-//! `unsafe` [`Mapping::advise_unchecked`] (memmap2 learned this in its issue #94).
-//!
-//! **3. References to memory that faults.** A slice is lent only while every byte is known
-//! to be accessible: the mapping tracks whether all of it is readable and writable, any
-//! change that may remove access from part of it ([`Mapping::protect`] of a sub-range,
-//! [`Mapping::guard`]) clears that, and only a change to the whole mapping sets it again:
-//! [`Mapping::protect`] of all of it, except after a guard, whose markers survive
-//! `mprotect`, so only [`Mapping::unguard`] lifts it. Then `as_slice` answers `EACCES`
-//! rather than lending memory that would fault.
-//!
-//! What remains is a *signal*, not undefined behaviour: if another process truncates a file
-//! that this one has mapped, a volatile read past the new end raises `SIGBUS`, as it would in
-//! C. Safe functions that take no address (`ftruncate`, `shm_unlink`, `mlockall`, ...) can
-//! affect memory only in that way.
+//! The [`soundness`] page gives the rules in full, with a table of every safe method, the
+//! kernel behaviours that could break it (partial failure, VMA merging, grows-down mappings,
+//! the guard gap, fork, truncation, protection keys, other threads), and the test for each.
 //!
 //! # Architectures
 //!
@@ -89,6 +68,7 @@ mod secret;
 mod shm;
 
 pub mod fd;
+pub mod soundness;
 pub mod sys;
 
 pub use errno::{Errno, Result};

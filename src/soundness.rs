@@ -1,0 +1,114 @@
+//! Why no safe function can cause undefined behaviour: the rules, the kernel behaviours
+//! that could break them, and the test that covers each. (Documentation only.)
+//!
+//! The promise: whatever its arguments, whatever other threads, other mappings of the same
+//! object, neighbouring mappings or forked children do, and whether the kernel call
+//! succeeds, fails or partly succeeds, a safe function of this crate cannot cause undefined
+//! behaviour. What remains are *signals*: reading a file mapping past a truncated end raises
+//! `SIGBUS`, as in C.
+//!
+//! # The rules
+//!
+//! **1. Only address space the program owns is touched, and only that which the kernel
+//! would hand out itself is taken.** Every `sys` call that takes an address is `unsafe`. A
+//! [`Mapping`](crate::Mapping) owns its range and unmaps it once, on drop; every range a
+//! method takes is checked against `[0, len())`. New memory is placed only by the kernel:
+//! [`MapOptions::at`](crate::MapOptions::at) passes its address as a *hint* and refuses
+//! (`EEXIST`) unless the kernel put the mapping there, because the kernel honours a hint only
+//! where it would place memory unasked: free, and outside the *stack guard gap*
+//! (`stack_guard_gap`, 256 pages by default) it keeps below every grows-down mapping such as
+//! the main thread's stack. `MAP_FIXED_NOREPLACE` checks only overlap, and `mremap` growing
+//! in place checks only overlap too: with either, safe code could put memory right below the
+//! stack, and a deep recursion would then write through slices this crate lent. So
+//! [`Mapping::remap`](crate::Mapping::remap) never lets `mremap` grow in place: it maps the
+//! added pages above the mapping with that address as a hint, or moves the mapping into a
+//! region the kernel chose and that was reserved beforehand (see `src/mapping/grow.rs`).
+//! Placing memory at an address of one's choosing is `unsafe` (`sys::mmap` with `FIXED`), as
+//! are in-place `sys::mremap` growth and reservations of one's own.
+//!
+//! A call reaches no further than its range: `Prot::GROWSDOWN`/`GROWSUP`, which extend
+//! `mprotect` to the rest of a kernel VMA (and the kernel merges adjacent grows-down
+//! mappings into one VMA), are refused by [`protect`](crate::Mapping::protect) and by
+//! [`MapOptions::map`](crate::MapOptions::map).
+//!
+//! **2. A reference promises its bytes do not change, so only exclusive memory is lent.**
+//! Private anonymous memory and [`SecretMemory`](crate::SecretMemory) are exclusive: only
+//! the owning value changes them. Shared, file-backed and droppable memory are *volatile*:
+//! `as_slice` refuses them (`EPERM`); they are copied with relaxed atomic accesses
+//! ([`read_at`](crate::Mapping::read_at), [`write_at`](crate::Mapping::write_at)), which
+//! race soundly with other processes and with other mappings of the same object, or viewed
+//! as atomics ([`as_atomics`](crate::Mapping::as_atomics)). The memory model forbids a
+//! race between atomic accesses of different sizes when one of them writes, and between a
+//! non-atomic access and a write: so atomic views borrow the mapping *mutably*, and while one
+//! lives there is no slice, no copy and no view of another size in this process:
+//!
+//! ```compile_fail,E0502
+//! use core::sync::atomic::{AtomicU32, Ordering};
+//! let mut m = mman::MapOptions::new().len(4096).shared().map()?;
+//! let words = m.as_atomics::<AtomicU32>()?;
+//! let mut copy = [0u8; 4];
+//! m.read_at(0, &mut copy)?; // refused: the view borrows `m` mutably
+//! words[0].store(1, Ordering::Relaxed);
+//! # Ok::<(), mman::Errno>(())
+//! ```
+//!
+//! Advice that destroys contents or makes accesses fault (`DontNeed` on volatile memory,
+//! `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`, `SoftOffline`), and advice
+//! that leaves a forked child's copy of the `Mapping` over unmapped (`DontFork`) or zeroed
+//! (`WipeOnFork`) memory, is refused by [`advise`](crate::Mapping::advise) and offered by
+//! the `unsafe` [`advise_unchecked`](crate::Mapping::advise_unchecked).
+//!
+//! **3. A slice is lent only while every byte is known to be accessible, and book-keeping is
+//! pessimistic.** A `Mapping` records whether all of it is readable and writable. Whatever a
+//! call may take away is cleared *before* the call; what it grants is set only after it
+//! succeeded, and only when it covered the whole mapping. The kernel changes one VMA at a
+//! time and can fail part-way (`ENOMEM` when a split would pass `vm.max_map_count`), so a
+//! failed `protect` counts as having removed everything its protection does not grant.
+//! Guard markers outlive `mprotect`, so after [`guard`](crate::Mapping::guard) only
+//! [`unguard`](crate::Mapping::unguard) makes the mapping lendable again. A mapping that
+//! may be partly sealed refuses `protect`, `guard` and moves (`EPERM`) up front, since the
+//! kernel may change the unsealed part before refusing the rest.
+//!
+//! **4. Calls that act on process-wide state owned by others are `unsafe`.**
+//! [`sys::pkey_free`](crate::sys::pkey_free) frees a key memory may still be tagged with,
+//! which the next `pkey_alloc` hands out with new rights, like closing a descriptor someone
+//! else owns:
+//!
+//! ```compile_fail,E0133
+//! let _ = mman::sys::pkey_free(1); // refused: pkey_free is unsafe
+//! ```
+//!
+//! # The table
+//!
+//! Each safe method, the kernel behaviours that could break its promise, and the tests that
+//! cover them (`tests/<file>.rs`, function name).
+//!
+//! | method | hazard | how it is closed | test |
+//! |---|---|---|---|
+//! | `MapOptions::map`, `map_file` | `at` inside the stack guard gap (stack clash) | hint, not `FIXED_NOREPLACE`; `EEXIST` unless placed there | `soundness`: `placement_inside_the_stack_guard_gap_is_refused`, `nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping` |
+//! | | `at` over an existing mapping, at 0, unaligned | hint never replaces; 0 and unaligned are `EINVAL` | `mapping`: `at_an_occupied_address_is_eexist_and_leaves_the_mapping_alone`, `at_address_zero_is_refused_and_leaves_page_zero_unmapped`, `at_an_unaligned_address_is_einval` |
+//! | | `PROT_GROWSDOWN` in the protection | `EINVAL` | `soundness`: `protect_cannot_reach_past_its_range_with_growsdown` |
+//! | | huge pages: the kernel maps (and unmaps) whole huge pages | length rounded for the unmap | `mapping`: `huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop` |
+//! | `as_slice`, `as_mut_slice` | bytes changed by another process, a file writer, truncation, reclaim | lent only for exclusive memory (`EPERM`) | `mapping`: `shared_anonymous_memory_is_volatile_and_shared_with_a_child`, `private_file_mapping_is_copy_on_write_and_volatile`, `droppable_memory_is_volatile_on_6_11_and_einval_before` |
+//! | | part of the mapping not accessible (protect, guard) | flags cleared before, set after whole-mapping success | `mapping`: `protect_changes_maps_permissions_and_what_the_safe_layer_lends`, `protect_does_not_lift_a_guard`; `soundness`: `restoring_part_of_a_mapping_does_not_restore_the_whole` |
+//! | | a `protect` that fails part-way | pessimistic flags | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent` |
+//! | | a forked child over unmapped or zeroed memory | `DontFork`/`WipeOnFork` only through `advise_unchecked` | `mapping`: `destructive_advice_is_einval_through_the_safe_advise` |
+//! | | atomics storing under a live slice | atomic views borrow mutably | `mapping`: `atomics_on_exclusive_memory_exclude_slices_by_borrowing`; the `compile_fail` example above |
+//! | `read_at`, `write_at` | races with atomics of this process | relaxed atomic copies; views borrow mutably | `mapping`: `slices_and_copies_see_the_same_bytes`, `volatile_copies_are_exact_at_every_alignment_and_length` |
+//! | | another process or mapping writing meanwhile | atomic accesses (no torn words in the aligned middle) | `mapping`: `shared_anonymous_memory_is_volatile_and_shared_with_a_child` |
+//! | | a file truncated under the mapping | `SIGBUS`, a signal (not undefined behaviour) | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |
+//! | `as_atomics`, `atomic_u32`, `atomic_u64` | mixed-size racing atomics; read-only memory | one view at a time (`&mut`); `EACCES` unless read-write; alignment checked | `mapping`: `atomics_on_shared_memory_are_checked_and_shared_with_a_child`, `atomics_need_an_aligned_start` |
+//! | `protect` | `PROT_GROWSDOWN` reaching merged neighbours | `EINVAL` | `soundness`: `protect_cannot_reach_past_its_range_with_growsdown` |
+//! | | partial failure; guards outliving it; sealing | pessimistic flags; guarded until `unguard`; `EPERM` when sealed | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent`, `sealed_mappings_refuse_protect_without_losing_access`; `mapping`: `protect_does_not_lift_a_guard` |
+//! | `advise` | contents destroyed, faults, fork behaviour | refused advice is `EINVAL`; `DontNeed` only on exclusive memory (`&mut self`) | `mapping`: `destructive_advice_is_einval_through_the_safe_advise`, `dont_need_on_exclusive_memory_zeroes_it`, `harmless_advice_is_accepted_and_keeps_the_bytes` |
+//! | `lock`, `lock_on_fault`, `unlock`, `flush` | none on access (partial failure changes no access) | range checks | `mapping`: `lock_and_unlock_move_vmlck_and_fault_pages_in`, `flush_writes_a_shared_file_mapping_back_in_every_mode` |
+//! | `remap` | in-place growth into the stack guard gap | hinted extension or move into a reserved region | `soundness`: `growth_never_reaches_into_the_stack_guard_gap` |
+//! | | growth past a backing object (SIGBUS) | only private anonymous memory grows | `mapping`: `remap_refuses_to_grow_shared_anonymous_memory` |
+//! | | failure part-way | the mapping is as it was; a move's reservation is never unmapped unless known to be ours | `mapping`: `remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed`, `drop_after_a_failed_remap_still_unmaps` |
+//! | `remap_file` | file grown and left grown on failure | size restored | `soundness`: `remap_file_that_fails_gives_the_file_its_size_back` |
+//! | `seal` | partial seal | `sealed` set before the call; drop leaks what cannot be unmapped | `mapping`: `seal_blocks_protect_and_remap_and_the_drop_leaks_the_mapping` |
+//! | `guard`, `unguard` | markers outlive `mprotect`; partial installation | flags cleared before; only `unguard` restores | `mapping`: `guard_makes_accesses_fault_and_unguard_restores_them`, `unguard_after_the_prot_none_fallback_keeps_the_contents` |
+//! | `SecretMemory` | a forked child over unmapped memory (`memfd_secret` is not inherited) or zeros (fallback) | the child has no access to the secret; references held across `fork` are the `unsafe` fork's to answer for | `secret`: `a_forked_child_does_not_see_the_secret` |
+//! | `SysvSegment::attach` | segment removed and its id reused between reading the size and attaching | attaches first, then reads the size of the segment it holds | `shm_objects`: `sysv_create_private_has_the_asked_size_and_two_attachments_share_bytes` |
+//! | `sys::pkey_free` | freeing a key memory still uses | `unsafe` | the `compile_fail` example above |
+//! | `sys::ftruncate`, `shm_unlink`, `shm_remove`, `mlockall` | change objects others have mapped | at worst `SIGBUS`: signals, not undefined behaviour | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |
