@@ -45,7 +45,11 @@ pub(crate) unsafe fn copy_out(src: *const u8, dst: &mut [u8]) {
         // only atomic accesses of this size race with it (the caller's promise).
         let word = unsafe { AtomicUsize::from_ptr(src.add(at).cast::<usize>().cast_mut()) };
         // SAFETY: as above; the write to `dst` makes no alignment assumption.
-        unsafe { out.add(at).cast::<usize>().write_unaligned(word.load(Relaxed)) };
+        unsafe {
+            out.add(at)
+                .cast::<usize>()
+                .write_unaligned(word.load(Relaxed))
+        };
     }
 }
 
