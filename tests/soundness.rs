@@ -45,9 +45,11 @@ fn anything_mapped_in(from: usize, to: usize) -> Option<MapsEntry> {
 /// The guard gap below the stack, or the reason to skip.
 fn stack_and_gap() -> Result<((usize, usize), usize), String> {
     if is_qemu_user() {
-        return Err("qemu-user: the guest's stack is an ordinary mapping of QEMU's, \
+        return Err(
+            "qemu-user: the guest's stack is an ordinary mapping of QEMU's, \
                     with no grows-down VMA and no guard gap of its own"
-            .into());
+                .into(),
+        );
     }
     let stack = stack_vma().ok_or("no [stack] entry in /proc/self/maps")?;
     Ok((stack, stack_guard_gap()))
@@ -77,7 +79,11 @@ fn placement_inside_the_stack_guard_gap_is_refused() {
     if let Some(e) = anything_mapped_in(at, stack) {
         skip!("something is mapped just below the stack's guard gap: {e:?}");
     }
-    let m = MapOptions::new().len(p).at(at).map().expect("at the gap's edge");
+    let m = MapOptions::new()
+        .len(p)
+        .at(at)
+        .map()
+        .expect("at the gap's edge");
     assert_eq!(m.as_ptr() as usize, at);
 }
 
@@ -94,7 +100,11 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
     if let Some(e) = anything_mapped_in(at, stack) {
         skip!("something is mapped below the stack's guard gap: {e:?}");
     }
-    let mut m = MapOptions::new().len(len).at(at).map().expect("below the gap");
+    let mut m = MapOptions::new()
+        .len(len)
+        .at(at)
+        .map()
+        .expect("below the gap");
     m.as_mut_slice().unwrap().fill(7);
 
     // One page more than reaches the gap's edge: in place it would end inside the gap.
@@ -115,7 +125,11 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
     m.remap(len + (8 << 20), true).expect("grow by moving");
     assert_ne!(m.as_ptr() as usize, at, "moved");
     assert!(m.as_slice().unwrap()[..len].iter().all(|&b| b == 7));
-    assert_eq!(anything_mapped_in(below_gap, stack), None, "gap still empty");
+    assert_eq!(
+        anything_mapped_in(below_gap, stack),
+        None,
+        "gap still empty"
+    );
 }
 
 #[test]
@@ -142,7 +156,11 @@ fn protect_cannot_reach_past_its_range_with_growsdown() {
         assert_eq!(upper.protect(p.., prot), Err(Errno::EINVAL), "{prot:?}");
     }
     assert_eq!(perms(at as *const c_void), "rw-p", "lower untouched");
-    assert_eq!(perms((at + 2 * p) as *const c_void), "rw-p", "upper untouched");
+    assert_eq!(
+        perms((at + 2 * p) as *const c_void),
+        "rw-p",
+        "upper untouched"
+    );
     assert!(lower.as_slice().unwrap().iter().all(|&b| b == 3));
     assert_eq!(
         upper.as_mut_slice().map(|s| s.len()),
@@ -211,12 +229,13 @@ fn fill_map_count() -> Result<(*mut c_void, usize), String> {
     // before it), until the count is exactly at the limit.
     let mut k = i + 1;
     let tails = [Prot::READ, RW];
-    while k + 1 < pages && unsafe { sys::mprotect(at(k), (pages - k) * p, tails[k % 2]) }.is_ok()
-    {
+    while k + 1 < pages && unsafe { sys::mprotect(at(k), (pages - k) * p, tails[k % 2]) }.is_ok() {
         k += 1;
     }
     if k + 1 >= pages {
-        return Err(format!("{pages} pages did not reach vm.max_map_count ({max})"));
+        return Err(format!(
+            "{pages} pages did not reach vm.max_map_count ({max})"
+        ));
     }
     Ok((base, pages * p))
 }
@@ -275,7 +294,11 @@ fn restoring_part_of_a_mapping_does_not_restore_the_whole() {
     assert_eq!(m.as_slice().map(<[u8]>::len), Ok(3 * p));
     m.protect(p..2 * p, Prot::empty()).unwrap();
     m.protect(..3 * p - 1, RW).unwrap();
-    assert_eq!(err(m.as_slice()), Errno::EACCES, "one byte short of the whole");
+    assert_eq!(
+        err(m.as_slice()),
+        Errno::EACCES,
+        "one byte short of the whole"
+    );
 }
 
 #[test]
