@@ -32,6 +32,10 @@ pub struct Hardening {
 ///
 /// The bytes are exclusive to this value: the descriptor of a `memfd_secret` is closed once
 /// mapped and a child process does not inherit the mapping, so it is lent out as slices.
+///
+/// In a child made by `fork`, the secret is gone: `memfd_secret` pages are not inherited
+/// (the child's copy of this value lends empty slices, and its drop writes nothing), and the
+/// fallback's pages read as zeros there.
 #[derive(Debug)]
 pub struct SecretMemory {
     /// Guard page, the secret (rounded up to pages), guard page.
@@ -39,6 +43,29 @@ pub struct SecretMemory {
     len: usize,
     protection: Protection,
     guard: Guard,
+    /// For memory a forked child does not inherit: tells the child it is one.
+    canary: Option<ForkCanary>,
+}
+
+/// One private page that reads as zeros in a forked child (`MADV_WIPEONFORK`, Linux 4.14,
+/// older than `memfd_secret`), and as 1 in the process that made it.
+#[derive(Debug)]
+struct ForkCanary(Mapping);
+
+impl ForkCanary {
+    fn new() -> Result<ForkCanary> {
+        let mut page = Mapping::anonymous(1)?;
+        // SAFETY: the page is read only through `in_maker`, which holds no reference
+        // across a fork; zeros in a child are the point.
+        unsafe { page.advise_unchecked(.., crate::Advice::WipeOnFork)? };
+        page.as_mut_slice()?[0] = 1;
+        Ok(ForkCanary(page))
+    }
+
+    /// Whether this is the process that made the canary (not a child forked since).
+    fn in_maker(&self) -> bool {
+        self.0.as_slice().is_ok_and(|bytes| bytes[..] == [1])
+    }
 }
 
 impl SecretMemory {
@@ -53,8 +80,8 @@ impl SecretMemory {
         let total = body.checked_add(2 * page).ok_or(Errno::ENOMEM)?;
         // memfd_secret is ENOSYS where the kernel lacks or disables it, and its mapping can
         // fail on its own (its pages count against RLIMIT_MEMLOCK): either way, fall back.
-        let (mut whole, protection) = match map_memfd_secret(total) {
-            Ok(whole) => (whole, Protection::MemfdSecret),
+        let (mut whole, protection, canary) = match map_memfd_secret(total) {
+            Ok(secret) => secret,
             Err(_) => map_hardened(total)?,
         };
         let guard = whole.guard(..page)?;
@@ -64,6 +91,7 @@ impl SecretMemory {
             len,
             protection,
             guard,
+            canary,
         })
     }
 
@@ -87,17 +115,27 @@ impl SecretMemory {
         self.len == 0
     }
 
-    /// The secret bytes.
+    /// The secret bytes (none in a forked child that did not inherit them).
     pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: the body between the guards is mapped read-write, exclusive to this value
-        // (see the type's documentation), and `len` does not reach the trailing guard.
-        unsafe { core::slice::from_raw_parts(self.body().as_ptr(), self.len) }
+        // SAFETY: the body between the guards is mapped read-write in this process (checked
+        // by `present`), exclusive to this value (see the type's documentation), and `len`
+        // does not reach the trailing guard.
+        unsafe { core::slice::from_raw_parts(self.body().as_ptr(), self.present()) }
     }
 
-    /// The secret bytes, mutably.
+    /// The secret bytes, mutably (none in a forked child that did not inherit them).
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique.
-        unsafe { core::slice::from_raw_parts_mut(self.body().as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts_mut(self.body().as_ptr(), self.present()) }
+    }
+
+    /// How many bytes this process has: `len`, or 0 in a forked child of the process that
+    /// made memory children do not inherit.
+    fn present(&self) -> usize {
+        match &self.canary {
+            Some(canary) if !canary.in_maker() => 0,
+            _ => self.len,
+        }
     }
 
     fn body(&self) -> NonNull<u8> {
@@ -109,7 +147,7 @@ impl SecretMemory {
 impl Drop for SecretMemory {
     fn drop(&mut self) {
         let body = self.body().as_ptr();
-        for i in 0..self.len {
+        for i in 0..self.present() {
             // SAFETY: inside the writable body; volatile so the zeroing is not optimised
             // away as a dead store before the unmap.
             unsafe { body.add(i).write_volatile(0) };
@@ -119,8 +157,10 @@ impl Drop for SecretMemory {
 }
 
 /// Maps `total` bytes of a `memfd_secret` file, not inherited by children; the descriptor
-/// is closed on return, so this mapping is the only way to the pages.
-fn map_memfd_secret(total: usize) -> Result<Mapping> {
+/// is closed on return, so this mapping is the only way to the pages. With the canary that
+/// tells a child it does not have them.
+fn map_memfd_secret(total: usize) -> Result<(Mapping, Protection, Option<ForkCanary>)> {
+    let canary = ForkCanary::new()?;
     let fd = sys::memfd_secret(true)?;
     sys::ftruncate(fd.as_fd(), total as u64)?;
     let mapped = MapOptions::new()
@@ -135,13 +175,14 @@ fn map_memfd_secret(total: usize) -> Result<Mapping> {
         len,
         Prot::READ | Prot::WRITE,
     );
-    // SAFETY: DONTFORK changes neither contents nor access in this process.
+    // SAFETY: DONTFORK changes neither contents nor access in this process; in a forked
+    // child, where the pages are missing, the canary makes `SecretMemory` lend nothing.
     unsafe { whole.advise_unchecked(.., crate::Advice::DontFork)? };
-    Ok(whole)
+    Ok((whole, Protection::MemfdSecret, Some(canary)))
 }
 
 /// Maps `total` bytes of private anonymous memory and hardens it as far as it goes.
-fn map_hardened(total: usize) -> Result<(Mapping, Protection)> {
+fn map_hardened(total: usize) -> Result<(Mapping, Protection, Option<ForkCanary>)> {
     let mut whole = Mapping::anonymous(total)?;
     // SAFETY: a forked child sees zeros where the secret was: the point of the advice. The
     // memory stays mapped and read-write there, so its `SecretMemory` stays sound to use;
@@ -153,5 +194,6 @@ fn map_hardened(total: usize) -> Result<(Mapping, Protection)> {
         excluded_from_dumps: whole.advise(.., crate::Advice::DontDump).is_ok(),
         wiped_on_fork: wiped_on_fork.is_ok(),
     };
-    Ok((whole, Protection::Hardened(hardening)))
+    // A child keeps these pages (zeroed where WipeOnFork took): no canary needed.
+    Ok((whole, Protection::Hardened(hardening), None))
 }

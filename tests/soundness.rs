@@ -12,7 +12,9 @@ use std::ffi::c_void;
 use std::ptr::null_mut;
 
 use common::*;
-use mman::{sys, Advice, Errno, MapFlags, MapOptions, Mapping, Memfd, Prot};
+use mman::{
+    sys, Advice, Errno, MapFlags, MapOptions, Mapping, Memfd, Prot, Protection, SecretMemory,
+};
 
 const RW: Prot = Prot::READ.union(Prot::WRITE);
 
@@ -334,4 +336,32 @@ fn sealed_mappings_refuse_protect_without_losing_access() {
     assert_eq!(m.guard(..p).err(), Some(Errno::EPERM));
     assert_eq!(m.remap(4 * p, true), Err(Errno::EPERM));
     assert_eq!(m.as_mut_slice().map(|s| s.len()), Ok(2 * p));
+}
+
+/// A forked child keeps its copy of a `SecretMemory` value, but not the pages of a
+/// `memfd_secret` (advised `DONTFORK`): the copy must lend nothing, and drop without
+/// touching them. The fallback's pages are inherited (zeroed, with `WIPEONFORK`).
+#[test]
+fn a_forked_child_neither_reads_nor_wipes_a_secret_it_lacks() {
+    let mut kept = SecretMemory::new(100).unwrap();
+    kept.as_mut_slice().fill(0x5a);
+    let mut dropped_in_child = SecretMemory::new(100).unwrap();
+    dropped_in_child.as_mut_slice().fill(0x5a);
+    let protection = kept.protection();
+    let end = in_child_checked(|| {
+        let lent = kept.as_slice().to_vec();
+        match protection {
+            Protection::MemfdSecret => assert!(lent.is_empty(), "pages not inherited"),
+            Protection::Hardened(h) if h.wiped_on_fork => assert_eq!(lent, vec![0; 100]),
+            Protection::Hardened(_) => assert_eq!(lent, vec![0x5a; 100]),
+        }
+        assert_eq!(kept.as_mut_slice().len(), lent.len());
+        drop(dropped_in_child);
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    assert_eq!(
+        kept.as_slice(),
+        &[0x5a; 100][..],
+        "the parent's secret is intact"
+    );
 }
