@@ -365,3 +365,34 @@ fn a_forked_child_neither_reads_nor_wipes_a_secret_it_lacks() {
         "the parent's secret is intact"
     );
 }
+
+/// `MADV_GUARD_INSTALL` walks VMA by VMA: on a locked VMA it fails (EINVAL) after guarding
+/// the VMAs before it. The markers left there outlive the `PROT_NONE` fallback, so they
+/// must be removed before anything is lent again (else a slice would fault).
+#[test]
+fn a_guard_that_fails_part_way_is_removed_before_anything_is_lent() {
+    let p = page();
+    let mut m = Mapping::anonymous(2 * p).unwrap();
+    m.as_mut_slice().unwrap().fill(4);
+    m.lock(p..).unwrap();
+    assert_eq!(m.guard(..), Ok(mman::Guard::ProtNone));
+    assert_eq!(err(m.as_slice()), Errno::EACCES);
+    m.protect(.., RW).unwrap();
+    assert_eq!(
+        err(m.as_slice()),
+        Errno::EACCES,
+        "protect does not lift a guard"
+    );
+    m.unguard(RW).unwrap();
+    let bytes = m.as_slice().unwrap();
+    assert!(
+        bytes[p..].iter().all(|&b| b == 4),
+        "the locked page kept its bytes"
+    );
+    let partly_guarded = kernel_at_least(6, 13) && !is_qemu_user();
+    let first = if partly_guarded { 0 } else { 4 };
+    assert!(
+        bytes[..p].iter().all(|&b| b == first),
+        "first page: {first}s (guard markers installed and removed on 6.13+)"
+    );
+}

@@ -1,7 +1,8 @@
 //! [`Mapping`]: a range of the address space that this value owns and unmaps on drop.
 //!
 //! Module layout: this file holds the type, its bookkeeping and drop; `options` builds
-//! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal, guard); `grow`
+//! mappings; `ops` changes them (protect, flush, advise, lock, remap, seal); `guard` makes
+//! parts of them fault; `grow`
 //! grows them without reaching into address space the program does not own; `access` reads
 //! and writes them soundly (copying with `copy`'s relaxed atomics); `range` checks every
 //! caller range.
@@ -14,13 +15,15 @@ use crate::{sys, Errno, MapFlags, Prot, Result};
 mod access;
 mod copy;
 mod grow;
+mod guard;
 mod huge;
 mod ops;
 mod options;
 mod range;
 
 pub use access::AtomicWord;
-pub use ops::{Flush, Guard};
+pub use guard::Guard;
+pub use ops::Flush;
 pub use options::MapOptions;
 
 /// What backs a mapping, which decides what the program may assume about its bytes, how
@@ -82,10 +85,12 @@ pub struct Mapping {
     /// may remove access from part of the mapping; set again only by a change to the whole.
     readable: bool,
     writable: bool,
-    /// Whether guard markers (`MADV_GUARD_INSTALL`) may be present. They survive `mprotect`,
-    /// so while this is set no protection change makes the mapping accessible again; only
-    /// [`Mapping::unguard`] clears it.
+    /// Whether [`Mapping::guard`] was used: while set, no protection change makes the
+    /// mapping lendable again; only [`Mapping::unguard`] clears it.
     guarded: bool,
+    /// Whether guard markers (`MADV_GUARD_INSTALL`) may be present. They survive `mprotect`,
+    /// so `unguard` must remove them (successfully) before anything is lent again.
+    guard_markers: bool,
     /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
     /// cleared): it then refuses to move, and drop leaves it mapped.
     sealed: bool,
@@ -206,6 +211,7 @@ impl Mapping {
             readable: prot.contains(Prot::READ),
             writable: prot.contains(Prot::WRITE),
             guarded: false,
+            guard_markers: false,
             sealed: false,
             flags,
         }

@@ -1,4 +1,4 @@
-//! Changing a mapping: protection, write-back, advice, locking, remapping, sealing, guards.
+//! Changing a mapping: protection, write-back, advice, locking, remapping, sealing.
 //!
 //! Every method takes a range of byte offsets from `as_ptr()` (`..` for all of it), checks
 //! it, and passes the kernel page-aligned addresses: a partial range must start on a page
@@ -22,16 +22,6 @@ pub enum Flush {
     /// Write back, and make other mappings of the file see the new contents (`MS_SYNC |
     /// MS_INVALIDATE`).
     SyncInvalidate,
-}
-
-/// How [`Mapping::guard`] made a range fault on access.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Guard {
-    /// `MADV_GUARD_INSTALL` (Linux 6.13): page-table markers, no extra mapping. Private
-    /// anonymous contents of the range are discarded.
-    Madvise,
-    /// `PROT_NONE` pages, on kernels without guard advice. Contents are kept.
-    ProtNone,
 }
 
 impl Mapping {
@@ -139,6 +129,7 @@ impl Mapping {
         let span = self.aligned_span(range)?;
         if advice == Advice::GuardInstall {
             self.mark_guarded();
+            self.guard_markers = true;
         }
         // SAFETY: forwarded to the caller.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
@@ -256,55 +247,11 @@ impl Mapping {
         unsafe { sys::mseal(span.ptr(), span.len) }
     }
 
-    /// Makes `range` fault on any access: `MADV_GUARD_INSTALL` where the kernel has it
-    /// (6.13), `PROT_NONE` otherwise. Slices of the mapping are refused from then on, until
-    /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
-    pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
-        if self.sealed {
-            return Err(Errno::EPERM);
-        }
-        let span = self.aligned_span(range)?;
-        self.mark_guarded();
-        // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
-        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {
-            Ok(()) => Ok(Guard::Madvise),
-            Err(Errno::EINVAL) => {
-                // SAFETY: as above.
-                unsafe { sys::mprotect(span.ptr(), span.len, Prot::empty())? };
-                Ok(Guard::ProtNone)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Removes guards from the whole mapping and sets its protection to `prot`. What the
-    /// formerly guarded bytes hold depends on how they were guarded: after
-    /// [`Guard::Madvise`] private anonymous pages read as zeros (installing the guard
-    /// discarded them); after [`Guard::ProtNone`] they keep their contents.
-    pub fn unguard(&mut self, prot: Prot) -> Result<()> {
-        let span = self.kernel_span();
-        // SAFETY: removing guard markers only makes accesses possible again (EINVAL on
-        // kernels without guard advice, where PROT_NONE was used and protect undoes it).
-        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardRemove) } {
-            Ok(()) | Err(Errno::EINVAL) => {
-                self.guarded = false;
-                self.protect(.., prot)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Records that guards may be installed: no slice is lent until [`unguard`].
-    ///
-    /// [`unguard`]: Mapping::unguard
-    fn mark_guarded(&mut self) {
-        self.guarded = true;
-        self.readable = false;
-        self.writable = false;
-    }
-
     /// Like `span`, but the whole mapping resolves to the page-aligned kernel mapping.
-    fn aligned_span(&self, range: impl RangeBounds<usize>) -> Result<super::range::Span> {
+    pub(super) fn aligned_span(
+        &self,
+        range: impl RangeBounds<usize>,
+    ) -> Result<super::range::Span> {
         let span = self.span(range)?;
         Ok(if self.covers_all(span) {
             self.kernel_span()

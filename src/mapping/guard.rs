@@ -1,0 +1,89 @@
+//! Guard pages inside a mapping: [`Mapping::guard`] and [`Mapping::unguard`].
+//!
+//! `MADV_GUARD_INSTALL` (Linux 6.13) puts markers in the page tables that make accesses
+//! fault, and they outlive `mprotect`: while any may be present, no protection change makes
+//! the mapping lendable again, only a successful `MADV_GUARD_REMOVE`. Like `mprotect`, the
+//! advice walks the range VMA by VMA and can fail part-way, after installing markers in
+//! the VMAs before, so a failure counts as "markers may be present" unless the kernel does
+//! not know the advice at all (then it touched nothing).
+
+use core::ops::RangeBounds;
+
+use super::Mapping;
+use crate::{sys, Advice, Errno, Prot, Result};
+
+/// How [`Mapping::guard`] made a range fault on access.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Guard {
+    /// `MADV_GUARD_INSTALL` (Linux 6.13): page-table markers, no extra mapping. Private
+    /// anonymous contents of the range are discarded.
+    Madvise,
+    /// `PROT_NONE` pages, on kernels without guard advice (or where the kernel refused it
+    /// for this kind of memory). Contents are kept.
+    ProtNone,
+}
+
+impl Mapping {
+    /// Makes `range` fault on any access: `MADV_GUARD_INSTALL` where the kernel has it
+    /// (6.13), `PROT_NONE` otherwise. Slices of the mapping are refused from then on, until
+    /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
+    pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
+        if self.sealed {
+            return Err(Errno::EPERM);
+        }
+        let span = self.aligned_span(range)?;
+        self.mark_guarded();
+        // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
+        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {
+            Ok(()) => {
+                self.guard_markers = true;
+                Ok(Guard::Madvise)
+            }
+            Err(Errno::EINVAL) => {
+                // Unknown advice (nothing touched), or a VMA the kernel will not guard,
+                // possibly after guarding those before it.
+                self.guard_markers |= guard_advice_known(span.addr);
+                // SAFETY: as above.
+                unsafe { sys::mprotect(span.ptr(), span.len, Prot::empty())? };
+                Ok(Guard::ProtNone)
+            }
+            Err(e) => {
+                self.guard_markers = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes guards from the whole mapping and sets its protection to `prot`. What the
+    /// formerly guarded bytes hold depends on how they were guarded: after
+    /// [`Guard::Madvise`] private anonymous pages read as zeros (installing the guard
+    /// discarded them); after [`Guard::ProtNone`] they keep their contents. If guard
+    /// markers may be present and the kernel does not remove them all, the error is
+    /// returned and the mapping stays guarded.
+    pub fn unguard(&mut self, prot: Prot) -> Result<()> {
+        if self.guard_markers {
+            let span = self.kernel_span();
+            // SAFETY: removing guard markers only makes accesses possible again.
+            unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardRemove)? };
+            self.guard_markers = false;
+        }
+        self.guarded = false;
+        self.protect(.., prot)
+    }
+
+    /// Records that part of the mapping may fault: no slice is lent until [`unguard`].
+    ///
+    /// [`unguard`]: Mapping::unguard
+    pub(super) fn mark_guarded(&mut self) {
+        self.guarded = true;
+        self.readable = false;
+        self.writable = false;
+    }
+}
+
+/// Whether the kernel knows guard advice: it checks the advice before anything else, and
+/// an empty range then changes nothing.
+fn guard_advice_known(page_aligned: usize) -> bool {
+    // SAFETY: an empty range: nothing is advised.
+    unsafe { sys::madvise(page_aligned as *mut _, 0, Advice::GuardRemove) }.is_ok()
+}
