@@ -18,6 +18,9 @@ mod results;
 mod sizes;
 mod timed;
 
+/// The date results are stamped with (`cargo xtask mutants` uses it too).
+pub use machine::today;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 

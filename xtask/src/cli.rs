@@ -4,6 +4,7 @@
 use crate::arch::Arch;
 use crate::fuzz;
 use crate::lanes::Lane;
+use crate::mutants;
 use crate::system::Series;
 
 pub const USAGE: &str = "\
@@ -19,6 +20,10 @@ commands:
            host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
            (default: every target, 60 s each); corpus and crashing inputs
            in target/fuzz/
+  mutants  mutation testing with cargo-mutants against the host tests:
+           `mutants [--file GLOB...] [--sample N [--seed S]]` (default: every
+           module, one run each: hours); writes xtask/mutants/last-run.md and
+           the README's section
 
 test options (repeatable; default: every lane on every arch it supports):
   --lane host|user|system   host: x86_64 natively, with rustup's toolchain
@@ -37,6 +42,7 @@ pub enum Command {
     Test(TestOptions),
     Bench,
     Fuzz(fuzz::Options),
+    Mutants(mutants::Options),
 }
 
 /// What `cargo xtask test` should run. An empty list means "all".
@@ -62,6 +68,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             Some(extra) => Err(format!("`bench` takes no arguments (got `{extra}`)")),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),
+        Some("mutants") => mutants::parse(args).map(Command::Mutants),
         Some(other) => Err(format!("unknown command `{other}`")),
     }
 }

@@ -8,6 +8,7 @@ use crate::cli::TestOptions;
 use crate::examples;
 use crate::freestanding;
 use crate::fuzz;
+use crate::mutants;
 use crate::report::{self, LaneResult, Tally};
 use crate::run;
 use crate::suite;
@@ -148,6 +149,7 @@ fn host(s: &mut Session) {
     suite::run(s, "without std", &["--no-default-features"]);
     examples(s);
     fuzz::smoke(s);
+    mutants::smoke(s);
 }
 
 fn user(s: &mut Session) {

@@ -9,6 +9,8 @@
 //!   memmap2, and writes the results for the README.
 //! - `fuzz` runs the cargo-fuzz targets in `xtask/fuzz/` for longer than
 //!   the host lane's short fuzz step does.
+//! - `mutants` runs mutation testing (cargo-mutants) over the library's
+//!   modules and writes the result for the README.
 
 mod arch;
 mod artifacts;
@@ -19,6 +21,8 @@ mod freestanding;
 mod fuzz;
 mod lanes;
 mod libtest;
+mod mutants;
+mod readme;
 mod report;
 mod run;
 mod setup;
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Ok(cli::Command::Test(options)) => lanes::run(&options),
         Ok(cli::Command::Bench) => bench::run(),
         Ok(cli::Command::Fuzz(options)) => fuzz::run(&options),
+        Ok(cli::Command::Mutants(options)) => mutants::run(&options),
         Err(message) => {
             eprintln!("error: {message}\n\n{}", cli::USAGE);
             ExitCode::from(2)

@@ -2,9 +2,10 @@
 //! read as libtest output, so that a test program's run can be judged (`libtest`).
 
 use std::io::{self, Read, Write};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::libtest::{Ending, Output};
 
@@ -17,6 +18,19 @@ pub fn run(cmd: &mut Command) -> bool {
 /// Runs `cmd` to completion: how it ended (None: it could not be started or waited for,
 /// which is said on stderr) and what it printed, read as libtest output.
 pub fn run_program(cmd: &mut Command) -> (Option<Ending>, Output) {
+    run_limited(cmd, None)
+}
+
+/// Runs a test program like `run_program`, in a process group of its own, for at most
+/// `limit`: then the whole group is killed (`Ending::TimedOut`). When the program ends,
+/// whatever it forked and left running is killed too: it would hold the output pipes open
+/// and hang the lane, and it belongs to no test any more.
+pub fn run_test_program(cmd: &mut Command, limit: Duration) -> (Option<Ending>, Output) {
+    cmd.process_group(0);
+    run_limited(cmd, Some(limit))
+}
+
+fn run_limited(cmd: &mut Command, limit: Option<Duration>) -> (Option<Ending>, Output) {
     eprintln!("--> {}", describe(cmd));
     // CI has no stdin, and nothing here should wait for a person.
     cmd.stdin(Stdio::null())
@@ -32,17 +46,27 @@ pub fn run_program(cmd: &mut Command) -> (Option<Ending>, Output) {
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     // One thread per pipe: reading only one could deadlock on the other.
-    let (mut out, err) = thread::scope(|s| {
+    let (mut out, err, waited) = thread::scope(|s| {
         let out = s.spawn(|| relay(stdout, io::stdout()));
         let err = s.spawn(|| relay(stderr, io::stderr()));
+        let waited = wait(&mut child, limit);
+        if limit.is_some() {
+            kill_group(child.id());
+        }
         (
             out.join().expect("relay thread"),
             err.join().expect("relay thread"),
+            waited,
         )
     });
     out.absorb(err);
-    let ending = match child.wait() {
-        Ok(status) => {
+    let ending = match waited {
+        Ok((_, true)) => {
+            let limit = limit.expect("only a limited run times out");
+            eprintln!("killed after {limit:?}: {}", describe(cmd));
+            Some(Ending::TimedOut(limit.as_secs()))
+        }
+        Ok((status, false)) => {
             if !status.success() {
                 eprintln!("command failed ({status}): {}", describe(cmd));
             }
@@ -61,6 +85,35 @@ pub fn run_program(cmd: &mut Command) -> (Option<Ending>, Output) {
         }
     };
     (ending, out)
+}
+
+/// Waits for `child`, for at most `limit`; past it, kills the child's process group. The
+/// status, and whether it was killed for time.
+fn wait(child: &mut Child, limit: Option<Duration>) -> io::Result<(ExitStatus, bool)> {
+    let Some(limit) = limit else {
+        return child.wait().map(|status| (status, false));
+    };
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, false));
+        }
+        if Instant::now() >= deadline {
+            kill_group(child.id());
+            return child.wait().map(|status| (status, true));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGKILL to every process left in the group `group` (xtask has no libc binding, so
+/// through kill(1); an empty group is no error worth saying).
+fn kill_group(group: u32) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{group}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Copies `from` to `to` chunk by chunk (so a half-written line such as
@@ -112,5 +165,39 @@ fn quote(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_program_past_its_time_limit_is_killed_with_its_children() {
+        let start = Instant::now();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & echo 'test a ... ok'; sleep 30"]);
+        let (ending, _) = run_test_program(&mut cmd, Duration::from_millis(300));
+        assert_eq!(ending, Some(Ending::TimedOut(0)));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn what_a_test_program_leaves_running_does_not_hold_the_lane() {
+        // The background sleep keeps stdout open after the shell exits.
+        let start = Instant::now();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & exit 3"]);
+        let (ending, _) = run_test_program(&mut cmd, Duration::from_secs(60));
+        assert_eq!(ending, Some(Ending::Exit(3)));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask setup`: install the Debian packages the lanes need, and
-//! cargo-fuzz (from crates.io) for the fuzz targets.
+//! cargo-fuzz and cargo-mutants (from crates.io) for fuzzing and mutation testing.
 //!
 //! First it only looks (dpkg-query, files): when everything is present it
 //! finishes in well under a second and touches nothing. Otherwise it builds
@@ -9,6 +9,8 @@
 use std::fmt;
 use std::fs;
 use std::process::{Command, ExitCode};
+
+use crate::mutants;
 
 const CODENAME: &str = "bookworm";
 const BACKPORTS: &str = "bookworm-backports";
@@ -126,7 +128,10 @@ impl fmt::Display for Action {
 }
 
 pub fn run() -> ExitCode {
-    match setup().and_then(|()| cargo_fuzz()) {
+    let tools = setup()
+        .and_then(|()| cargo_tool("fuzz", CARGO_FUZZ))
+        .and_then(|()| cargo_tool("mutants", mutants::CARGO_MUTANTS));
+    match tools {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("setup: {message}");
@@ -199,15 +204,21 @@ fn setup() -> Result<(), String> {
     Ok(())
 }
 
-/// cargo-fuzz, for the fuzz step of the host lane and `cargo xtask fuzz`: from crates.io,
-/// built by rustup's cargo (about 35 s; no root needed). Nothing to do when
-/// `cargo fuzz --version` answers.
-fn cargo_fuzz() -> Result<(), String> {
-    if let Some(version) = output("cargo", &["fuzz", "--version"]) {
-        println!("setup: {} is installed", version.trim());
-        return Ok(());
+/// A cargo subcommand from crates.io, built by rustup's cargo (no root needed): cargo-fuzz
+/// for the fuzz step of the host lane and `cargo xtask fuzz` (about 40 s), cargo-mutants
+/// for its mutants step and `cargo xtask mutants` (about 4 minutes on 2 cores). Nothing to
+/// do when `cargo <subcommand> --version` names the pinned version.
+fn cargo_tool(subcommand: &str, pinned: &str) -> Result<(), String> {
+    let version = pinned.rsplit('@').next().unwrap_or(pinned);
+    match output("cargo", &[subcommand, "--version"]) {
+        Some(installed) if installed.split_whitespace().any(|word| word == version) => {
+            println!("setup: {} is installed", installed.trim());
+            return Ok(());
+        }
+        Some(installed) => println!("setup: {} is installed; want {pinned}", installed.trim()),
+        None => {}
     }
-    let install = Action::run(&["cargo", "install", "--locked", CARGO_FUZZ]);
+    let install = Action::run(&["cargo", "install", "--locked", pinned]);
     println!("setup: {install}");
     install.execute()
 }

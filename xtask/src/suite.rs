@@ -9,6 +9,7 @@
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 
 use crate::artifacts::{executables, Executable};
 use crate::lanes::Session;
@@ -17,6 +18,10 @@ use crate::report::Tally;
 use crate::run;
 use crate::toolchain::Toolchain;
 use crate::workspace_root;
+
+/// How long one test program may run. The slowest, the model tests, stop themselves after
+/// 75 s even on emulated CPUs; a program still running after this hangs.
+const PROGRAM_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// The cargo target name of the library's unit tests.
 const LIB: &str = "mman";
@@ -97,12 +102,16 @@ pub fn list(toolchain: &Toolchain, binary: &Path) -> Result<Vec<String>, String>
 pub fn run(s: &mut Session, label: &str, features: &[&str]) {
     let mut tally = Tally::default();
     let mut problems = Vec::new();
+    let mut listed_tests = 0;
     match build(&s.toolchain, features) {
         Ok(programs) => {
             for program in &programs {
                 let name = format!("{} ({label})", program.target);
                 let listed = match list(&s.toolchain, &program.path) {
-                    Ok(listed) => Some(listed),
+                    Ok(listed) => {
+                        listed_tests += listed.len();
+                        Some(listed)
+                    }
                     Err(e) => {
                         problems.push(format!("{name}: cannot list its tests: {e}"));
                         None
@@ -110,11 +119,14 @@ pub fn run(s: &mut Session, label: &str, features: &[&str]) {
                 };
                 let mut cmd = s.toolchain.execute(&program.path);
                 cmd.current_dir(workspace_root());
-                let (ending, output) = run::run_program(&mut cmd);
+                let (ending, output) = run::run_test_program(&mut cmd, PROGRAM_TIME_LIMIT);
                 let ending = ending.unwrap_or(Ending::Unfinished);
                 let (counts, problem) = libtest::judge(&name, listed.as_deref(), &output, ending);
                 tally.add(counts);
                 problems.extend(problem);
+            }
+            if listed_tests == 0 {
+                problems.push(format!("test programs ({label}): none lists a test"));
             }
         }
         Err(e) => problems.push(format!("test programs ({label}): {e}")),
@@ -130,8 +142,9 @@ pub fn run(s: &mut Session, label: &str, features: &[&str]) {
     problems.extend(problem);
 
     s.note(format!(
-        "suite run ({label}): {} + doc tests: {} passed, {} failed, {} skipped",
+        "suite run ({label}): {} listing {} + doc tests: {} passed, {} failed, {} skipped",
         libtest::plural(programs as usize, "test program"),
+        libtest::plural(listed_tests, "test"),
         tally.passed,
         tally.failed,
         tally.skipped()

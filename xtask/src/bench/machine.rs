@@ -68,7 +68,7 @@ fn rustc_version(program: &Path) -> Result<String, String> {
 
 /// Today's UTC date, from the days since 1970 (Howard Hinnant's `civil_from_days`): the
 /// xtask has no date crate, and one date is not worth one.
-fn today() -> String {
+pub fn today() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -43,21 +43,7 @@ const README_END: &str = "<!-- bench:end -->";
 
 /// Replaces the README's tables with this run's.
 fn update_readme(readme: &Path, tables: &str) -> Result<(), String> {
-    let text =
-        fs::read_to_string(readme).map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
-    let (Some(start), Some(end)) = (text.find(README_START), text.find(README_END)) else {
-        return Err(format!(
-            "{} has no `{README_START}` ... `{README_END}` section",
-            readme.display()
-        ));
-    };
-    let updated = format!(
-        "{}{README_START}\n{}\n{}",
-        &text[..start],
-        tables.trim_end(),
-        &text[end..]
-    );
-    fs::write(readme, updated).map_err(|e| format!("cannot write {}: {e}", readme.display()))?;
+    crate::readme::replace_section(readme, README_START, README_END, tables)?;
     println!("bench: updated the tables in {}", readme.display());
     Ok(())
 }

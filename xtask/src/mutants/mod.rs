@@ -1,0 +1,337 @@
+//! `cargo xtask mutants`: mutation testing with cargo-mutants. Each mutant is one small
+//! change to the library (a comparison flipped, a function body replaced by a constant...);
+//! the host tests should fail with it in place ("killed"). A mutant every test survives is a
+//! change no test would notice.
+//!
+//! ```text
+//! cargo xtask mutants                                  # every module, one run each (hours)
+//! cargo xtask mutants --file src/mapping/range.rs      # the mutants of some files
+//! cargo xtask mutants --sample 20 --seed 7             # 20 of every module's, repeatably
+//! ```
+//!
+//! The modules are `src/mapping`, `src/shm`, `src/secret.rs`, `src/sys` and `arch/`, each
+//! its own cargo-mutants run, so that a long run reports module by module. Every mutant is
+//! built into a scratch copy of the tree (cargo-mutants' own, never the working tree) and
+//! tested with `cargo test --all-features --tests` (no doc tests: rustdoc rebuilds each
+//! one for every mutant), the model test at `MODEL_SEQUENCES` sequences, one mutant at a
+//! time (`--jobs 1`: cargo already uses both cores of the CI machine). The time limit per
+//! mutant comes from the unmutated baseline run (cargo-mutants' default: 5 times it, at
+//! least `MINIMUM_TEST_TIMEOUT`). Settings any `cargo mutants` here shares, and the
+//! excluded mutants with their reasons, are in `.cargo/mutants.toml`.
+//!
+//! Each run writes its summary to `xtask/mutants/last-run.md` and into the README between
+//! `README_START` and `README_END`; cargo-mutants' own logs stay in `target/mutants/`.
+//!
+//! The host lane of `cargo xtask test` runs `SMOKE_SAMPLE` mutants of `src/mapping` chosen
+//! by `SMOKE_SEED` (`smoke`), and fails if one survives that `KNOWN_SURVIVORS` does not
+//! list: the safe layer's book-keeping and range checks live there.
+
+mod outcome;
+mod sample;
+mod summary;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use crate::lanes::Session;
+use crate::libtest::{plural, Ending};
+use crate::toolchain::present;
+use crate::{bench, readme, run, workspace_root};
+
+use outcome::{without_position, Outcomes};
+use summary::Scope;
+
+/// The release `cargo xtask setup` installs, and that the summaries name.
+pub const CARGO_MUTANTS: &str = "cargo-mutants@27.1.0";
+
+/// The modules mutated, each with the globs of its files (as cargo-mutants names files: by
+/// the path the crate reaches them through, so `arch/` is `src/../arch/`).
+const MODULES: [(&str, &[&str]); 5] = [
+    ("src/mapping", &["src/mapping/**"]),
+    ("src/shm", &["src/shm/**"]),
+    ("src/secret.rs", &["src/secret.rs"]),
+    ("src/sys", &["src/sys/**"]),
+    ("arch", &["src/../arch/**"]),
+];
+
+/// Why a module can have no mutants at all.
+const NO_MUTANTS: &str = "no mutants: cargo-mutants never mutates `unsafe fn`s (all of \
+                          `arch/` and most of `src/sys/` are), and it does not see modules \
+                          declared inside macros (`arch/x86_64.rs` and `arch/aarch64.rs` come \
+                          through `cfg_if!`)";
+
+/// The model test's sequences per mutant (its default is 3000, about 5 s on the host).
+const MODEL_SEQUENCES: &str = "200";
+/// Seconds: a floor under the time limit cargo-mutants derives from the baseline, so that a
+/// loaded machine does not turn slow tests into timeouts.
+const MINIMUM_TEST_TIMEOUT: &str = "60";
+/// Seconds for one mutant's build (a cold baseline build takes about a minute).
+const BUILD_TIMEOUT: &str = "600";
+
+/// The host lane's sample of `src/mapping`'s mutants: about 5 minutes on the 2-core CI
+/// machine, a cold baseline build and test included.
+const SMOKE_SAMPLE: usize = 4;
+const SMOKE_SEED: u64 = 15;
+
+/// Surviving mutants the host lane's sample leaves out, by name without position, each
+/// with the reason: the README lists them too. Kept short: each is a test to write.
+const KNOWN_SURVIVORS: &str = "xtask/mutants/known-survivors.txt";
+
+const README_START: &str = "<!-- mutants:start (written by `cargo xtask mutants`) -->";
+const README_END: &str = "<!-- mutants:end -->";
+
+/// What `cargo xtask mutants` should run.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Globs of files: one run over them instead of one per module.
+    files: Vec<String>,
+    /// Only this many mutants of each run, chosen by `seed`.
+    sample: Option<usize>,
+    seed: u64,
+    /// The arguments as given, for the summary.
+    command: String,
+}
+
+/// Parses `[--file GLOB]... [--sample N [--seed S]]`.
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut words = vec!["mutants".to_string()];
+    let mut seed = None;
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
+            None => (arg.clone(), None),
+        };
+        let value = inline
+            .or_else(|| args.next())
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
+        words.extend([flag.clone(), value.clone()]);
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("`{flag}` needs a number (got `{value}`)"))
+        };
+        match flag.as_str() {
+            "--file" => options.files.push(value.clone()),
+            "--sample" => options.sample = Some(number()? as usize),
+            "--seed" => seed = Some(number()?),
+            _ => return Err(format!("unknown option `{flag}`")),
+        }
+    }
+    if seed.is_some() && options.sample.is_none() {
+        return Err("`--seed` chooses a `--sample`; give both".into());
+    }
+    options.seed = seed.unwrap_or(1);
+    options.command = words.join(" ");
+    Ok(options)
+}
+
+/// `cargo xtask mutants`.
+pub fn run(options: &Options) -> ExitCode {
+    if !present("cargo-mutants") {
+        eprintln!("error: cargo-mutants is missing: run `cargo xtask setup`");
+        return ExitCode::FAILURE;
+    }
+    let scopes: Vec<(String, Vec<String>)> = match options.files.is_empty() {
+        true => MODULES
+            .iter()
+            .map(|(name, globs)| {
+                (
+                    name.to_string(),
+                    globs.iter().map(|g| g.to_string()).collect(),
+                )
+            })
+            .collect(),
+        false => vec![(options.files.join(", "), options.files.clone())],
+    };
+    let mut done = Vec::new();
+    for (name, globs) in scopes {
+        let start = Instant::now();
+        let chosen = match choose(&globs, options.sample.map(|n| (n, options.seed)), &[]) {
+            Ok(chosen) => chosen,
+            Err(e) => return failed(&e),
+        };
+        let note = chosen.is_empty().then(|| NO_MUTANTS.to_string());
+        let outcomes = match chosen.is_empty() {
+            true => Outcomes::default(),
+            false => match mutate(
+                &globs,
+                options.sample.is_some().then_some(&chosen[..]),
+                &output_dir(&name),
+            ) {
+                Ok(outcomes) => outcomes,
+                Err(e) => return failed(&format!("{name}: {e}")),
+            },
+        };
+        done.push(Scope {
+            name,
+            outcomes,
+            elapsed: start.elapsed(),
+            note,
+        });
+    }
+    let report = summary::render(&summary::Run {
+        date: bench::today(),
+        command: options.command.clone(),
+        tool: CARGO_MUTANTS,
+        scopes: done,
+    });
+    print!("\n{report}");
+    match write_report(&report) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => failed(&e),
+    }
+}
+
+fn failed(message: &str) -> ExitCode {
+    eprintln!("mutants: {message}");
+    ExitCode::FAILURE
+}
+
+/// `xtask/mutants/last-run.md`, and the README's section.
+fn write_report(report: &str) -> Result<(), String> {
+    let root = workspace_root();
+    let path = root.join("xtask/mutants/last-run.md");
+    fs::write(&path, report).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    readme::replace_section(&root.join("README.md"), README_START, README_END, report)?;
+    println!("mutants: wrote {} and the README's section", path.display());
+    Ok(())
+}
+
+/// Where cargo-mutants writes its `mutants.out/` for a scope.
+fn output_dir(scope: &str) -> PathBuf {
+    let slug: String = scope
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    workspace_root().join("target/mutants").join(slug)
+}
+
+/// `cargo mutants` over the files of `globs`, with this project's settings.
+fn cargo_mutants(globs: &[String]) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(workspace_root())
+        .arg("mutants")
+        // Flags from the caller's environment would change what is built (as in the lanes).
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("MMAN_MODEL_SEQUENCES", MODEL_SEQUENCES);
+    for glob in globs {
+        cmd.args(["--file", glob]);
+    }
+    cmd
+}
+
+/// The names of the mutants of `globs` that a run covers: all of them, or a sample
+/// `(n, seed)` of those not in `leave_out` (names without position).
+fn choose(
+    globs: &[String],
+    sample: Option<(usize, u64)>,
+    leave_out: &[String],
+) -> Result<Vec<String>, String> {
+    let mut cmd = cargo_mutants(globs);
+    cmd.arg("--list")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", run::describe(&cmd)))?;
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", run::describe(&cmd), out.status));
+    }
+    let all: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .filter(|line| !leave_out.contains(&without_position(line)))
+        .map(str::to_string)
+        .collect();
+    Ok(match sample {
+        Some((n, seed)) => sample::choose(&all, n, seed),
+        None => all,
+    })
+}
+
+/// Runs cargo-mutants over `globs` (only on the mutants `sample`, if given), writing its
+/// `mutants.out/` under `out`; what became of each mutant.
+fn mutate(globs: &[String], sample: Option<&[String]>, out: &Path) -> Result<Outcomes, String> {
+    // A previous run's lists must not count for this one.
+    let _ = fs::remove_dir_all(out.join("mutants.out"));
+    let mut cmd = cargo_mutants(globs);
+    cmd.args(["--jobs", "1", "--no-shuffle", "--colors", "never"])
+        .args(["--minimum-test-timeout", MINIMUM_TEST_TIMEOUT])
+        .args(["--build-timeout", BUILD_TIMEOUT])
+        .arg("--output")
+        .arg(out);
+    if let Some(sample) = sample {
+        cmd.arg("--re").arg(sample::exactly(sample));
+    }
+    // cargo-mutants' exit status: 0 every mutant killed, 2 some survived, 3 some timed out;
+    // 4 the tests fail without any mutant, 1 a usage error.
+    let (ending, _) = run::run_program(&mut cmd);
+    match ending {
+        Some(Ending::Exit(0 | 2 | 3)) => {}
+        Some(Ending::Exit(4)) => return Err("the tests fail without any mutant".into()),
+        Some(ending) => return Err(format!("cargo mutants {ending}")),
+        None => return Err("cargo mutants did not run".into()),
+    }
+    let outcomes = Outcomes::read(out);
+    if let Some(sample) = sample.filter(|sample| sample.len() != outcomes.tried()) {
+        return Err(format!(
+            "{} mutants chosen, but cargo-mutants reports {}",
+            sample.len(),
+            outcomes.tried()
+        ));
+    }
+    Ok(outcomes)
+}
+
+/// Names (without position) from the known-survivors file: one a line, `#` comments.
+fn known_survivors() -> Vec<String> {
+    let text = fs::read_to_string(workspace_root().join(KNOWN_SURVIVORS)).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The host lane's step: a fixed sample of `src/mapping`'s mutants must all be killed.
+pub fn smoke(s: &mut Session) {
+    if !present("cargo-mutants") {
+        s.fail("missing cargo-mutants: run `cargo xtask setup`".into());
+        return;
+    }
+    let (name, globs) = MODULES[0];
+    let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
+    let known = known_survivors();
+    let result = choose(&globs, Some((SMOKE_SAMPLE, SMOKE_SEED)), &known).and_then(|chosen| {
+        match chosen.is_empty() {
+            true => Err(format!("{name} has no mutants to sample")),
+            false => mutate(&globs, Some(&chosen), &output_dir("smoke")),
+        }
+    });
+    let outcomes = match result {
+        Ok(outcomes) => outcomes,
+        Err(e) => return s.fail(format!("mutants of {name}: {e}")),
+    };
+    s.note(format!(
+        "mutants: {} of {name} (seed {SMOKE_SEED}, leaving out {} known survivors): {} \
+         killed, {} survived, {} timed out, {} unviable",
+        plural(outcomes.tried(), "mutant"),
+        known.len(),
+        outcomes.killed.len(),
+        outcomes.survived.len(),
+        outcomes.timed_out.len(),
+        outcomes.unviable.len()
+    ));
+    if !outcomes.survived.is_empty() {
+        s.fail(format!(
+            "mutants of {name} that every test survives (write a test that kills each, or \
+             list it in {KNOWN_SURVIVORS} with the reason): {}",
+            outcomes.survived.join("; ")
+        ));
+    }
+}
