@@ -4,11 +4,15 @@
 //! so that benchmarking never waits for, or invalidates, the workspace's own builds. The
 //! parts, one module each:
 //! - `callgrind`: user-space instructions per mmap+munmap pair, counted by valgrind;
-//! - `timed`: wall time per call, and populating 1 GiB, timed by the program itself;
+//! - `timed`: wall time per call, populating 1 GiB, and copies to and from shared memory
+//!   (`read_at`/`write_at` against the volatile copy they replaced and memcpy), timed by
+//!   the program itself;
 //! - `sizes`: the freestanding example next to the same program in C, static and stripped;
 //! - `machine`: the date, kernel, CPU and compiler the numbers belong to;
 //! - `results`: `target/bench/results.json` (written with `json`) and
-//!   `target/bench/results.md`, the tables (`markdown`), which also replace the README's.
+//!   `target/bench/results.md`, the tables (`markdown`), which also replace the README's;
+//!   the copies go to `copies.json` and `copies.md` and a README section of their own, so
+//!   that `cargo xtask bench copies` can measure them alone (seconds, not minutes).
 
 mod callgrind;
 mod json;
@@ -26,8 +30,16 @@ use std::process::{Command, ExitCode};
 
 use crate::{run, workspace_root};
 
-pub fn run() -> ExitCode {
-    match bench() {
+/// What `cargo xtask bench` measures.
+#[derive(Clone, Copy)]
+pub enum Parts {
+    All,
+    /// Only the copies (`cargo xtask bench copies`).
+    Copies,
+}
+
+pub fn run(parts: Parts) -> ExitCode {
+    match bench(parts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("bench: {message}");
@@ -36,17 +48,22 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn bench() -> Result<(), String> {
+fn bench(parts: Parts) -> Result<(), String> {
     let dir = workspace_root().join("target").join("bench");
     let program = build_program(&dir)?;
-    let results = results::Results {
-        instructions: callgrind::measure(&program, &dir)?,
-        calls: timed::calls(&program, &dir)?,
-        populate: timed::populate(&program, &dir)?,
-        sizes: sizes::measure(&dir),
-        machine: machine::describe(&program)?,
-    };
-    results::write(&dir, &workspace_root().join("README.md"), &results)
+    let readme = workspace_root().join("README.md");
+    if let Parts::All = parts {
+        let results = results::Results {
+            instructions: callgrind::measure(&program, &dir)?,
+            calls: timed::calls(&program, &dir)?,
+            populate: timed::populate(&program, &dir)?,
+            sizes: sizes::measure(&dir),
+            machine: machine::describe(&program)?,
+        };
+        results::write(&dir, &readme, &results)?;
+    }
+    let copies = timed::copies(&program, &dir)?;
+    results::write_copies(&dir, &readme, &machine::describe(&program)?, &copies)
 }
 
 /// Builds `xtask/bench/` (release, LTO) and returns the program's path.

@@ -2,6 +2,7 @@
 //! would cost more build time than it saves.
 
 use crate::arch::Arch;
+use crate::bench::Parts;
 use crate::fuzz;
 use crate::lanes::Lane;
 use crate::mutants;
@@ -15,7 +16,8 @@ commands:
            otherwise prints the commands to run as root)
   test     run the test lanes
   bench    measure mman against asm, rustix, glibc and memmap2 (a few
-           minutes); writes target/bench/results.json and results.md
+           minutes); writes target/bench/results.json and results.md;
+           `bench copies` times only the shared-memory copies (seconds)
   fuzz     run the fuzz targets (shm_name, mapping_ops) longer than the
            host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
            (default: every target, 60 s each); corpus and crashing inputs
@@ -40,7 +42,7 @@ pub enum Command {
     Help,
     Setup,
     Test(TestOptions),
-    Bench,
+    Bench(Parts),
     Fuzz(fuzz::Options),
     Mutants(mutants::Options),
 }
@@ -63,9 +65,12 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             Some(extra) => Err(format!("`setup` takes no arguments (got `{extra}`)")),
         },
         Some("test") => parse_test(args),
-        Some("bench") => match args.next() {
-            None => Ok(Command::Bench),
-            Some(extra) => Err(format!("`bench` takes no arguments (got `{extra}`)")),
+        Some("bench") => match args.next().as_deref() {
+            None => Ok(Command::Bench(Parts::All)),
+            Some("copies") => Ok(Command::Bench(Parts::Copies)),
+            Some(extra) => Err(format!(
+                "`bench` takes no argument but `copies` (got `{extra}`)"
+            )),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),
         Some("mutants") => mutants::parse(args).map(Command::Mutants),

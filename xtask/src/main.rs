@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         }
         Ok(cli::Command::Setup) => setup::run(),
         Ok(cli::Command::Test(options)) => lanes::run(&options),
-        Ok(cli::Command::Bench) => bench::run(),
+        Ok(cli::Command::Bench(parts)) => bench::run(parts),
         Ok(cli::Command::Fuzz(options)) => fuzz::run(&options),
         Ok(cli::Command::Mutants(options)) => mutants::run(&options),
         Err(message) => {

@@ -4,11 +4,15 @@
 //! - `instructions VARIANT N`: N mmap+munmap pairs of one page through one API, for
 //!   callgrind to count (the xtask runs it under valgrind, with N and with 0);
 //! - `walltime OUT BATCHES CALLS`: wall time per call through mman::sys, glibc and rustix;
-//! - `populate OUT ROUNDS`: ways to make 1 GiB of anonymous memory resident.
+//! - `populate OUT ROUNDS`: ways to make 1 GiB of anonymous memory resident;
+//! - `copies OUT BATCHES BYTES`: wall time per copy out of and into shared memory through
+//!   `Mapping::read_at`/`write_at`, the volatile copy they replaced, and memcpy, in batches
+//!   of about BYTES bytes.
 //!
 //! The xtask chooses the counts. Results go to OUT as tab-separated lines for the xtask,
 //! and to stdout for people.
 
+mod copies;
 mod floor;
 mod instructions;
 mod populate;
@@ -19,7 +23,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
-                     | walltime OUT BATCHES CALLS | populate OUT ROUNDS";
+                     | walltime OUT BATCHES CALLS | populate OUT ROUNDS \
+                     | copies OUT BATCHES BYTES";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +38,8 @@ fn main() -> ExitCode {
         ["populate", out, rounds] => {
             count(rounds).and_then(|rounds| populate::run(&PathBuf::from(out), rounds as usize))
         }
+        ["copies", out, batches, bytes] => count(batches)
+            .and_then(|batches| copies::run(&PathBuf::from(out), batches as usize, count(bytes)?)),
         _ => Err(USAGE.to_string()),
     };
     match outcome {

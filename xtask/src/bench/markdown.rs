@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::callgrind;
-use super::results::{baseline_ratio, floor, Results, BASELINE};
+use super::machine::Machine;
+use super::results::{baseline_ratio, floor, ratio_to, Results, BASELINE};
 use super::sizes::PACKED;
 use super::timed::{self, Row};
 
@@ -23,7 +24,10 @@ fn line(md: &mut String, text: impl std::fmt::Display) {
 }
 
 fn machine(md: &mut String, r: &Results) {
-    let m = &r.machine;
+    describe(md, &r.machine);
+}
+
+fn describe(md: &mut String, m: &Machine) {
     line(
         md,
         format_args!(
@@ -151,6 +155,60 @@ fn populate(md: &mut String, r: &Results) {
                 row.key(1)
             ),
         );
+    }
+}
+
+/// `copies.md`: the machine, then wall time per copy through each way.
+pub fn render_copies(machine: &Machine, rows: &[Row]) -> String {
+    let mut md = String::new();
+    describe(&mut md, machine);
+    md.push('\n');
+    line(
+        &mut md,
+        format_args!(
+            "**Copying out of and into shared memory**: wall time per copy, median of {} \
+             batches of {} MiB, the three ways taking turns batch by batch. *read*: out of \
+             the mapping into a heap buffer (`read_at`), *write*: into it (`write_at`); \
+             *offset 3*: the mapping side starts 3 bytes past a word boundary, so 5 + 3 bytes \
+             go one by one. memcpy is `copy_from_slice` on a private mapping's slice (shared \
+             memory lends none); *volatile* is the copy mman used before issue 9 (volatile \
+             word loads/stores, kept in the bench as the reference); *atomic* is mman's \
+             `Mapping::read_at`/`write_at` now (relaxed atomic words), checks included:\n",
+            timed::COPY_BATCHES,
+            timed::COPY_BATCH_BYTES >> 20
+        ),
+    );
+    line(
+        &mut md,
+        "| copy | memcpy (the floor) | volatile (before) | atomic (`read_at`/`write_at`) | \
+         atomic ÷ volatile |",
+    );
+    line(&mut md, "|---|---:|---:|---:|---:|");
+    for copy in distinct(rows, 0) {
+        let row = |way: &str| rows.iter().find(|r| r.key(0) == copy && r.key(1) == way);
+        let time = |way: &str| row(way).map_or("—".to_string(), |r| duration(r.median));
+        let ratio = row("atomic")
+            .and_then(|atomic| ratio_to(rows, atomic, "volatile"))
+            .map_or("—".to_string(), |ratio| format!("{ratio:.2}×"));
+        line(
+            &mut md,
+            format_args!(
+                "| {copy} | {} | {} | {} | {ratio} |",
+                time("memcpy"),
+                time("volatile"),
+                time("atomic")
+            ),
+        );
+    }
+    md
+}
+
+/// Nanoseconds, in µs from 10 µs on.
+fn duration(ns: f64) -> String {
+    if ns < 10_000.0 {
+        format!("{ns:.1} ns")
+    } else {
+        format!("{:.1} µs", ns / 1000.0)
     }
 }
 

@@ -98,17 +98,7 @@ fn json(r: &Results) -> Json {
         ])
     });
     Json::object([
-        (
-            "machine",
-            Json::object([
-                ("date", m.date.as_str().into()),
-                ("kernel", m.kernel.as_str().into()),
-                ("cpu", m.cpu.as_str().into()),
-                ("cores", (m.cores as u64).into()),
-                ("rustc", m.rustc.as_str().into()),
-                ("load_average_1min", m.load.into()),
-            ]),
-        ),
+        ("machine", machine(m)),
         (
             "instructions_per_mmap_munmap",
             Json::object([
@@ -157,8 +147,62 @@ pub fn floor(counts: &[Count]) -> f64 {
 
 /// This row's median over glibc's for the same operation.
 pub fn baseline_ratio(calls: &[Row], row: &Row) -> Option<f64> {
-    calls
-        .iter()
-        .find(|other| other.key(0) == row.key(0) && other.key(1) == BASELINE)
+    ratio_to(calls, row, BASELINE)
+}
+
+/// This row's median over that of the row with the same first key and `base` as second.
+pub fn ratio_to(rows: &[Row], row: &Row, base: &str) -> Option<f64> {
+    rows.iter()
+        .find(|other| other.key(0) == row.key(0) && other.key(1) == base)
         .map(|base| row.median / base.median)
+}
+
+fn machine(m: &Machine) -> Json {
+    Json::object([
+        ("date", m.date.as_str().into()),
+        ("kernel", m.kernel.as_str().into()),
+        ("cpu", m.cpu.as_str().into()),
+        ("cores", (m.cores as u64).into()),
+        ("rustc", m.rustc.as_str().into()),
+        ("load_average_1min", m.load.into()),
+    ])
+}
+
+/// The copy timings have files and a README section of their own, so that
+/// `cargo xtask bench copies` can measure them alone.
+const COPIES_START: &str =
+    "<!-- bench-copies:start (written by `cargo xtask bench` and `cargo xtask bench copies`) -->";
+const COPIES_END: &str = "<!-- bench-copies:end -->";
+
+/// Writes `copies.json` and `copies.md`, and replaces the README's copies table.
+pub fn write_copies(dir: &Path, readme: &Path, m: &Machine, rows: &[Row]) -> Result<(), String> {
+    let results = rows.iter().map(|row| {
+        Json::object([
+            ("copy", row.key(0).into()),
+            ("way", row.key(1).into()),
+            ("median", row.median.into()),
+            ("min", row.min.into()),
+            ("max", row.max.into()),
+            (
+                "ratio_to_volatile",
+                ratio_to(rows, row, "volatile").map_or(Json::Null, Json::from),
+            ),
+        ])
+    });
+    let json = Json::object([
+        ("machine", machine(m)),
+        ("unit", "ns".into()),
+        ("batches", (timed::COPY_BATCHES as u64).into()),
+        ("bytes_per_batch", timed::COPY_BATCH_BYTES.into()),
+        ("results", Json::Array(results.collect())),
+    ]);
+    let table = markdown::render_copies(m, rows);
+    for (name, text) in [("copies.json", json.pretty()), ("copies.md", table.clone())] {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("bench: wrote {}", path.display());
+    }
+    crate::readme::replace_section(readme, COPIES_START, COPIES_END, &table)?;
+    println!("bench: updated the copies table in {}", readme.display());
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! Measurements the bench program times itself, with the clock (valgrind would distort
-//! them): wall time per call, and making 1 GiB resident.
+//! them): wall time per call, making 1 GiB resident, and copies to and from shared memory.
 //!
 //! The program writes one tab-separated line per result: key fields, then the median,
 //! minimum and maximum of its samples.
@@ -16,6 +16,11 @@ pub const CALLS: u32 = 1000;
 pub const BATCHES: usize = 20;
 /// Times each way of populating 1 GiB is repeated.
 pub const ROUNDS: usize = 5;
+/// Batches per copy and way; the median is reported. Many short batches rather than a few
+/// long ones: on a busy machine most batches then run undisturbed, and the median is theirs.
+pub const COPY_BATCHES: usize = 201;
+/// Bytes copied per batch (so 64-byte copies come 16384 to a batch, 1 MiB ones alone).
+pub const COPY_BATCH_BYTES: u64 = 1 << 20;
 
 /// One result line.
 pub struct Row {
@@ -33,22 +38,34 @@ impl Row {
 
 /// Nanoseconds per call, keyed by operation and API.
 pub fn calls(program: &Path, dir: &Path) -> Result<Vec<Row>, String> {
-    let out = dir.join("walltime.tsv");
-    let mut cmd = Command::new(program);
-    cmd.arg("walltime")
-        .arg(&out)
-        .arg(BATCHES.to_string())
-        .arg(CALLS.to_string());
-    exec(cmd)?;
-    rows(&out, 2)
+    let args = [BATCHES.to_string(), CALLS.to_string()];
+    measure(program, dir, "walltime", &args)
 }
 
 /// Milliseconds to map and populate 1 GiB, keyed by method and how many MiB of it ended up
 /// in huge pages.
 pub fn populate(program: &Path, dir: &Path) -> Result<Vec<Row>, String> {
-    let out = dir.join("populate.tsv");
+    measure(program, dir, "populate", &[ROUNDS.to_string()])
+}
+
+/// Nanoseconds per copy, keyed by copy (direction, size, offset) and way (`memcpy`,
+/// `volatile`, `atomic`).
+pub fn copies(program: &Path, dir: &Path) -> Result<Vec<Row>, String> {
+    let args = [COPY_BATCHES.to_string(), COPY_BATCH_BYTES.to_string()];
+    measure(program, dir, "copies", &args)
+}
+
+/// Runs `program subcommand OUT ARGS...` and reads the two-key rows it wrote to OUT
+/// (`SUBCOMMAND.tsv` in `dir`).
+fn measure(
+    program: &Path,
+    dir: &Path,
+    subcommand: &str,
+    args: &[String],
+) -> Result<Vec<Row>, String> {
+    let out = dir.join(format!("{subcommand}.tsv"));
     let mut cmd = Command::new(program);
-    cmd.arg("populate").arg(&out).arg(ROUNDS.to_string());
+    cmd.arg(subcommand).arg(&out).args(args);
     exec(cmd)?;
     rows(&out, 2)
 }
