@@ -22,7 +22,9 @@
 //! stack, and a deep recursion would then write through slices this crate lent. So
 //! [`Mapping::remap`](crate::Mapping::remap) never lets `mremap` grow in place: it maps the
 //! added pages above the mapping with that address as a hint, or moves the mapping into a
-//! region the kernel chose and that was reserved beforehand (see `src/mapping/grow.rs`).
+//! region the kernel chose and that was reserved beforehand (see `src/mapping/grow.rs`);
+//! after a failed move that reservation is never unmapped, since the kernel may have
+//! cleared it and another thread mapped something there since.
 //! Placing memory at an address of one's choosing is `unsafe` (`sys::mmap` with `FIXED`), as
 //! are in-place `sys::mremap` growth and reservations of one's own.
 //!
@@ -102,7 +104,8 @@
 //! | | partial failure; guards outliving it; sealing | pessimistic flags; guarded until `unguard`; `EPERM` when sealed | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent`, `sealed_mappings_refuse_protect_without_losing_access`; `mapping`: `protect_does_not_lift_a_guard` |
 //! | `advise` | contents destroyed, faults, fork behaviour | refused advice is `EINVAL`; `DontNeed` only on exclusive memory (`&mut self`) | `mapping`: `destructive_advice_is_einval_through_the_safe_advise`, `dont_need_on_exclusive_memory_zeroes_it`, `harmless_advice_is_accepted_and_keeps_the_bytes` |
 //! | `lock`, `lock_on_fault`, `unlock`, `flush` | none on access (partial failure changes no access) | range checks | `mapping`: `lock_and_unlock_move_vmlck_and_fault_pages_in`, `flush_writes_a_shared_file_mapping_back_in_every_mode` |
-//! | `remap` | in-place growth into the stack guard gap | hinted extension or move into a reserved region | `soundness`: `growth_never_reaches_into_the_stack_guard_gap` |
+//! | `remap` | in-place growth into the stack guard gap | hinted extension or move into a reserved region | `soundness`: `growth_never_reaches_into_the_stack_guard_gap`, `growing_by_moving_can_be_repeated` |
+//! | | a move that fails after the kernel cleared its destination, which another thread then maps | the reservation is never unmapped after a failure; a mapping of several VMAs is refused (`EFAULT`) before reserving | `soundness`: `growth_never_reaches_into_the_stack_guard_gap` |
 //! | | growth past a backing object (SIGBUS) | only private anonymous memory grows | `mapping`: `remap_refuses_to_grow_shared_anonymous_memory` |
 //! | | failure part-way | the mapping is as it was; a move's reservation is never unmapped unless known to be ours | `mapping`: `remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed`, `drop_after_a_failed_remap_still_unmaps` |
 //! | `remap_file` | file grown and left grown on failure | size restored | `soundness`: `remap_file_that_fails_gives_the_file_its_size_back` |

@@ -59,6 +59,8 @@ fn stack_and_gap() -> Result<((usize, usize), usize), String> {
 
 #[test]
 fn placement_inside_the_stack_guard_gap_is_refused() {
+    // The tests below the stack share that address space.
+    let _below_the_stack = serial();
     let ((stack, _), gap) = match stack_and_gap() {
         Ok(found) => found,
         Err(reason) => skip!("{reason}"),
@@ -91,6 +93,7 @@ fn placement_inside_the_stack_guard_gap_is_refused() {
 
 #[test]
 fn growth_never_reaches_into_the_stack_guard_gap() {
+    let _below_the_stack = serial();
     let ((stack, _), gap) = match stack_and_gap() {
         Ok(found) => found,
         Err(reason) => skip!("{reason}"),
@@ -109,21 +112,7 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
         .expect("below the gap");
     m.as_mut_slice().unwrap().fill(7);
 
-    // One page more than reaches the gap's edge: in place it would end inside the gap.
-    assert_eq!(m.remap(len + 9 * p, false), Err(Errno::ENOMEM));
-    assert_eq!((m.as_ptr() as usize, m.len()), (at, len), "unchanged");
-    assert_eq!(anything_mapped_in(below_gap, stack), None);
-
-    // Up to the edge: in place.
-    m.remap(len + 8 * p, false).expect("grow to the gap's edge");
-    assert_eq!(m.as_ptr() as usize, at, "grew in place");
-    assert_eq!(
-        m.as_slice().unwrap()[len..],
-        vec![0u8; 8 * p][..],
-        "new bytes are zeros"
-    );
-
-    // Far past it (the attack: 8 MiB more, which in place would reach the stack): moves.
+    // The attack: 8 MiB more, which in place would reach the stack. It moves.
     m.remap(len + (8 << 20), true).expect("grow by moving");
     assert_ne!(m.as_ptr() as usize, at, "moved");
     assert!(m.as_slice().unwrap()[..len].iter().all(|&b| b == 7));
@@ -132,6 +121,56 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
         None,
         "gap still empty"
     );
+    drop(m);
+
+    // Without moving: one page more than reaches the gap's edge would end inside the gap.
+    let mut m = MapOptions::new()
+        .len(len)
+        .at(at)
+        .map()
+        .expect("below the gap");
+    assert_eq!(m.remap(len + 9 * p, false), Err(Errno::ENOMEM));
+    assert_eq!((m.as_ptr() as usize, m.len()), (at, len), "unchanged");
+    assert_eq!(anything_mapped_in(below_gap, stack), None);
+    assert_eq!(m.remap(len + (8 << 20), false), Err(Errno::ENOMEM));
+    // Up to the edge: in place.
+    m.remap(len + 8 * p, false).expect("grow to the gap's edge");
+    assert_eq!(m.as_ptr() as usize, at, "grew in place");
+    assert_eq!(
+        m.as_slice().unwrap()[len..],
+        vec![0u8; 8 * p][..],
+        "new bytes are zeros"
+    );
+    // The new pages may be a VMA of their own, which mremap cannot move: EFAULT, asked of
+    // nobody, and no reservation is left behind (checked in a child, where no other test
+    // thread maps anything meanwhile).
+    let end = in_child_checked(move || {
+        let before = maps();
+        assert_eq!(m.remap(len + (8 << 20), true), Err(Errno::EFAULT));
+        assert_eq!(maps(), before, "nothing mapped or unmapped");
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// Growing with `may_move` keeps a mapping one VMA, so it can grow again and again, as
+/// `realloc` does.
+#[test]
+fn growing_by_moving_can_be_repeated() {
+    let p = page();
+    let mut m = Mapping::anonymous(p).unwrap();
+    m.as_mut_slice().unwrap()[0] = 1;
+    for pages in 2..40 {
+        m.remap(pages * p, true).unwrap();
+        let bytes = m.as_mut_slice().unwrap();
+        assert_eq!(bytes[(pages - 2) * p], (pages - 1) as u8, "kept");
+        assert_eq!(bytes[(pages - 1) * p], 0, "new");
+        bytes[(pages - 1) * p] = pages as u8;
+        let vma = maps_entry(m.as_ptr() as *const c_void).unwrap();
+        assert!(
+            vma.end >= m.as_ptr() as usize + pages * p,
+            "one VMA: {vma:?}"
+        );
+    }
 }
 
 #[test]

@@ -9,18 +9,25 @@
 //! safe layer never lets `mremap` grow in place:
 //!
 //! 1. Growth within the last page needs no call at all.
-//! 2. Otherwise the new pages are mapped right above the mapping with that address as a
+//! 2. A mapping that may move, and that is one kernel VMA, moves with
+//!    `mremap(MAYMOVE | FIXED)` into a region the kernel chose and that was reserved
+//!    (`PROT_NONE`) beforehand, so that it is this process's own until the move replaces
+//!    it. It stays one VMA, so it can move again.
+//! 3. Otherwise the new pages are mapped right above the mapping with that address as a
 //!    *hint*. The kernel honours a hint only where it would have placed a mapping itself
 //!    (free, inside the address space, outside every guard gap), and checks that under its
 //!    lock, so no other thread can make the answer stale. If the pages land there, the
-//!    mapping has grown in place (as one kernel VMA, or two if the kernel does not merge
-//!    them, which changes nothing here).
-//! 3. Otherwise, if it may move, the mapping moves with `mremap(MAYMOVE | FIXED)` into a
-//!    region the kernel chose and that was reserved (`PROT_NONE`) beforehand, so that it is
-//!    this process's own until the move replaces it.
+//!    mapping has grown in place, possibly as a second VMA (the kernel merges the two only
+//!    when their flags and offsets line up), which `mremap` can no longer move.
+//!
+//! Unmapping the new pages again and letting `mremap` grow in place would merge the two,
+//! but between the two calls the stack could grow down to within the guard gap of where
+//! the mapping is about to end; and `mremap` grows in place whenever it can, so a move
+//! with `MAYMOVE` alone is no better.
 
 use core::ffi::c_void;
 use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::Ordering;
 
 use super::Mapping;
 use crate::fd::{AsRawFd, BorrowedFd};
@@ -56,12 +63,16 @@ impl Mapping {
         let old_end = page_end(start, self.kernel_len(), page).ok_or(Errno::EINVAL)?;
         let new_end = page_end(start, new_kernel_len, page).ok_or(Errno::EINVAL)?;
         if new_end > old_end {
-            let added = self.map_above(old_end, new_end - old_end, file)?;
-            if !added {
-                if !may_move {
-                    return Err(Errno::ENOMEM);
-                }
+            let several_vmas = self.several_vmas.load(Ordering::Relaxed);
+            if may_move && !several_vmas {
                 self.move_into_new_region(new_kernel_len)?;
+            } else if self.map_above(old_end, new_end - old_end, file)? {
+                self.mark_several_vmas();
+            } else if may_move {
+                // Several VMAs: what mremap would answer, without reserving anything.
+                return Err(Errno::EFAULT);
+            } else {
+                return Err(Errno::ENOMEM);
             }
         }
         self.len = new_len;
@@ -101,7 +112,8 @@ impl Mapping {
         Ok(false)
     }
 
-    /// Moves the mapping into a new region of `new_kernel_len` bytes the kernel places.
+    /// Moves the mapping, one VMA, into a new region of `new_kernel_len` bytes the kernel
+    /// places.
     fn move_into_new_region(&mut self, new_kernel_len: usize) -> Result<()> {
         let old = self.kernel_span();
         let reserve = MapFlags::PRIVATE
@@ -118,14 +130,18 @@ impl Mapping {
             Ok(base) => {
                 // SAFETY: mremap returned the start of the mapping; `lead` stays inside it.
                 self.ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(self.lead)) };
+                // mremap moved one VMA, so one arrived.
+                self.several_vmas.store(false, Ordering::Relaxed);
                 Ok(())
             }
-            // Kernels clear the destination of `mremap(FIXED)` before some of their checks
-            // (6.1, 6.12) and after others (later ones), so after a failure the reservation
-            // may be gone, and another thread may have mapped something there since: it
-            // cannot be told apart from the reservation, and unmapping it could pull memory
-            // from under its owner. So it is left as it is: at worst address space,
-            // `PROT_NONE`, with no memory behind it.
+            // Kernels clear the destination of `mremap(FIXED)` before their checks (6.1,
+            // 6.12) or after them (6.18), so after a failure the reservation may be gone,
+            // and another thread may have mapped something there since: that cannot be told
+            // apart from the reservation, and unmapping it could pull memory from under its
+            // owner. So it is left as it is: at worst address space, `PROT_NONE`, with no
+            // memory behind it. The failure that is not rare, a mapping of several VMAs
+            // (EFAULT), is answered before reserving (see `grow`); what remains is running
+            // out of memory, map slots or `RLIMIT_MEMLOCK` during the move.
             Err(e) => Err(e),
         }
     }

@@ -32,6 +32,7 @@ impl Mapping {
             return Err(Errno::EPERM);
         }
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         self.mark_guarded();
         // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
         match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {

@@ -9,6 +9,7 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{sys, Errno, MapFlags, Prot, Result};
 
@@ -91,6 +92,11 @@ pub struct Mapping {
     /// Whether guard markers (`MADV_GUARD_INSTALL`) may be present. They survive `mprotect`,
     /// so `unguard` must remove them (successfully) before anything is lent again.
     guard_markers: bool,
+    /// Whether the kernel may hold the mapping as several VMAs: after a change to part of it
+    /// (protect, lock, advise, guard), after growing in place, or when adopted. `mremap`
+    /// cannot move such a mapping (`EFAULT`), which `remap` then answers without asking.
+    /// Atomic because `lock` and `unlock` take `&self`.
+    several_vmas: AtomicBool,
     /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
     /// cleared): it then refuses to move, and drop leaves it mapped.
     sealed: bool,
@@ -158,7 +164,7 @@ impl Mapping {
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Mapping::owned(
+        let adopted = Mapping::owned(
             ptr,
             len,
             0,
@@ -166,7 +172,10 @@ impl Mapping {
             Kind::PrivateAnonymous,
             Prot::READ | Prot::WRITE,
             MapFlags::PRIVATE | MapFlags::ANONYMOUS,
-        )
+        );
+        // Its history is unknown.
+        adopted.mark_several_vmas();
+        adopted
     }
 
     /// Adopts `len` bytes at `ptr` as memory that may change under the program (shared or
@@ -178,7 +187,9 @@ impl Mapping {
     pub unsafe fn from_raw_volatile(ptr: *mut u8, len: usize, prot: Prot) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot, MapFlags::SHARED)
+        let adopted = Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot, MapFlags::SHARED);
+        adopted.mark_several_vmas();
+        adopted
     }
 
     /// Wraps a System V attachment, detached (not unmapped) on drop.
@@ -212,8 +223,21 @@ impl Mapping {
             writable: prot.contains(Prot::WRITE),
             guarded: false,
             guard_markers: false,
+            several_vmas: AtomicBool::new(false),
             sealed: false,
             flags,
+        }
+    }
+
+    /// Records that the kernel may now hold the mapping as several VMAs.
+    fn mark_several_vmas(&self) {
+        self.several_vmas.store(true, Ordering::Relaxed);
+    }
+
+    /// Records a change to `span`: if it is not the whole mapping, the kernel may split it.
+    fn note_change_to(&self, span: range::Span) {
+        if span != self.kernel_span() {
+            self.mark_several_vmas();
         }
     }
 

@@ -50,6 +50,7 @@ impl Mapping {
             return Err(Errno::EINVAL);
         }
         let whole = span == self.kernel_span();
+        self.note_change_to(span);
         // Code written as data must reach the instruction cache before it runs. Cache
         // maintenance needs readable memory: do it before the change if the range is
         // readable now, otherwise after, if the change makes it readable.
@@ -107,6 +108,7 @@ impl Mapping {
             return Err(Errno::EINVAL);
         }
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         // SAFETY: the advice is harmless for this mapping (checked above), and `&mut self`
         // means no slice sees the zeros DontNeed leaves in exclusive memory.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
@@ -127,6 +129,7 @@ impl Mapping {
         advice: Advice,
     ) -> Result<()> {
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         if advice == Advice::GuardInstall {
             self.mark_guarded();
             self.guard_markers = true;
@@ -138,6 +141,7 @@ impl Mapping {
     /// Locks `range` in memory, faulting it in (`mlock`).
     pub fn lock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock(span.ptr(), span.len) }
     }
@@ -145,6 +149,7 @@ impl Mapping {
     /// Locks `range` in memory as its pages are touched (`mlock2(MLOCK_ONFAULT)`, 4.4).
     pub fn lock_on_fault(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock2(span.ptr(), span.len, MlockFlags::ONFAULT) }
     }
@@ -152,6 +157,7 @@ impl Mapping {
     /// Unlocks `range` (`munlock`).
     pub fn unlock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        self.note_change_to(span);
         // SAFETY: unlocking changes no bytes and no access rights.
         unsafe { sys::munlock(span.ptr(), span.len) }
     }
@@ -161,9 +167,15 @@ impl Mapping {
     /// [`remap_file`](Mapping::remap_file)); anything shrinks. On failure the mapping is as
     /// it was.
     ///
-    /// Growth stays where the mapping is if the kernel would place the new pages right above
-    /// it anyway (free, and outside the guard gap it keeps below stacks); otherwise, if
-    /// `may_move`, the mapping moves to where the kernel places the whole, else `ENOMEM`.
+    /// With `may_move`, growth past the last page moves the mapping to where the kernel
+    /// places the whole (`mremap(MAYMOVE | FIXED)` into a region reserved first), so that it
+    /// stays one kernel VMA and can move again. Without it, the mapping grows in place if
+    /// the kernel would place the new pages right above it anyway (free, and outside the
+    /// guard gap it keeps below stacks), else `ENOMEM`; `mremap` itself is never let grow in
+    /// place, since it ignores that gap. A mapping that may be several kernel VMAs (after
+    /// `protect`, `lock`, `unlock`, `advise` or `guard` of part of it, or after growing in
+    /// place) grows in place or not at all: `EFAULT`, as `mremap` cannot move it.
+    ///
     /// The new pages are readable and writable as far as the whole mapping is now (see
     /// [`protect`](Mapping::protect)). Huge-page mappings do not grow (`EINVAL`).
     pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
