@@ -115,6 +115,14 @@ bitflags::bitflags! {
 }
 
 impl MapFlags {
+    /// The flags that limit where the kernel places a mapping (x86's `MAP_32BIT`): a region
+    /// that a mapping moves into must be placed under the same limits.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) const PLACEMENT_LIMITS: MapFlags = MapFlags::_32BIT;
+    /// The flags that limit where the kernel places a mapping (none on this architecture).
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(crate) const PLACEMENT_LIMITS: MapFlags = MapFlags::empty();
+
     /// `MAP_HUGETLB` with an explicit page size of `2^log2` bytes (`MAP_HUGE_*`).
     ///
     /// `MapFlags::huge_page_size_log2(21)` is `MAP_HUGETLB | MAP_HUGE_2MB`.

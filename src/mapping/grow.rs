@@ -119,7 +119,7 @@ impl Mapping {
         let reserve = MapFlags::PRIVATE
             | MapFlags::ANONYMOUS
             | MapFlags::NORESERVE
-            | self.flags.intersection(MapFlags::_32BIT);
+            | self.flags.intersection(MapFlags::PLACEMENT_LIMITS);
         // SAFETY: without MAP_FIXED the kernel replaces nothing.
         let region =
             unsafe { sys::mmap(null_mut(), new_kernel_len, Prot::empty(), reserve, -1, 0)? };
