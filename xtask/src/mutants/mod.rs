@@ -257,8 +257,9 @@ fn choose(
 /// Runs cargo-mutants over `globs` (only on the mutants `sample`, if given), writing its
 /// `mutants.out/` under `out`; what became of each mutant.
 fn mutate(globs: &[String], sample: Option<&[String]>, out: &Path) -> Result<Outcomes, String> {
-    // A previous run's lists must not count for this one.
+    // A previous run's lists must not count for this one; cargo-mutants wants `out` to exist.
     let _ = fs::remove_dir_all(out.join("mutants.out"));
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut cmd = cargo_mutants(globs);
     cmd.args(["--jobs", "1", "--no-shuffle", "--colors", "never"])
         .args(["--minimum-test-timeout", MINIMUM_TEST_TIMEOUT])
