@@ -358,6 +358,15 @@ mod tests {
         out
     }
 
+    /// libtest's closing line.
+    fn result(passed: u64, failed: u64, ignored: u64) -> String {
+        let verdict = if failed == 0 { "ok" } else { "FAILED" };
+        format!(
+            "test result: {verdict}. {passed} passed; {failed} failed; {ignored} ignored; \
+             0 measured; 0 filtered out; finished in 0.01s"
+        )
+    }
+
     fn names(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
@@ -371,7 +380,7 @@ mod tests {
             "test maps_a_page ... ok",
             "test old_thing ... ignored, too slow",
             "",
-            "test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &result(2, 0, 1),
         ]);
         let listed = names(&["maps_a_page", "old_thing", "pkey_alloc_works"]);
         let (tally, problem) = judge("tests/sys_pkey", Some(&listed), &out, Ending::Exit(0));
@@ -390,7 +399,7 @@ mod tests {
         let out = output(&[
             "test seal_works ... mman-skip: seal_works: mseal: ENOSYS (Linux 6.1)",
             "ok",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &result(1, 0, 0),
         ]);
         let (tally, problem) = judge(
             "tests/x",
@@ -407,15 +416,8 @@ mod tests {
     fn a_skip_counts_in_the_run_that_reported_it_only() {
         // The host lane runs the suite twice; each run is judged on its own output.
         let listed = names(&["a"]);
-        let skipped = output(&[
-            "mman-skip: a: reason",
-            "test a ... ok",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
-        ]);
-        let passed = output(&[
-            "test a ... ok",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
-        ]);
+        let skipped = output(&["mman-skip: a: reason", "test a ... ok", &result(1, 0, 0)]);
+        let passed = output(&["test a ... ok", &result(1, 0, 0)]);
         let mut lane = Tally::default();
         lane.add(judge("a (all features)", Some(&listed), &skipped, Ending::Exit(0)).0);
         lane.add(judge("a (without std)", Some(&listed), &passed, Ending::Exit(0)).0);
@@ -428,7 +430,7 @@ mod tests {
         let out = output(&[
             "mman-skip: a: half of it",
             "test a ... FAILED",
-            "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &result(0, 1, 0),
         ]);
         let (tally, problem) = judge("tests/x", Some(&names(&["a"])), &out, Ending::Exit(101));
         assert_eq!((tally.passed, tally.failed, tally.skipped()), (0, 1, 0));
@@ -476,10 +478,7 @@ mod tests {
 
     #[test]
     fn a_failing_exit_status_after_passing_tests_is_a_problem() {
-        let out = output(&[
-            "test a ... ok",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
-        ]);
+        let out = output(&["test a ... ok", &result(1, 0, 0)]);
         let (tally, problem) = judge("tests/x", Some(&names(&["a"])), &out, Ending::Exit(3));
         assert_eq!(tally.passed, 1);
         assert_eq!(problem.as_deref(), Some("tests/x: exited with status 3"));
@@ -487,17 +486,14 @@ mod tests {
 
     #[test]
     fn a_result_line_that_disagrees_with_the_test_lines_is_a_problem() {
-        let out = output(&[
-            "test a ... ok",
-            "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
-        ]);
+        let out = output(&["test a ... ok", &result(2, 0, 0)]);
         let (_, problem) = judge("tests/x", None, &out, Ending::Exit(0));
         assert!(problem.unwrap().contains("says 2 passed"));
     }
 
     #[test]
     fn two_result_lines_are_a_problem() {
-        let result = "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        let result = &result(0, 0, 0);
         let (_, problem) = judge("tests/x", None, &output(&[result, result]), Ending::Exit(0));
         assert!(problem.unwrap().contains("2 `test result:` lines"));
     }
@@ -507,7 +503,7 @@ mod tests {
         let out = output(&[
             "mman-skip: unknown test: from a helper thread",
             "test a ... ok",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &result(1, 0, 0),
         ]);
         let (tally, problem) = judge("tests/x", Some(&names(&["a"])), &out, Ending::Exit(0));
         assert_eq!(tally.passed, 1);
@@ -519,7 +515,7 @@ mod tests {
     #[test]
     fn a_program_with_no_tests_is_judged_by_its_run() {
         // The library's unit-test program has no tests yet; it must still run cleanly.
-        let result = "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s";
+        let result = &result(0, 0, 0);
         let (tally, problem) = judge("mman", Some(&[]), &output(&[result]), Ending::Exit(0));
         assert_eq!((tally.programs, tally.passed, problem), (1, 0, None));
         let (_, problem) = judge("mman", Some(&[]), &Output::default(), Ending::Signal(11));
@@ -530,7 +526,7 @@ mod tests {
     fn should_panic_tests_and_colours_parse() {
         let out = output(&[
             "test boom - should panic ... \u{1b}[32mok\u{1b}[0m",
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &result(1, 0, 0),
         ]);
         let (tally, problem) = judge("tests/x", Some(&names(&["boom"])), &out, Ending::Exit(0));
         assert_eq!((tally.passed, problem), (1, None));
