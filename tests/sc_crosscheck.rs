@@ -355,20 +355,7 @@ fn sysv_shm_calls_interoperate() {
         ShmGetFlags::CREAT | ShmGetFlags::RUSR | ShmGetFlags::WUSR,
     )
     .expect("shmget");
-    struct Remove(i32);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            // EINVAL once the test removed it itself.
-            let removed = sys::shm_remove(self.0);
-            if !std::thread::panicking() {
-                assert!(
-                    matches!(removed, Ok(()) | Err(Errno::EINVAL)),
-                    "IPC_RMID: {removed:?}"
-                );
-            }
-        }
-    }
-    let _remove = Remove(id);
+    let _remove = Segment(id);
     // Attach through sc, write; attach through ours, read.
     let a = decode(unsafe { sc::syscall!(SHMAT, id, 0, 0) }).expect("sc shmat") as *mut u8;
     write_byte(a, 0x42);

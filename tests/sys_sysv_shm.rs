@@ -17,21 +17,6 @@ fn rw_600() -> ShmGetFlags {
     ShmGetFlags::RUSR | ShmGetFlags::WUSR
 }
 
-/// A segment id, removed (`IPC_RMID`) on drop.
-struct Segment(i32);
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        // EINVAL when the test removed the segment itself.
-        let removed = sys::shm_remove(self.0);
-        if !std::thread::panicking() {
-            assert!(
-                matches!(removed, Ok(()) | Err(Errno::EINVAL)),
-                "IPC_RMID: {removed:?}"
-            );
-        }
-    }
-}
 
 fn private_segment(size: usize) -> Segment {
     Segment(

@@ -401,6 +401,22 @@ pub fn unique_cname(tag: &str) -> CString {
     CString::new(unique_name(tag)).expect("no NUL in name")
 }
 
+/// A System V segment id, removed (`IPC_RMID`) on drop.
+pub struct Segment(pub i32);
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // EINVAL when the test removed the segment itself.
+        let removed = sys::shm_remove(self.0);
+        if !std::thread::panicking() {
+            assert!(
+                matches!(removed, Ok(()) | Err(Errno::EINVAL)),
+                "IPC_RMID: {removed:?}"
+            );
+        }
+    }
+}
+
 /// A mapping owned by a test, unmapped on drop.
 #[derive(Debug)]
 pub struct Map {
