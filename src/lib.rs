@@ -29,10 +29,10 @@
 //! succeeds, fails or partly succeeds. In short:
 //!
 //! 1. **Only address space the program owns is touched, and new memory goes only where the
-//!    kernel would put it unasked**: every `sys` call that takes an address is `unsafe`; a
-//!    [`Mapping`] owns its range; [`MapOptions::at`] is a checked hint, and
-//!    [`Mapping::remap`] never lets `mremap` grow in place, because both `MAP_FIXED_NOREPLACE`
-//!    and in-place growth ignore the guard gap the kernel keeps below stacks.
+//!    kernel puts it unasked**, below its mapping base and out of the main stack's reach:
+//!    every `sys` call that takes an address is `unsafe`, and so is [`MapOptions::at`]; a
+//!    [`Mapping`] owns its range; [`Mapping::remap`] never grows in place (`mremap` would not
+//!    keep the guard gap below stacks), it moves.
 //! 2. **Only exclusive memory is lent as slices**: shared, file-backed and droppable memory
 //!    is *volatile* ([`Mapping::is_volatile`]) and is copied with relaxed atomics or viewed as
 //!    atomics through a mutable borrow ([`Mapping::as_atomics`]).

@@ -1,6 +1,7 @@
 //! [`SecretMemory`]: memory for keys and passwords, kept out of reach as far as the kernel
 //! allows, and zeroed when dropped.
 
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use crate::fd::AsFd;
@@ -38,8 +39,10 @@ pub struct Hardening {
 /// fallback's pages read as zeros there.
 #[derive(Debug)]
 pub struct SecretMemory {
-    /// Guard page, the secret (rounded up to pages), guard page.
-    whole: Mapping,
+    /// Guard page, the secret (rounded up to pages), guard page. Unmapped on drop only in
+    /// a process that has it: a forked child that did not inherit it must not unmap the
+    /// range, which may hold the child's own mappings by then.
+    whole: ManuallyDrop<Mapping>,
     len: usize,
     protection: Protection,
     guard: Guard,
@@ -87,7 +90,7 @@ impl SecretMemory {
         let guard = whole.guard(..page)?;
         whole.guard(page + body..)?;
         Ok(SecretMemory {
-            whole,
+            whole: ManuallyDrop::new(whole),
             len,
             protection,
             guard,
@@ -132,10 +135,16 @@ impl SecretMemory {
     /// How many bytes this process has: `len`, or 0 in a forked child of the process that
     /// made memory children do not inherit.
     fn present(&self) -> usize {
-        match &self.canary {
-            Some(canary) if !canary.in_maker() => 0,
-            _ => self.len,
+        if self.inherited() {
+            self.len
+        } else {
+            0
         }
+    }
+
+    /// Whether this process has the memory: it made it, or inherited it by `fork`.
+    fn inherited(&self) -> bool {
+        self.canary.as_ref().is_none_or(ForkCanary::in_maker)
     }
 
     fn body(&self) -> NonNull<u8> {
@@ -153,6 +162,10 @@ impl Drop for SecretMemory {
             unsafe { body.add(i).write_volatile(0) };
         }
         core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        if self.inherited() {
+            // SAFETY: dropped once, here; the mapping is this process's own.
+            unsafe { ManuallyDrop::drop(&mut self.whole) };
+        }
     }
 }
 

@@ -9,24 +9,25 @@
 //!
 //! # The rules
 //!
-//! **1. Only address space the program owns is touched, and only that which the kernel
-//! would hand out itself is taken.** Every `sys` call that takes an address is `unsafe`. A
+//! **1. Only address space the program owns is touched, and new memory goes only where the
+//! kernel puts it unasked.** Every `sys` call that takes an address is `unsafe`. A
 //! [`Mapping`](crate::Mapping) owns its range and unmaps it once, on drop; every range a
-//! method takes is checked against `[0, len())`. New memory is placed only by the kernel:
-//! [`MapOptions::at`](crate::MapOptions::at) passes its address as a *hint* and refuses
-//! (`EEXIST`) unless the kernel put the mapping there, because the kernel honours a hint only
-//! where it would place memory unasked: free, and outside the *stack guard gap*
-//! (`stack_guard_gap`, 256 pages by default) it keeps below every grows-down mapping such as
-//! the main thread's stack. `MAP_FIXED_NOREPLACE` checks only overlap, and `mremap` growing
-//! in place checks only overlap too: with either, safe code could put memory right below the
-//! stack, and a deep recursion would then write through slices this crate lent. So
-//! [`Mapping::remap`](crate::Mapping::remap) never lets `mremap` grow in place: it maps the
-//! added pages above the mapping with that address as a hint, or moves the mapping into a
-//! region the kernel chose and that was reserved beforehand (see `src/mapping/grow.rs`);
-//! after a failed move that reservation is never unmapped, since the kernel may have
-//! cleared it and another thread mapped something there since.
-//! Placing memory at an address of one's choosing is `unsafe` (`sys::mmap` with `FIXED`), as
-//! are in-place `sys::mremap` growth and reservations of one's own.
+//! method takes is checked against `[0, len())`. The safe layer never picks an address: the
+//! kernel places every new mapping, and every region a mapping moves into, below its
+//! mapping base, which it keeps out of the main stack's reach (its top less
+//! `RLIMIT_STACK`, less the guard gap). Anything above that is where the stack may grow,
+//! and the kernel's own checks do not protect it: `MAP_FIXED_NOREPLACE` and `mremap`
+//! growing in place check only overlap, a hint is checked against the *stack guard gap*
+//! (`stack_guard_gap`, 256 pages by default) below the stack as it is now, and the stack
+//! keeps that gap only from *accessible* neighbours, growing right up to an inaccessible
+//! one, which `mprotect` then makes accessible without a look. Any of these would let a deep
+//! recursion write through slices this crate lent. So placing memory at a chosen address,
+//! [`MapOptions::at`](crate::MapOptions::at), is `unsafe` (it still refuses, with `EEXIST`,
+//! what the kernel would not place there), and [`Mapping::remap`](crate::Mapping::remap)
+//! never grows in place: past its last page it moves the mapping into a region the kernel
+//! chose and that was reserved beforehand (see `src/mapping/grow.rs`); after a failed move
+//! that reservation is never unmapped, since the kernel may have cleared it and another
+//! thread mapped something there since.
 //!
 //! A call reaches no further than its range: `Prot::GROWSDOWN`/`GROWSUP`, which extend
 //! `mprotect` to the rest of a kernel VMA (and the kernel merges adjacent grows-down
@@ -80,6 +81,16 @@
 //! let _ = mman::sys::pkey_free(1); // refused: pkey_free is unsafe
 //! ```
 //!
+//! # Outside the model
+//!
+//! As for Rust's standard library: writing this process's memory through `/proc/self/mem`,
+//! resizing the hidden files behind its mappings through `/proc/self/map_files/` (which
+//! needs `CAP_SYS_ADMIN` or `CAP_CHECKPOINT_RESTORE`: a System V segment or an anonymous
+//! huge-page mapping can be truncated under it that way), debuggers and `ptrace`. And
+//! raising `RLIMIT_STACK` at run time beyond what the process started with: the kernel
+//! chose its mapping base for the old limit, so the main stack can then grow down to
+//! mappings the kernel placed (any program's, not only this crate's).
+//!
 //! # The table
 //!
 //! Each safe method, the kernel behaviours that could break its promise, and the tests that
@@ -87,7 +98,8 @@
 //!
 //! | method | hazard | how it is closed | test |
 //! |---|---|---|---|
-//! | `MapOptions::map`, `map_file` | `at` inside the stack guard gap (stack clash) | hint, not `FIXED_NOREPLACE`; `EEXIST` unless placed there | `soundness`: `placement_inside_the_stack_guard_gap_is_refused`, `nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping` |
+//! | `MapOptions::map`, `map_file` | a mapping within the main stack's reach (stack clash), directly or after being inaccessible while the stack grew | the kernel places every mapping, below its mapping base; `at` is `unsafe` | `soundness`: `the_kernel_places_mappings_out_of_the_stacks_reach` |
+//! | | `at` inside the stack guard gap as it is now | hint, not `FIXED_NOREPLACE`; `EEXIST` unless placed there | `soundness`: `placement_inside_the_stack_guard_gap_is_refused`, `nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping` |
 //! | | `at` over an existing mapping, at 0, unaligned | hint never replaces; 0 and unaligned are `EINVAL` | `mapping`: `at_an_occupied_address_is_eexist_and_leaves_the_mapping_alone`, `at_address_zero_is_refused_and_leaves_page_zero_unmapped`, `at_an_unaligned_address_is_einval` |
 //! | | `PROT_GROWSDOWN` in the protection | `EINVAL` | `soundness`: `protect_cannot_reach_past_its_range_with_growsdown` |
 //! | | huge pages: the kernel maps (and unmaps) whole huge pages | length rounded for the unmap | `mapping`: `huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop` |
@@ -104,14 +116,14 @@
 //! | | partial failure; guards outliving it; sealing | pessimistic flags; guarded until `unguard`; `EPERM` when sealed | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent`, `sealed_mappings_refuse_protect_without_losing_access`; `mapping`: `protect_does_not_lift_a_guard` |
 //! | `advise` | contents destroyed, faults, fork behaviour | refused advice is `EINVAL`; `DontNeed` only on exclusive memory (`&mut self`) | `mapping`: `destructive_advice_is_einval_through_the_safe_advise`, `dont_need_on_exclusive_memory_zeroes_it`, `harmless_advice_is_accepted_and_keeps_the_bytes` |
 //! | `lock`, `lock_on_fault`, `unlock`, `flush` | none on access (partial failure changes no access) | range checks | `mapping`: `lock_and_unlock_move_vmlck_and_fault_pages_in`, `flush_writes_a_shared_file_mapping_back_in_every_mode` |
-//! | `remap` | in-place growth into the stack guard gap | hinted extension or move into a reserved region | `soundness`: `growth_never_reaches_into_the_stack_guard_gap`, `growing_by_moving_can_be_repeated` |
-//! | | a move that fails after the kernel cleared its destination, which another thread then maps | the reservation is never unmapped after a failure; a mapping of several VMAs is refused (`EFAULT`) before reserving | `soundness`: `growth_never_reaches_into_the_stack_guard_gap` |
+//! | `remap` | in-place growth into the stack's reach or guard gap | never in place: growth past the last page moves into a reserved region the kernel placed | `soundness`: `growth_never_happens_in_place`, `growing_by_moving_can_be_repeated` |
+//! | | a move that fails after the kernel cleared its destination, which another thread then maps | the reservation is never unmapped after a failure; a mapping of several VMAs is refused (`EFAULT`) before reserving | `soundness`: `growth_never_happens_in_place` |
 //! | | growth past a backing object (SIGBUS) | only private anonymous memory grows | `mapping`: `remap_refuses_to_grow_shared_anonymous_memory` |
 //! | | failure part-way | the mapping is as it was; a move's reservation is never unmapped unless known to be ours | `mapping`: `remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed`, `drop_after_a_failed_remap_still_unmaps` |
 //! | `remap_file` | file grown and left grown on failure | size restored | `soundness`: `remap_file_that_fails_gives_the_file_its_size_back` |
 //! | `seal` | partial seal | `sealed` set before the call; drop leaks what cannot be unmapped | `mapping`: `seal_blocks_protect_and_remap_and_the_drop_leaks_the_mapping` |
 //! | `guard`, `unguard` | markers outlive `mprotect`; partial installation | flags cleared before; only `unguard` restores | `mapping`: `guard_makes_accesses_fault_and_unguard_restores_them`, `unguard_after_the_prot_none_fallback_keeps_the_contents` |
-//! | `SecretMemory` | a forked child's copy over unmapped memory (`memfd_secret` pages are not inherited) or zeros (fallback) | a `WIPEONFORK` canary page tells the child: its copy lends empty slices and its drop writes nothing; references held across `fork` are the `unsafe` fork's to answer for | `soundness`: `a_forked_child_neither_reads_nor_wipes_a_secret_it_lacks`; `secret`: `a_forked_child_does_not_see_the_secret` |
+//! | `SecretMemory` | a forked child's copy over unmapped memory (`memfd_secret` pages are not inherited) or zeros (fallback); its drop unmapping what the child has mapped there since | a `WIPEONFORK` canary page tells the child: its copy lends empty slices, and its drop writes and unmaps nothing; references held across `fork` are the `unsafe` fork's to answer for | `soundness`: `a_forked_child_neither_reads_nor_wipes_a_secret_it_lacks`, `a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own`; `secret`: `a_forked_child_does_not_see_the_secret` |
 //! | `SysvSegment::attach` | segment removed and its id reused between reading the size and attaching | attaches first, then reads the size of the segment it holds | `shm_objects`: `sysv_create_private_has_the_asked_size_and_two_attachments_share_bytes` |
 //! | `sys::pkey_free` | freeing a key memory still uses | `unsafe` | the `compile_fail` example above |
 //! | `sys::ftruncate`, `shm_unlink`, `shm_remove`, `mlockall` | change objects others have mapped | at worst `SIGBUS`: signals, not undefined behaviour | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |

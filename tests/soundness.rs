@@ -57,6 +57,8 @@ fn stack_and_gap() -> Result<((usize, usize), usize), String> {
     Ok((stack, stack_guard_gap()))
 }
 
+/// `at` is `unsafe` (the caller answers for the stack's reach); what the kernel still
+/// checks is the guard gap below the stack as it is now, which `at` must not get around.
 #[test]
 fn placement_inside_the_stack_guard_gap_is_refused() {
     // The tests below the stack share that address space.
@@ -66,33 +68,65 @@ fn placement_inside_the_stack_guard_gap_is_refused() {
         Err(reason) => skip!("{reason}"),
     };
     let p = page();
+    // SAFETY (all placements here): the kernel refuses them (asserted), or, for the one it
+    // accepts, the mapping stays read-write and is dropped at once.
+    let at_address = |len: usize, at: usize| unsafe { MapOptions::new().len(len).at(at) }.map();
     for len in [p, 4 << 20] {
         // Every placement whose end falls inside the gap, down to the last page of it.
         for end_below_stack in [0, p, gap / 2, gap - p] {
             let at = stack - end_below_stack - len;
             assert_eq!(
-                err(MapOptions::new().len(len).at(at).map()),
+                err(at_address(len, at)),
                 Errno::EEXIST,
                 "{len} bytes ending {end_below_stack} bytes below the stack"
             );
             assert!(!is_mapped(at as *const c_void), "nothing left mapped");
         }
     }
-    // Right at the edge of the gap the kernel would place memory itself: so does `at`.
+    // Right at the edge of the gap the kernel takes the hint.
     let at = stack - gap - p;
     if let Some(e) = anything_mapped_in(at, stack) {
         skip!("something is mapped just below the stack's guard gap: {e:?}");
     }
-    let m = MapOptions::new()
-        .len(p)
-        .at(at)
-        .map()
-        .expect("at the gap's edge");
+    let m = at_address(p, at).expect("at the gap's edge");
     assert_eq!(m.as_ptr() as usize, at);
 }
 
+/// What the kernel places itself is below its mapping base, out of the main stack's reach
+/// (its top less `RLIMIT_STACK`, less the guard gap): the premise that makes mappings
+/// without `at` safe to leave inaccessible and make accessible again.
 #[test]
-fn growth_never_reaches_into_the_stack_guard_gap() {
+fn the_kernel_places_mappings_out_of_the_stacks_reach() {
+    let ((stack, stack_top), gap) = match stack_and_gap() {
+        Ok(found) => found,
+        Err(reason) => skip!("{reason}"),
+    };
+    let _ = stack;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) },
+        0
+    );
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        skip!("RLIMIT_STACK is unlimited: the kernel lays mappings out bottom-up");
+    }
+    let reach = stack_top - limit.rlim_cur as usize - gap;
+    for prot in [Prot::empty(), RW] {
+        let m = MapOptions::new().len(16 * page()).prot(prot).map().unwrap();
+        let end = m.as_ptr() as usize + m.len();
+        assert!(
+            end <= reach,
+            "{end:#x} is within the stack's reach ({reach:#x})"
+        );
+    }
+}
+
+#[test]
+fn growth_never_happens_in_place() {
     let _below_the_stack = serial();
     let ((stack, _), gap) = match stack_and_gap() {
         Ok(found) => found,
@@ -105,11 +139,9 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
     if let Some(e) = anything_mapped_in(at, stack) {
         skip!("something is mapped below the stack's guard gap: {e:?}");
     }
-    let mut m = MapOptions::new()
-        .len(len)
-        .at(at)
-        .map()
-        .expect("below the gap");
+    // SAFETY: read-write, so the stack keeps its gap from it; it moves away or is dropped.
+    let just_below_the_gap = || unsafe { MapOptions::new().len(len).at(at) }.map();
+    let mut m = just_below_the_gap().expect("below the gap");
     m.as_mut_slice().unwrap().fill(7);
 
     // The attack: 8 MiB more, which in place would reach the stack. It moves.
@@ -123,27 +155,21 @@ fn growth_never_reaches_into_the_stack_guard_gap() {
     );
     drop(m);
 
-    // Without moving: one page more than reaches the gap's edge would end inside the gap.
-    let mut m = MapOptions::new()
-        .len(len)
-        .at(at)
-        .map()
-        .expect("below the gap");
-    assert_eq!(m.remap(len + 9 * p, false), Err(Errno::ENOMEM));
-    assert_eq!((m.as_ptr() as usize, m.len()), (at, len), "unchanged");
+    // Without moving: not even a page more, though it would fit below the gap.
+    let mut m = just_below_the_gap().expect("below the gap");
+    for more in [p, 8 * p, 9 * p, 8 << 20] {
+        assert_eq!(m.remap(len + more, false), Err(Errno::ENOMEM), "{more}");
+        assert_eq!((m.as_ptr() as usize, m.len()), (at, len), "unchanged");
+    }
     assert_eq!(anything_mapped_in(below_gap, stack), None);
-    assert_eq!(m.remap(len + (8 << 20), false), Err(Errno::ENOMEM));
-    // Up to the edge: in place.
-    m.remap(len + 8 * p, false).expect("grow to the gap's edge");
-    assert_eq!(m.as_ptr() as usize, at, "grew in place");
-    assert_eq!(
-        m.as_slice().unwrap()[len..],
-        vec![0u8; 8 * p][..],
-        "new bytes are zeros"
-    );
-    // The new pages may be a VMA of their own, which mremap cannot move: EFAULT, asked of
-    // nobody, and no reservation is left behind (checked in a child, where no other test
-    // thread maps anything meanwhile).
+    // Within the last page: only the length changes.
+    m.remap(len - 10, false).unwrap();
+    m.remap(len, false).unwrap();
+    assert_eq!(m.as_ptr() as usize, at);
+
+    // Several VMAs, which mremap cannot move: EFAULT, asked of nobody, and no reservation
+    // left behind (checked in a child, where no other test thread maps anything meanwhile).
+    m.protect(..p, Prot::READ).unwrap();
     let end = in_child_checked(move || {
         let before = maps();
         assert_eq!(m.remap(len + (8 << 20), true), Err(Errno::EFAULT));
@@ -182,13 +208,13 @@ fn protect_cannot_reach_past_its_range_with_growsdown() {
     let mut lower = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .at(at)
+        .placed_at(at)
         .map()
         .unwrap();
     let mut upper = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .at(at + 2 * p)
+        .placed_at(at + 2 * p)
         .map()
         .unwrap();
     lower.as_mut_slice().unwrap().fill(3);
@@ -226,21 +252,21 @@ fn nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping() {
     let stack_like = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .at(at + gap + 2 * p)
+        .placed_at(at + gap + 2 * p)
         .map()
         .unwrap();
     let top = stack_like.as_ptr() as usize;
     assert_eq!(
-        err(MapOptions::new().len(p).at(top - p).map()),
+        err(MapOptions::new().len(p).placed_at(top - p).map()),
         Errno::EEXIST,
         "right below a grows-down mapping"
     );
     assert_eq!(
-        err(MapOptions::new().len(p).at(top - gap).map()),
+        err(MapOptions::new().len(p).placed_at(top - gap).map()),
         Errno::EEXIST,
         "the gap's last page"
     );
-    let outside = MapOptions::new().len(p).at(top - gap - p).map();
+    let outside = MapOptions::new().len(p).placed_at(top - gap - p).map();
     assert_eq!(outside.map(|m| m.as_ptr() as usize), Ok(top - gap - p));
 }
 
@@ -293,7 +319,7 @@ fn a_protect_that_fails_part_way_leaves_nothing_lent() {
         // rather than split), with unmapped space around them.
         let mut m = MapOptions::new()
             .len(3 * p)
-            .at(quiet_address(3 * p) as usize)
+            .placed_at(quiet_address(3 * p) as usize)
             .map()
             .unwrap();
         m.as_mut_slice().unwrap().fill(9);
@@ -350,11 +376,15 @@ fn remap_file_that_fails_gives_the_file_its_size_back() {
     let at = quiet_address(3 * p) as usize;
     let mut m = MapOptions::new()
         .shared()
-        .at(at)
+        .placed_at(at)
         .map_file(&file, 0)
         .unwrap();
     // Something right above: the mapping cannot grow in place.
-    let _neighbour = MapOptions::new().len(p).at(at + 2 * p).map().unwrap();
+    let _neighbour = MapOptions::new()
+        .len(p)
+        .placed_at(at + 2 * p)
+        .map()
+        .unwrap();
     assert_eq!(m.remap_file(&file, 3 * p, false), Err(Errno::ENOMEM));
     assert_eq!(file.len(), Ok(2 * p as u64), "file size restored");
     assert_eq!(m.len(), 2 * p);
@@ -434,4 +464,33 @@ fn a_guard_that_fails_part_way_is_removed_before_anything_is_lent() {
         bytes[..p].iter().all(|&b| b == first),
         "first page: {first}s (guard markers installed and removed on 6.13+)"
     );
+}
+
+/// The address range of a `memfd_secret` the child did not inherit is free in the child,
+/// and the child's own mappings may land there: dropping the child's copy of the
+/// `SecretMemory` must not unmap them.
+#[test]
+fn a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own() {
+    let secret = SecretMemory::new(100).unwrap();
+    if secret.protection() != Protection::MemfdSecret {
+        skip!("SecretMemory fell back to ordinary memory, which a child inherits");
+    }
+    let end = in_child_checked(|| {
+        let p = page();
+        let start = secret.as_slice().as_ptr() as usize - p;
+        // What the child maps next lands in the free range, or is placed there.
+        let mut mine = MapOptions::new()
+            .len(3 * p)
+            .placed_at(start)
+            .map()
+            .expect("the range the child did not inherit is free");
+        mine.as_mut_slice().unwrap().fill(0x11);
+        drop(secret);
+        // (The drop unmaps the canary page, which the child did inherit.)
+        for at in (start..start + 3 * p).step_by(p) {
+            assert_eq!(perms(at as *const c_void), "rw-p", "still mapped at {at:#x}");
+        }
+        assert!(mine.as_slice().unwrap().iter().all(|&b| b == 0x11));
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
 }

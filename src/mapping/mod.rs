@@ -93,15 +93,15 @@ pub struct Mapping {
     /// so `unguard` must remove them (successfully) before anything is lent again.
     guard_markers: bool,
     /// Whether the kernel may hold the mapping as several VMAs: after a change to part of it
-    /// (protect, lock, advise, guard), after growing in place, or when adopted. `mremap`
-    /// cannot move such a mapping (`EFAULT`), which `remap` then answers without asking.
+    /// (protect, lock, advise, guard), or when adopted. `mremap` cannot move such a mapping
+    /// (`EFAULT`), which `remap` then answers without reserving a region for it.
     /// Atomic because `lock` and `unlock` take `&self`.
     several_vmas: AtomicBool,
     /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
     /// cleared): it then refuses to move, and drop leaves it mapped.
     sealed: bool,
-    /// How the mapping was made (type, anonymous, and the flags that shape its pages), so
-    /// that pages added by growing it are made the same way (see `grow`).
+    /// How the mapping was made, so that a region it moves into is placed under the same
+    /// limits (see `grow`).
     flags: MapFlags,
 }
 

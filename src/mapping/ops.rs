@@ -7,7 +7,7 @@
 use core::ops::RangeBounds;
 
 use super::{Kind, Mapping};
-use crate::fd::{AsFd, BorrowedFd};
+use crate::fd::AsFd;
 use crate::{
     arch, page_size, sys, Advice, Errno, MlockFlags, MremapFlags, MsyncFlags, Prot, Result,
 };
@@ -167,17 +167,17 @@ impl Mapping {
     /// [`remap_file`](Mapping::remap_file)); anything shrinks. On failure the mapping is as
     /// it was.
     ///
-    /// With `may_move`, growth past the last page moves the mapping to where the kernel
-    /// places the whole (`mremap(MAYMOVE | FIXED)` into a region reserved first), so that it
-    /// stays one kernel VMA and can move again. Without it, the mapping grows in place if
-    /// the kernel would place the new pages right above it anyway (free, and outside the
-    /// guard gap it keeps below stacks), else `ENOMEM`; `mremap` itself is never let grow in
-    /// place, since it ignores that gap. A mapping that may be several kernel VMAs (after
-    /// `protect`, `lock`, `unlock`, `advise` or `guard` of part of it, or after growing in
-    /// place) grows in place or not at all: `EFAULT`, as `mremap` cannot move it.
+    /// Growth within the last page changes only `len()`. Beyond it the mapping moves, with
+    /// `may_move`, to where the kernel places the whole (`mremap(MAYMOVE | FIXED)` into a
+    /// region reserved first), and stays one kernel VMA so that it can move again; without
+    /// `may_move` it is `ENOMEM`. It never grows in place: `mremap` would not keep the guard
+    /// gap below stacks, and the space above a mapping may be where a stack will grow (see
+    /// the [`soundness`](crate::soundness) page). A mapping that may be several kernel VMAs
+    /// (after `protect`, `lock`, `unlock`, `advise` or `guard` of part of it) cannot move:
+    /// `EFAULT`, as from `mremap`.
     ///
-    /// The new pages are readable and writable as far as the whole mapping is now (see
-    /// [`protect`](Mapping::protect)). Huge-page mappings do not grow (`EINVAL`).
+    /// The new pages have the protection of the mapping's last page. Huge-page mappings do
+    /// not grow (`EINVAL`).
     pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         // Growing anything but anonymous private memory would add pages past the end of
         // their backing object, whose access raises SIGBUS: files grow with `remap_file`,
@@ -185,21 +185,16 @@ impl Mapping {
         if new_len > self.len && !self.kind.grows_freely() {
             return Err(Errno::EINVAL);
         }
-        self.resize(new_len, may_move, None)
+        self.resize(new_len, may_move)
     }
 
-    /// Grows (see `grow`) or shrinks in place; pages added to a file mapping come from `file`.
-    fn resize(
-        &mut self,
-        new_len: usize,
-        may_move: bool,
-        file: Option<BorrowedFd<'_>>,
-    ) -> Result<()> {
+    /// Grows (see `grow`) or shrinks in place.
+    fn resize(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         if new_len == 0 {
             return Err(Errno::EINVAL);
         }
         if new_len > self.len {
-            return self.grow(new_len, may_move, file);
+            return self.grow(new_len, may_move);
         }
         let new_kernel_len = new_len.checked_add(self.lead).ok_or(Errno::ENOMEM)?;
         let old = self.kernel_span();
@@ -223,8 +218,8 @@ impl Mapping {
     /// back to its size before the call if the mapping then fails to grow. `EINVAL` for a
     /// mapping that is not of a file.
     ///
-    /// `file` must be the file this mapping was made from; with another file, the added
-    /// pages map that file instead (the mapping is volatile either way).
+    /// `file` must be the file this mapping was made from; with another file, the new bytes
+    /// are simply unbacked and reading them raises `SIGBUS`.
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
         if self.kind != Kind::File {
             return Err(Errno::EINVAL);
@@ -238,7 +233,7 @@ impl Mapping {
         if size < end {
             sys::ftruncate(file, end)?;
         }
-        let resized = self.resize(new_len, may_move, Some(file));
+        let resized = self.resize(new_len, may_move);
         if resized.is_err() && size < end && sys::file_size(file) == Ok(end) {
             // Undo the growth this call made, unless someone has resized the file since
             // (then the size is theirs). A writer racing in between could still lose bytes

@@ -141,20 +141,24 @@ impl MapOptions {
     }
 
     /// Map exactly at `addr`, or fail with `EEXIST` (mapping nothing) unless the kernel
-    /// places the mapping there.
-    ///
-    /// The address is passed as a hint, which the kernel honours only where it would place
-    /// a mapping itself: free, inside the address space, and outside the guard gap it keeps
-    /// below stacks and other grows-down mappings (`stack_guard_gap`, 1 MiB by default), so
-    /// that a stack that overflows faults rather than runs into this mapping.
-    /// `MAP_FIXED_NOREPLACE` checks only for overlap, which is why it is not used: a mapping
-    /// placed right below the stack would let deep recursion write through its slices.
-    /// (Placing memory anywhere at all is `unsafe`: [`sys::mmap`](crate::sys::mmap).)
-    ///
-    /// `EINVAL` for address 0 and for an address that is not page aligned (for a file
-    /// mapping at an unaligned offset: whose page is not; see
+    /// places the mapping there. `EINVAL` for address 0 and for an address that is not page
+    /// aligned (for a file mapping at an unaligned offset: whose page is not; see
     /// [`map_file`](MapOptions::map_file)).
-    pub const fn at(mut self, addr: usize) -> Self {
+    ///
+    /// The address is passed as a hint, which the kernel honours only where the range is
+    /// free and outside the guard gap (`stack_guard_gap`) below the stacks *as they are now*
+    /// (`MAP_FIXED_NOREPLACE`, which checks only for overlap, is not used).
+    ///
+    /// # Safety
+    /// The range must be outside the reach of the main thread's stack and of every other
+    /// grows-down mapping: below the lowest address they may grow to (the main stack: its top
+    /// less `RLIMIT_STACK`), by at least the guard gap. The kernel keeps the gap only from
+    /// *accessible* neighbours: a stack grows right up to an inaccessible mapping, and
+    /// making that mapping accessible later (`protect`, which `mprotect` lets through) puts
+    /// it inside the gap, where a deep recursion writes through the slices it lends.
+    /// Mappings the kernel places itself (without `at`) are below its mapping base, which
+    /// it keeps out of the stack's reach.
+    pub const unsafe fn at(mut self, addr: usize) -> Self {
         self.at = Some(addr);
         self
     }
