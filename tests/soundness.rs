@@ -488,7 +488,11 @@ fn a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own() {
         drop(secret);
         // (The drop unmaps the canary page, which the child did inherit.)
         for at in (start..start + 3 * p).step_by(p) {
-            assert_eq!(perms(at as *const c_void), "rw-p", "still mapped at {at:#x}");
+            assert_eq!(
+                perms(at as *const c_void),
+                "rw-p",
+                "still mapped at {at:#x}"
+            );
         }
         assert!(mine.as_slice().unwrap().iter().all(|&b| b == 0x11));
     });
