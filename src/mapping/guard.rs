@@ -35,23 +35,25 @@ impl Mapping {
         self.note_change_to(span);
         self.mark_guarded();
         // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
-        match unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) } {
-            Ok(()) => {
-                self.guard_markers = true;
-                Ok(Guard::Madvise)
-            }
+        let installed = unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) };
+        self.note_guard_install(span.addr, installed);
+        match installed {
+            Ok(()) => Ok(Guard::Madvise),
             Err(Errno::EINVAL) => {
-                // Unknown advice (nothing touched), or a VMA the kernel will not guard,
-                // possibly after guarding those before it.
-                self.guard_markers |= guard_advice_known(span.addr);
                 // SAFETY: as above.
                 unsafe { sys::mprotect(span.ptr(), span.len, Prot::empty())? };
                 Ok(Guard::ProtNone)
             }
-            Err(e) => {
-                self.guard_markers = true;
-                Err(e)
-            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records what `MADV_GUARD_INSTALL` at `addr` (page aligned) may have left: markers,
+    /// unless the kernel does not know the advice (then it touched nothing). Any other
+    /// failure may come after markers were installed in the VMAs before the refused one.
+    pub(super) fn note_guard_install(&mut self, addr: usize, installed: Result<()>) {
+        if installed.is_ok() || guard_advice_known(addr) {
+            self.guard_markers = true;
         }
     }
 

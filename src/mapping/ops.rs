@@ -132,10 +132,13 @@ impl Mapping {
         self.note_change_to(span);
         if advice == Advice::GuardInstall {
             self.mark_guarded();
-            self.guard_markers = true;
         }
         // SAFETY: forwarded to the caller.
-        unsafe { sys::madvise(span.ptr(), span.len, advice) }
+        let advised = unsafe { sys::madvise(span.ptr(), span.len, advice) };
+        if advice == Advice::GuardInstall {
+            self.note_guard_install(span.addr, advised);
+        }
+        advised
     }
 
     /// Locks `range` in memory, faulting it in (`mlock`).
