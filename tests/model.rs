@@ -21,12 +21,14 @@
 
 #[macro_use]
 mod common;
+mod model_support;
 
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
-use common::{in_child_checked, is_qemu_user, page, vm_lck_kb, ChildEnd};
+use common::{is_qemu_user, page, vm_lck_kb};
 use mman::{sys, Advice, Errno, MapFlags, MremapFlags, Prot};
+use model_support::{report, seal_supported, vmas_in, Counters, Plan, Rng};
 
 /// Pages in the region under test.
 const PAGES: usize = 16;
@@ -35,25 +37,10 @@ const STEPS: usize = 24;
 const DEFAULT_SEQUENCES: usize = 3000;
 const TIME_BOUND: Duration = Duration::from_secs(75);
 
-/// xorshift64*: small, deterministic, good enough to pick operations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn prot(&mut self) -> Prot {
-        // Write-only is not a hardware permission everywhere; read-write covers writes.
-        [Prot::empty(), Prot::READ, Prot::READ | Prot::WRITE][self.below(3)]
-    }
+/// A protection the model uses. Write-only is not a hardware permission everywhere;
+/// read-write covers writes.
+fn random_prot(rng: &mut Rng) -> Prot {
+    rng.pick(&[Prot::empty(), Prot::READ, Prot::READ | Prot::WRITE])
 }
 
 /// What the model knows about one mapped page.
@@ -325,30 +312,15 @@ impl Region {
 }
 
 /// The permissions `/proc/self/maps` shows for each of the `PAGES` pages from `start`
-/// (`None` where nothing is mapped). This runs after every step, so it reads only the
-/// columns it needs and stops past the region: on the system lane's emulated CPUs,
-/// parsing the whole file into strings cost more than the steps themselves.
+/// (`None` where nothing is mapped). This runs after every step, so it reads no further
+/// than the region.
 fn maps_perms(start: usize) -> [Option<String>; PAGES] {
-    let maps = std::fs::read("/proc/self/maps").expect("read /proc/self/maps");
-    let hex = |s: &[u8]| {
-        s.iter().fold(0usize, |n, &c| {
-            n * 16 + (c as char).to_digit(16).expect("hex address") as usize
-        })
-    };
-    let end = start + PAGES * page();
     let mut found: [Option<String>; PAGES] = Default::default();
-    for line in maps.split(|&c| c == b'\n').filter(|line| !line.is_empty()) {
-        // "start-end perms offset dev inode path"
-        let dash = line.iter().position(|&c| c == b'-').expect("start-end");
-        let space = line.iter().position(|&c| c == b' ').expect("range column");
-        let (low, high) = (hex(&line[..dash]), hex(&line[dash + 1..space]));
-        if low >= end {
-            break;
-        }
+    for vma in vmas_in(start, start + PAGES * page()) {
         for (i, slot) in found.iter_mut().enumerate() {
             let addr = start + i * page();
-            if low <= addr && addr < high {
-                *slot = Some(String::from_utf8_lossy(&line[space + 1..space + 5]).into_owned());
+            if vma.start <= addr && addr < vma.end {
+                *slot = Some(vma.perms().to_string());
             }
         }
     }
@@ -384,12 +356,12 @@ fn pick(rng: &mut Rng, region: &Region, features: &Features) -> Option<Op> {
         0 | 1 => Op::Map {
             at,
             n,
-            prot: rng.prot(),
+            prot: random_prot(rng),
         },
         2 => Op::Protect {
             at,
             n,
-            prot: rng.prot(),
+            prot: random_prot(rng),
         },
         3 => {
             let writable = region.pages[at].is_some_and(|p| p.prot.contains(Prot::WRITE));
@@ -443,45 +415,14 @@ fn pick_shrink(rng: &mut Rng, region: &Region) -> Option<Op> {
     })
 }
 
-fn seal_supported() -> bool {
-    // mseal(2) on an unmapped range: ENOMEM where it exists, ENOSYS where not.
-    let probe = page() as *mut c_void;
-    !matches!(unsafe { sys::mseal(probe, page()) }, Err(Errno::ENOSYS))
-}
-
 /// Sequences per forked child. Sealed pages can never be unmapped, so each child takes its
 /// sealed leftovers with it when it exits: the address space (and so the cost of reading
 /// `/proc/self/maps` after every step) stays small however many sequences run.
 const BATCH: usize = 100;
 
-/// What the children report back, through a shared anonymous `Mapping`.
-struct Counters(mman::Mapping);
-
-impl Counters {
-    const DONE: usize = 0;
-    const STEPS: usize = 8;
-    const REFUSED: usize = 16;
-
-    fn new() -> Counters {
-        Counters(
-            mman::MapOptions::new()
-                .len(24)
-                .shared()
-                .map()
-                .expect("shared counters"),
-        )
-    }
-
-    fn add(&self, at: usize, n: usize) {
-        let counter = self.0.atomic_u64(at).expect("aligned counter");
-        counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn get(&self, at: usize) -> usize {
-        let counter = self.0.atomic_u64(at).expect("aligned counter");
-        counter.load(std::sync::atomic::Ordering::Relaxed) as usize
-    }
-}
+/// What the children report besides `Counters::DONE`.
+const STEPS_DONE: usize = 1;
+const REFUSED: usize = 2;
 
 /// Runs `count` sequences from `seed`, stopping early at `deadline`; panics at the first
 /// divergence (in a forked child, whose message `in_child_checked` prints).
@@ -515,27 +456,15 @@ fn run_batch(seed: u64, count: usize, deadline: Instant, features: &Features, co
             }
         }
         region.release();
-        counters.add(Counters::STEPS, history.len());
-        counters.add(Counters::REFUSED, refused);
+        counters.add(STEPS_DONE, history.len());
+        counters.add(REFUSED, refused);
         counters.add(Counters::DONE, 1);
     }
 }
 
 #[test]
 fn random_sequences_match_the_model_and_the_kernel() {
-    let seed = std::env::var("MMAN_MODEL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-                | 1
-        });
-    let sequences = std::env::var("MMAN_MODEL_SEQUENCES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEQUENCES);
+    let plan = Plan::from_env(DEFAULT_SEQUENCES);
     if is_qemu_user() {
         // qemu-user keeps its own page table beside the host's: mprotect or mlock across
         // holes or PROT_NONE pages leaves the two disagreeing (the host changes part, qemu
@@ -546,34 +475,24 @@ fn random_sequences_match_the_model_and_the_kernel() {
     let features = Features {
         seal: seal_supported(),
     };
+    let seed = plan.seed;
     eprintln!(
         "model: seed {seed} (rerun with MMAN_MODEL_SEED={seed}); mseal {}",
         features.seal
     );
-    let counters = Counters::new();
-    let deadline = Instant::now() + TIME_BOUND;
-    let mut batch_rng = Rng(seed);
-    while counters.get(Counters::DONE) < sequences && Instant::now() < deadline {
-        // Each batch's seed follows from the run's seed, so MMAN_MODEL_SEED replays it all.
-        let batch_seed = batch_rng.next() | 1;
-        let count = BATCH.min(sequences - counters.get(Counters::DONE));
-        let end = in_child_checked(|| run_batch(batch_seed, count, deadline, &features, &counters));
-        assert_eq!(
-            end,
-            ChildEnd::Exited(0),
-            "a sequence diverged (message above); rerun with MMAN_MODEL_SEED={seed}"
-        );
-    }
+    let counters = Counters::new(3);
+    plan.run_in_batches(
+        BATCH,
+        TIME_BOUND,
+        &counters,
+        |batch_seed, count, deadline| run_batch(batch_seed, count, deadline, &features, &counters),
+    );
     let (done, steps, refused) = (
         counters.get(Counters::DONE),
-        counters.get(Counters::STEPS),
-        counters.get(Counters::REFUSED),
+        counters.get(STEPS_DONE),
+        counters.get(REFUSED),
     );
-    // Written past libtest's capture, so the counts show in every lane's log.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
+    report(&format!(
         "mman-model: {done} sequences, {steps} steps ({refused} refused as predicted), 0 divergences, seed {seed}"
-    );
-    assert!(done > 0, "no sequence ran within {TIME_BOUND:?}");
+    ));
 }
