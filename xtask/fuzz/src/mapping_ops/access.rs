@@ -35,6 +35,16 @@ impl World<'_> {
         if held.guarded {
             assert_eq!(result, Err(Errno::EACCES), "copy of guarded memory");
         }
+        // Granted exactly when the book-keeping grants it: refusing wrongly is a bug too.
+        let (read, write) = (fill.is_none(), fill.is_some());
+        if let Some(granted) = held.book.grants(read, write) {
+            let want = if granted { Ok(()) } else { Err(Errno::EACCES) };
+            assert_eq!(
+                result, want,
+                "copy inside the mapping, book {:?}",
+                held.book
+            );
+        }
         if let Err(e) = result {
             assert_eq!(e, Errno::EACCES, "copy inside the mapping");
             return;
@@ -85,10 +95,19 @@ impl World<'_> {
             Err(e) if held.memory.exclusive() => assert_eq!(e, Errno::EACCES),
             Err(e) => assert_eq!(e, Errno::EPERM),
         }
+        if let (true, Some(granted)) = (held.memory.exclusive(), held.book.grants(true, mutable)) {
+            assert_eq!(
+                result.is_ok(),
+                granted,
+                "slice (mutable {mutable}), book {:?}",
+                held.book
+            );
+        }
     }
 
-    /// `atomic_u32` (or with `wide`, `atomic_u64`), then an add through it. Exclusive memory
-    /// refuses with EPERM (a lent slice could alias the atomic), whatever the offset.
+    /// `atomic_u32` (or with `wide`, `atomic_u64`), then an add through it. The view
+    /// borrows the mapping mutably, so exclusive memory is allowed too: `EACCES` unless
+    /// the book-keeping grants reading and writing, then `EINVAL` unless aligned and inside.
     pub(super) fn atomic(&mut self, slot: Slot, offset: usize, wide: bool, add: u32) {
         let backed = self.backed(slot);
         let Some(held) = self.slots[slot.index()].as_mut() else {
@@ -103,27 +122,42 @@ impl World<'_> {
                 a.fetch_add(add, SeqCst);
             }),
         };
-        if held.memory.exclusive() {
-            return assert_eq!(
-                call(&mut held.map),
-                Err(Errno::EPERM),
-                "atomic on exclusive"
-            );
-        }
-        let Some(end) = offset
+        let inside = offset
             .checked_add(size)
-            .filter(|&end| end <= held.map.len())
-        else {
+            .is_some_and(|end| end <= held.map.len());
+        let aligned =
+            (held.map.as_ptr() as usize).is_multiple_of(size) && offset.is_multiple_of(size);
+        let granted = held.book.grants(true, true);
+        if !inside && granted == Some(true) {
             return self.refused(slot, |map, _, _| call(map));
-        };
-        if end > backed {
+        }
+        if !inside || offset + size > backed {
+            // Out of range and refused anyway, or past the end of the file (SIGBUS).
+            if !inside {
+                let result = call(&mut held.map);
+                assert!(
+                    matches!(result, Err(Errno::EACCES | Errno::EINVAL)),
+                    "atomic out of range: {result:?}"
+                );
+            }
             return;
         }
-        let aligned = (held.map.as_ptr() as usize + offset).is_multiple_of(size);
-        match call(&mut held.map) {
+        let result = call(&mut held.map);
+        match result {
             Ok(()) => assert!(aligned, "misaligned atomic"),
             Err(Errno::EINVAL) => assert!(!aligned, "aligned atomic refused"),
             Err(e) => assert_eq!(e, Errno::EACCES),
+        }
+        if held.guarded {
+            assert!(result.is_err(), "atomic of guarded memory");
+        }
+        if let Some(granted) = granted {
+            let want = match (granted, aligned) {
+                (false, _) => Err(Errno::EACCES),
+                (true, false) => Err(Errno::EINVAL),
+                (true, true) => Ok(()),
+            };
+            assert_eq!(result, want, "atomic, book {:?}", held.book);
         }
     }
 }

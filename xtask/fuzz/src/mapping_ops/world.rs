@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use mman::{page_size, Access, Errno, Guard, MapOptions, Mapping, Memfd, Seals};
+use mman::{page_size, Access, Advice, Errno, Guard, MapOptions, Mapping, Memfd, Prot, Seals};
 
 use super::checks::{destroys, is_mapped, kernel_range, span};
 use super::input::{
@@ -33,6 +33,64 @@ pub(super) struct Held {
     /// `guard` installed guard markers, which only `unguard` removes (they survive
     /// `protect`): until then every slice and copy must be refused.
     pub(super) guarded: bool,
+    /// What the library must know it may lend: predicted from the documented rules.
+    pub(super) book: Book,
+}
+
+/// The library's book-keeping as the documentation defines it: `protect` takes away what
+/// `prot` does not grant before the call and grants only after a successful change of the
+/// whole, unguarded mapping; `guard` takes everything away until a successful `unguard`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Book {
+    pub(super) readable: bool,
+    pub(super) writable: bool,
+    pub(super) guarded: bool,
+    /// False once a call failed in a way that leaves the book-keeping open (an `unguard`
+    /// that failed after removing markers or before): then only the safety direction is
+    /// checked (whatever is granted is accessible).
+    pub(super) exact: bool,
+}
+
+impl Book {
+    fn new(prot: Prot) -> Book {
+        Book {
+            readable: prot.contains(Prot::READ),
+            writable: prot.contains(Prot::WRITE),
+            guarded: false,
+            exact: true,
+        }
+    }
+
+    /// Whether the library must answer `granted` for an access needing `read`/`write`:
+    /// Some(answer) when exact.
+    pub(super) fn grants(&self, read: bool, write: bool) -> Option<bool> {
+        self.exact
+            .then_some((!read || self.readable) && (!write || self.writable))
+    }
+
+    /// `protect(start..end, prot)` of a mapping of `len` bytes at `ptr` returned `result`.
+    fn protected(
+        &mut self,
+        (start, end): (usize, usize),
+        len: usize,
+        ptr: usize,
+        prot: Prot,
+        page: usize,
+        ok: bool,
+    ) {
+        let whole = start == 0 && end == len;
+        let unaligned = (ptr + start) % page != 0;
+        if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) || (!whole && unaligned) {
+            // Refused before anything was taken away.
+            return;
+        }
+        self.readable &= prot.contains(Prot::READ);
+        self.writable &= prot.contains(Prot::WRITE);
+        if ok && whole && !self.guarded {
+            self.readable = prot.contains(Prot::READ);
+            self.writable = prot.contains(Prot::WRITE);
+        }
+    }
 }
 
 /// What the library should take a mapping's memory for.
@@ -88,7 +146,15 @@ impl World<'_> {
             Op::Drop { slot } => self.release(slot.index()),
             Op::Protect { slot, range, prot } => {
                 let prot = prot.prot();
-                self.ranged(slot, range, false, |m, b| m.protect(b, prot));
+                let page = self.page;
+                if let Some((span, result)) =
+                    self.ranged(slot, range, false, |m, b| m.protect(b, prot))
+                {
+                    let held = self.held(slot);
+                    let (len, ptr) = (held.map.len(), held.map.as_ptr() as usize);
+                    held.book
+                        .protected(span, len, ptr, prot, page, result.is_ok());
+                }
             }
             Op::Flush { slot, range, how } => {
                 self.ranged(slot, range, false, |m, b| m.flush(b, how.flush()));
@@ -100,7 +166,9 @@ impl World<'_> {
             } => {
                 let advice = advice.advice();
                 let memory = self.slots[slot.index()].as_ref().map(|h| h.memory);
-                let refuse = memory.is_some_and(|m| destroys(advice, m.exclusive()));
+                // DontFork and WipeOnFork leave a forked child's Mapping dangling or zeroed.
+                let forks = matches!(advice, Advice::DontFork | Advice::WipeOnFork);
+                let refuse = memory.is_some_and(|m| destroys(advice, m.exclusive())) || forks;
                 self.ranged(slot, range, refuse, |m, b| m.advise(b, advice));
             }
             Op::Lock {
@@ -126,19 +194,32 @@ impl World<'_> {
             }
             Op::Guard { slot, range } => {
                 let mut madvised = false;
-                self.ranged(slot, range, false, |m, b| {
+                let guarded = self.ranged(slot, range, false, |m, b| {
                     let guard = m.guard(b);
                     madvised = guard == Ok(Guard::Madvise);
                     guard
                 });
-                if madvised {
-                    self.held(slot).guarded = true;
+                if guarded.is_some() {
+                    let held = self.held(slot);
+                    // Taken away before the call, whatever it answers.
+                    held.book.guarded = true;
+                    held.book.readable = false;
+                    held.book.writable = false;
+                    held.guarded |= madvised;
                 }
             }
             Op::Unguard { slot, prot } => {
                 if let Some(held) = self.slots[slot.index()].as_mut() {
-                    if held.map.unguard(prot.prot()).is_ok() {
+                    let prot = prot.prot();
+                    if held.map.unguard(prot).is_ok() {
                         held.guarded = false;
+                        held.book.guarded = false;
+                        held.book.readable = prot.contains(Prot::READ);
+                        held.book.writable = prot.contains(Prot::WRITE);
+                    } else {
+                        held.book.readable &= prot.contains(Prot::READ);
+                        held.book.writable &= prot.contains(Prot::WRITE);
+                        held.book.exact = false;
                     }
                 }
             }
@@ -234,6 +315,11 @@ impl World<'_> {
             memory,
             hugetlb: request.huge_pages(),
             guarded: false,
+            book: Book::new(match request.source {
+                Source::WholeFile { read_only: true } => Prot::READ,
+                Source::WholeFile { read_only: false } => Prot::READ | Prot::WRITE,
+                _ => request.prot.prot(),
+            }),
         })
     }
 
@@ -278,14 +364,19 @@ impl World<'_> {
             Some(log2) => options = options.huge_pages_log2(u32::from(log2)),
         }
         if let Some(at) = exotic.at {
-            options = options.at(self.address(at));
+            // SAFETY: nothing grows into the range: `address` keeps it far below the main
+            // stack's reach (under 4 GiB, or within a few megabytes of a mapping the kernel
+            // placed below its mapping base), and nothing here accesses memory below a
+            // grows-down mapping, so none grows.
+            options = unsafe { options.at(self.address(at)) };
         }
         options
     }
 
+    /// Where `at` asks for: a raw address is taken below 4 GiB, out of any stack's reach.
     fn address(&self, at: At) -> usize {
         match at {
-            At::Raw(address) => address,
+            At::Raw(address) => address & 0xffff_ffff,
             At::Low(pages) => usize::from(pages) * self.page,
             At::Beside { slot, pages } => match &self.slots[slot.index()] {
                 Some(held) => kernel_range(&held.map, self.page)
@@ -314,24 +405,23 @@ impl World<'_> {
 
     /// Calls a range-checked method on the mapping in `slot` (if any) with `range`.
     /// A range outside the mapping, or any range if `refuse`, must be EINVAL and change
-    /// nothing.
+    /// nothing. Returns the span (start, end) and the result of a call that was not refused.
     fn ranged<T>(
         &mut self,
         slot: Slot,
         range: Range,
         refuse: bool,
         call: impl FnOnce(&mut Mapping, Bounds) -> mman::Result<T>,
-    ) {
-        let Some(held) = self.slots[slot.index()].as_ref() else {
-            return;
-        };
+    ) -> Option<((usize, usize), mman::Result<()>)> {
+        let held = self.slots[slot.index()].as_ref()?;
         let len = held.map.len();
         let bounds = range.bounds(len, self.page);
         match span(bounds, len) {
-            Some(_) if !refuse => {
-                let _ = call(&mut self.held(slot).map, bounds);
+            Some(span) if !refuse => Some((span, call(&mut self.held(slot).map, bounds).map(drop))),
+            _ => {
+                self.refused(slot, |m, _, _| call(m, bounds).map(drop));
+                None
             }
-            _ => self.refused(slot, |m, _, _| call(m, bounds).map(drop)),
         }
     }
 
