@@ -27,7 +27,7 @@ use crate::{page_size, sys, Errno, MapFlags, MremapFlags, Prot, Result};
 
 impl Mapping {
     /// Grows the mapping to `new_len` bytes (more than `len()`), by moving it if the new
-    /// length needs more pages; new bytes read as zeros (or, for a file, as the file).
+    /// length needs more pages; new pages read as zeros (or, for a file, as the file).
     /// On failure nothing has changed.
     pub(super) fn grow(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         // The kernel cannot grow huge-page mappings either (EINVAL from mremap).

@@ -165,7 +165,9 @@ impl Mapping {
         unsafe { sys::munlock(span.ptr(), span.len) }
     }
 
-    /// Grows or shrinks the mapping to `new_len` bytes. New bytes read as zeros. Only
+    /// Grows or shrinks the mapping to `new_len` bytes. New pages read as zeros; the kernel
+    /// works in whole pages, so bytes past the old length within its last page keep what
+    /// they held (for example before an earlier shrink within that page). Only
     /// private anonymous memory grows this way (`EINVAL` otherwise; see
     /// [`remap_file`](Mapping::remap_file)); anything shrinks. On failure the mapping is as
     /// it was.
