@@ -21,6 +21,8 @@ pub struct Run {
     /// The command line after `cargo xtask`.
     pub command: String,
     pub tool: &'static str,
+    pub model_sequences: &'static str,
+    pub model_seed: &'static str,
     pub scopes: Vec<Scope>,
 }
 
@@ -35,9 +37,13 @@ pub fn render(run: &Run) -> String {
         &mut md,
         format_args!(
             "Last run {}: `cargo xtask {}` ({}; each mutant against `cargo test \
-             --all-features --tests` of mman on the host, the model test at 200 sequences, one \
-             mutant at a time).\n",
-            run.date, run.command, run.tool
+             --all-features --tests` of mman on the host, the model tests at {} sequences \
+             from seed {}, one mutant at a time).\n",
+            run.date,
+            run.command,
+            run.tool.replace('@', " "),
+            run.model_sequences,
+            run.model_seed
         ),
     );
     line(
@@ -117,7 +123,9 @@ mod tests {
         let run = Run {
             date: "2026-11-29".into(),
             command: "mutants --file src/mapping/range.rs".into(),
-            tool: "cargo-mutants 27.1.0",
+            tool: "cargo-mutants@27.1.0",
+            model_sequences: "200",
+            model_seed: "15",
             scopes: vec![Scope {
                 name: "src/mapping/range.rs".into(),
                 outcomes: Outcomes {
