@@ -100,6 +100,8 @@ fn wait(child: &mut Child, limit: Option<Duration>) -> io::Result<(ExitStatus, b
         }
         if Instant::now() >= deadline {
             kill_group(child.id());
+            // Should kill(1) be missing, at least the program itself ends.
+            let _ = child.kill();
             return child.wait().map(|status| (status, true));
         }
         thread::sleep(Duration::from_millis(50));

@@ -63,6 +63,8 @@ const PACKAGES: &[Package] = &[
     // The static C library the system lane links its x86_64 programs with.
     stable("libc6-dev"),
     stable("valgrind"),
+    // kill(1), with which the lanes end what a test program left running.
+    stable("procps"),
     // QEMU 10: qemu-user for the user lane, qemu-system-* for booting kernels.
     backport("qemu-user"),
     backport("qemu-system-arm"),
