@@ -79,7 +79,7 @@ impl Book {
         ok: bool,
     ) {
         let whole = start == 0 && end == len;
-        let unaligned = (ptr + start) % page != 0;
+        let unaligned = !(ptr + start).is_multiple_of(page);
         if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) || (!whole && unaligned) {
             // Refused before anything was taken away.
             return;
