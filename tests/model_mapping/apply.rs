@@ -276,7 +276,8 @@ impl World {
                 map,
                 memory,
                 pages,
-                bytes: vec![0; len],
+                len,
+                bytes: vec![0; kernel_len],
                 readable: prot.contains(Prot::READ),
                 writable: prot.contains(Prot::WRITE),
                 guarded: false,
@@ -295,7 +296,7 @@ impl World {
     /// within the last page changes only the length. Growing further never happens in
     /// place (that could reach into the stack's guard gap): without `may_move` it is
     /// `ENOMEM`; a mapping the library must take for several VMAs is `EFAULT` (what mremap
-    /// would answer); else the mapping moves into a fresh region. New bytes are zeros.
+    /// would answer); else the mapping moves into a fresh region. New pages are zeros.
     fn remap(
         &mut self,
         slot: usize,
@@ -341,7 +342,9 @@ impl World {
                 ..held.pages[old_pages - 1]
             };
             held.pages.resize(new_pages, grown);
-            held.bytes.resize(len, 0);
+            // New pages are zeros; growth within the last page shows what it held.
+            held.bytes.resize(new_pages * page(), 0);
+            held.len = len;
             if got == Ok(Outcome::Moved) {
                 // It moved as one VMA, and arrived as one.
                 held.several = false;

@@ -11,8 +11,9 @@
 //! whatever a lending call grants is checked against the kernel: every page of the lent
 //! range must be readable (and writable) in `/proc/self/maps` and through
 //! `process_vm_readv`/`writev`, which also see guard markers (`kernel.rs`). The model also
-//! keeps the bytes (what was written, zeros where contents were discarded or the mapping
-//! grew) and the pages' protection, both compared with the kernel after every step.
+//! keeps the bytes of every page (what was written, zeros where contents were discarded or
+//! pages added; growth within the last page shows what that page held past the old
+//! length) and the pages' protection, both compared with the kernel after every step.
 //!
 //! A second test runs sequences at the brink of `vm.max_map_count` (`ballast.rs`), where
 //! calls that split VMAs fail part-way: whatever the kernel did, no lending call may grant

@@ -50,7 +50,10 @@ pub struct Slot {
     pub memory: Memory,
     /// One per kernel page.
     pub pages: Vec<PageState>,
-    /// The `len()` bytes, as written.
+    /// `len()`.
+    pub len: usize,
+    /// The bytes of every kernel page, as written: past `len()` in the last page too,
+    /// where growing within that page shows them again.
     pub bytes: Vec<u8>,
     /// The book-keeping the library must have: what it may lend.
     pub readable: bool,
@@ -65,7 +68,7 @@ pub struct Slot {
 
 impl Slot {
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.len
     }
 
     pub fn start(&self) -> usize {
@@ -89,12 +92,7 @@ impl Slot {
 
     /// Zeroes the bytes of pages `pages` (what discarding them leaves).
     pub fn zero_pages(&mut self, pages: std::ops::Range<usize>) {
-        let len = self.len();
-        let (from, to) = (
-            (pages.start * page()).min(len),
-            (pages.end * page()).min(len),
-        );
-        self.bytes[from..to].fill(0);
+        self.bytes[pages.start * page()..pages.end * page()].fill(0);
     }
 
     pub fn predict_slice(&self) -> Result<()> {
