@@ -24,6 +24,8 @@ pub(crate) mod nr {
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const EXIT_GROUP: usize = 94;
+    pub const PRLIMIT64: usize = 261;
+    pub const SYSINFO: usize = 179;
     pub const PRCTL: usize = 167;
     pub const GETPID: usize = 172;
     pub const SHMGET: usize = 194;

@@ -39,6 +39,8 @@ pub(crate) mod nr {
     pub const MUNLOCK: usize = 150;
     pub const MLOCKALL: usize = 151;
     pub const MUNLOCKALL: usize = 152;
+    pub const PRLIMIT64: usize = 302;
+    pub const SYSINFO: usize = 99;
     pub const PRCTL: usize = 157;
     pub const EXIT_GROUP: usize = 231;
     pub const OPENAT: usize = 257;

@@ -9,6 +9,10 @@ use crate::{sys, Mode, OFlags, Result};
 pub(crate) const AT_NULL: usize = 0;
 /// `AT_PAGESZ`: the page size, the same key on every architecture.
 pub(crate) const AT_PAGESZ: usize = 6;
+/// `AT_RANDOM`: the address of 16 random bytes the kernel put at the top of the stack.
+pub(crate) const AT_RANDOM: usize = 25;
+/// `AT_EXECFN`: the address of the program's file name, at the top of the stack.
+pub(crate) const AT_EXECFN: usize = 31;
 
 /// The value of `key` in this process's auxiliary vector, from `prctl(PR_GET_AUXV)` or,
 /// on kernels before 6.4, `/proc/self/auxv`.

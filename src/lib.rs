@@ -28,11 +28,12 @@
 //! other mappings, neighbouring mappings or forked children do, and whether the kernel call
 //! succeeds, fails or partly succeeds. In short:
 //!
-//! 1. **Only address space the program owns is touched, and new memory goes only where the
-//!    kernel puts it unasked**, below its mapping base and out of the main stack's reach:
-//!    every `sys` call that takes an address is `unsafe`, and so is [`MapOptions::at`]; a
-//!    [`Mapping`] owns its range; [`Mapping::remap`] never grows in place (`mremap` would not
-//!    keep the guard gap below stacks), it moves.
+//! 1. **Only address space the program owns is touched, and no memory is kept where the
+//!    main stack may grow**: every `sys` call that takes an address is `unsafe`; a
+//!    [`Mapping`] owns its range; every mapping made, attached or moved is checked against
+//!    the stack's reach ([`MapOptions::at`] included); [`Mapping::remap`] never grows in
+//!    place, it moves; [`MapOptions::map_file`] takes only plain files, whose mappings a
+//!    forked child inherits.
 //! 2. **Only exclusive memory is lent as slices**: shared, file-backed and droppable memory
 //!    is *volatile* ([`Mapping::is_volatile`]) and is copied with relaxed atomics or viewed as
 //!    atomics through a mutable borrow ([`Mapping::as_atomics`]).
@@ -66,6 +67,7 @@ mod mapping;
 mod page;
 mod secret;
 mod shm;
+mod stack_reach;
 
 pub mod fd;
 pub mod soundness;

@@ -23,12 +23,14 @@ pub fn page_size() -> usize {
 }
 
 /// Records the page size from the auxiliary vector a program's `_start` received, so that
-/// no system call or file read is needed later.
+/// no system call or file read is needed later, and where the initial stack is.
 ///
 /// # Safety
 /// `auxv` must point to the process's auxiliary vector: `(type, value)` word pairs ending
 /// with an `AT_NULL` entry, readable for its whole length.
 pub unsafe fn init_from_auxv(auxv: *const usize) {
+    // The vector lies at the top of the initial stack, whose reach the safe layer avoids.
+    crate::stack_reach::note_initial_stack(auxv as usize);
     let mut entry = auxv;
     loop {
         // SAFETY: the caller guarantees the vector is readable up to and including AT_NULL.

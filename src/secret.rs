@@ -176,10 +176,14 @@ fn map_memfd_secret(total: usize) -> Result<(Mapping, Protection, Option<ForkCan
     let canary = ForkCanary::new()?;
     let fd = sys::memfd_secret(true)?;
     sys::ftruncate(fd.as_fd(), total as u64)?;
-    let mapped = MapOptions::new()
-        .shared()
-        .len(total)
-        .map_file(fd.as_fd(), 0)?;
+    // SAFETY: secretmem's mmap gives an ordinary shared mapping (locked, not dumped); that
+    // a forked child does not inherit it is arranged below (DONTFORK and the canary).
+    let mapped = unsafe {
+        MapOptions::new()
+            .shared()
+            .len(total)
+            .map_file_unchecked(fd.as_fd(), 0)?
+    };
     let (ptr, len) = mapped.into_raw();
     // SAFETY: the mapping just made: page-aligned, shared, read-write. With its descriptor
     // closed (below) and DONTFORK applied, no other process or mapping can reach its pages.

@@ -9,25 +9,33 @@
 //!
 //! # The rules
 //!
-//! **1. Only address space the program owns is touched, and new memory goes only where the
-//! kernel puts it unasked.** Every `sys` call that takes an address is `unsafe`. A
+//! **1. Only address space the program owns is touched, and no memory is kept where the
+//! main stack may grow.** Every `sys` call that takes an address is `unsafe`. A
 //! [`Mapping`](crate::Mapping) owns its range and unmaps it once, on drop; every range a
-//! method takes is checked against `[0, len())`. The safe layer never picks an address: the
-//! kernel places every new mapping, and every region a mapping moves into, below its
-//! mapping base, which it keeps out of the main stack's reach (its top less
-//! `RLIMIT_STACK`, less the guard gap). Anything above that is where the stack may grow,
-//! and the kernel's own checks do not protect it: `MAP_FIXED_NOREPLACE` and `mremap`
-//! growing in place check only overlap, a hint is checked against the *stack guard gap*
-//! (`stack_guard_gap`, 256 pages by default) below the stack as it is now, and the stack
-//! keeps that gap only from *accessible* neighbours, growing right up to an inaccessible
-//! one, which `mprotect` then makes accessible without a look. Any of these would let a deep
-//! recursion write through slices this crate lent. So placing memory at a chosen address,
-//! [`MapOptions::at`](crate::MapOptions::at), is `unsafe` (it still refuses, with `EEXIST`,
-//! what the kernel would not place there), and [`Mapping::remap`](crate::Mapping::remap)
-//! never grows in place: past its last page it moves the mapping into a region the kernel
-//! chose and that was reserved beforehand (see `src/mapping/grow.rs`); after a failed move
-//! that reservation is never unmapped, since the kernel may have cleared it and another
-//! thread mapped something there since.
+//! method takes is checked against `[0, len())`. The main thread's stack grows down on
+//! demand, as far as `RLIMIT_STACK` below its top, and the kernel keeps a *guard gap*
+//! (`stack_guard_gap`, 256 pages by default) between it and an *accessible* mapping below;
+//! up to an inaccessible or a grows-down mapping it grows with no gap at all, and
+//! `mprotect` then makes the inaccessible one accessible without a look. The kernel places
+//! mappings out of the stack's reach while it has room below its mapping base, but not
+//! when it has none, nor in the bottom-up layout, nor at a hint; `MAP_FIXED_NOREPLACE`
+//! and `mremap` growing in place check only overlap. A mapping in the reach would let a
+//! deep recursion write its frames through slices this crate lent. So every mapping the
+//! safe layer makes, attaches or moves, wherever the kernel or [`MapOptions::at`](crate::MapOptions::at) put it,
+//! is checked against the reach (`src/stack_reach.rs`: from the stack's top, found in the
+//! auxiliary vector, down by the soft `RLIMIT_STACK` and the guard gap) and refused
+//! (`ENOMEM`) inside it. `at` passes its address as a hint, which the kernel refuses inside
+//! the guard gap as it is now (`EEXIST`). [`Mapping::remap`](crate::Mapping::remap) never
+//! grows in place: past its last page it moves the mapping into a region the kernel chose,
+//! checked and reserved beforehand (see `src/mapping/grow.rs`); after a failed move that
+//! reservation is never unmapped, since the kernel may have cleared it and another thread
+//! mapped something there since.
+//!
+//! Every mapping is inherited by a forked child like anonymous memory, so that the child's
+//! copy of a `Mapping` names memory the child has: [`map_file`](crate::MapOptions::map_file) takes only
+//! regular files of filesystems whose mappings are plain page-cache ones (`ENODEV`
+//! otherwise: a driver's `mmap` may set `VM_DONTCOPY`), and memory the crate itself keeps
+//! from children ([`SecretMemory`](crate::SecretMemory)) knows when it is in one.
 //!
 //! A call reaches no further than its range: `Prot::GROWSDOWN`/`GROWSUP`, which extend
 //! `mprotect` to the rest of a kernel VMA (and the kernel merges adjacent grows-down
@@ -98,8 +106,9 @@
 //!
 //! | method | hazard | how it is closed | test |
 //! |---|---|---|---|
-//! | `MapOptions::map`, `map_file` | a mapping within the main stack's reach (stack clash), directly or after being inaccessible while the stack grew | the kernel places every mapping, below its mapping base; `at` is `unsafe` | `soundness`: `the_kernel_places_mappings_out_of_the_stacks_reach` |
-//! | | `at` inside the stack guard gap as it is now | hint, not `FIXED_NOREPLACE`; `EEXIST` unless placed there | `soundness`: `placement_inside_the_stack_guard_gap_is_refused`, `nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping` |
+//! | `MapOptions::map`, `map_file`, `SysvSegment::attach` | a mapping in the main stack's reach (stack clash): placed there by the kernel when it has no room below its mapping base, or by `at`; reached by the stack while inaccessible or grows-down | every new mapping checked against the reach, `ENOMEM` | `soundness`: `placement_in_the_stacks_reach_is_refused`, `kernel_placements_in_the_stacks_reach_are_refused`, `grows_down_mappings_stay_out_of_the_stacks_reach` |
+//! | | `at` inside the stack guard gap as it is now | hint, not `FIXED_NOREPLACE`; `EEXIST` unless placed there | `soundness`: `placement_in_the_stacks_reach_is_refused`, `nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping` |
+//! | `map_file` | a file whose `mmap` sets `VM_DONTCOPY` (tracefs, perf, drivers): a forked child's `Mapping` names a range the child lacks | only regular files of plain filesystems (`ENODEV`); `map_file_unchecked` is `unsafe` | `soundness`: `map_file_takes_only_plain_files` |
 //! | | `at` over an existing mapping, at 0, unaligned | hint never replaces; 0 and unaligned are `EINVAL` | `mapping`: `at_an_occupied_address_is_eexist_and_leaves_the_mapping_alone`, `at_address_zero_is_refused_and_leaves_page_zero_unmapped`, `at_an_unaligned_address_is_einval` |
 //! | | `PROT_GROWSDOWN` in the protection | `EINVAL` | `soundness`: `protect_cannot_reach_past_its_range_with_growsdown` |
 //! | | huge pages: the kernel maps (and unmaps) whole huge pages | length rounded for the unmap | `mapping`: `huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop` |
@@ -116,7 +125,7 @@
 //! | | partial failure; guards outliving it; sealing | pessimistic flags; guarded until `unguard`; `EPERM` when sealed | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent`, `sealed_mappings_refuse_protect_without_losing_access`; `mapping`: `protect_does_not_lift_a_guard` |
 //! | `advise` | contents destroyed, faults, fork behaviour | refused advice is `EINVAL`; `DontNeed` only on exclusive memory (`&mut self`) | `mapping`: `destructive_advice_is_einval_through_the_safe_advise`, `dont_need_on_exclusive_memory_zeroes_it`, `harmless_advice_is_accepted_and_keeps_the_bytes` |
 //! | `lock`, `lock_on_fault`, `unlock`, `flush` | none on access (partial failure changes no access) | range checks | `mapping`: `lock_and_unlock_move_vmlck_and_fault_pages_in`, `flush_writes_a_shared_file_mapping_back_in_every_mode` |
-//! | `remap` | in-place growth into the stack's reach or guard gap | never in place: growth past the last page moves into a reserved region the kernel placed | `soundness`: `growth_never_happens_in_place`, `growing_by_moving_can_be_repeated` |
+//! | `remap` | in-place growth into the stack's reach or guard gap | never in place: growth past the last page moves into a reserved region the kernel placed, checked against the reach | `soundness`: `growth_never_happens_in_place`, `growing_by_moving_can_be_repeated`, `kernel_placements_in_the_stacks_reach_are_refused` |
 //! | | a move that fails after the kernel cleared its destination, which another thread then maps | the reservation is never unmapped after a failure; a mapping of several VMAs is refused (`EFAULT`) before reserving | `soundness`: `growth_never_happens_in_place` |
 //! | | growth past a backing object (SIGBUS) | only private anonymous memory grows | `mapping`: `remap_refuses_to_grow_shared_anonymous_memory` |
 //! | | failure part-way | the mapping is as it was; a move's reservation is never unmapped unless known to be ours | `mapping`: `remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed`, `drop_after_a_failed_remap_still_unmaps` |

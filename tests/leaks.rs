@@ -112,7 +112,7 @@ fn error_and_release_paths_leave_nothing_behind() {
         assert_eq!(err(MapOptions::new().len(p).sync().map()), Errno::EINVAL);
         let at = quiet_address(p) as usize;
         assert_eq!(
-            err(MapOptions::new().len(p).placed_at(at + 1).map()),
+            err(MapOptions::new().len(p).at(at + 1).map()),
             Errno::EINVAL,
             "unaligned address"
         );
@@ -125,12 +125,12 @@ fn error_and_release_paths_leave_nothing_behind() {
     step("map at an occupied address", || {
         let first = MapOptions::new()
             .len(2 * p)
-            .placed_at(quiet_address(2 * p) as usize)
+            .at(quiet_address(2 * p) as usize)
             .map();
         let first = first.unwrap();
         let again = MapOptions::new()
             .len(p)
-            .placed_at(first.as_ptr() as usize + p)
+            .at(first.as_ptr() as usize + p)
             .map();
         assert_eq!(again.map(|_| ()), Err(Errno::EEXIST));
     });
@@ -185,7 +185,7 @@ fn error_and_release_paths_leave_nothing_behind() {
         let before = maps();
         let m = MapOptions::new()
             .len(2 * p)
-            .placed_at(quiet_address(2 * p) as usize)
+            .at(quiet_address(2 * p) as usize)
             .map();
         let (ptr, len) = m.unwrap().into_raw();
         let (start, end) = (ptr as usize, ptr as usize + len);

@@ -65,7 +65,7 @@ fn quiet(len: usize) -> Mapping {
     let at = quiet_address(len) as usize;
     let m = MapOptions::new()
         .len(len)
-        .placed_at(at)
+        .at(at)
         .map()
         .expect("map at a quiet address");
     assert_eq!(m.as_ptr() as usize, at);
@@ -478,7 +478,7 @@ fn grows_down_extends_when_the_page_below_is_touched() {
     let m = MapOptions::new()
         .len(2 * p)
         .grows_down()
-        .placed_at(at)
+        .at(at)
         .map()
         .unwrap();
     assert_eq!(entry(&m, 0).start, at);
@@ -557,7 +557,7 @@ fn transparent_huge_pages_maps_or_reports_the_kernel_lacks_them() {
 fn at_a_free_address_maps_exactly_there() {
     let p = page();
     let at = quiet_address(3 * p) as usize;
-    let m = MapOptions::new().len(3 * p).placed_at(at).map().unwrap();
+    let m = MapOptions::new().len(3 * p).at(at).map().unwrap();
     assert_eq!(m.as_ptr() as usize, at);
     let e = entry(&m, 0);
     assert_eq!((e.start, e.end, e.perms.as_str()), (at, at + 3 * p, "rw-p"));
@@ -572,7 +572,7 @@ fn at_an_occupied_address_is_eexist_and_leaves_the_mapping_alone() {
     fill(&mut first, 0, 3 * p, 6);
     let at = first.as_ptr() as usize;
     for (start, len) in [(at, p), (at + p, p), (at - p, 2 * p), (at + 2 * p, 4 * p)] {
-        let r = MapOptions::new().len(len).placed_at(start).map();
+        let r = MapOptions::new().len(len).at(start).map();
         assert_eq!(
             r.map(|_| ()),
             Err(Errno::EEXIST),
@@ -589,7 +589,7 @@ fn at_an_occupied_address_is_eexist_and_leaves_the_mapping_alone() {
 fn at_address_zero_is_refused_and_leaves_page_zero_unmapped() {
     // The safe layer never hands out a null pointer, so it refuses address 0 itself (as a
     // hint, 0 would mean "anywhere").
-    let r = MapOptions::new().len(page()).placed_at(0).map();
+    let r = MapOptions::new().len(page()).at(0).map();
     assert_eq!(r.map(|_| ()), Err(Errno::EINVAL));
     assert!(!is_mapped(std::ptr::null()), "page 0 stays unmapped");
 }
@@ -598,7 +598,7 @@ fn at_address_zero_is_refused_and_leaves_page_zero_unmapped() {
 fn at_an_unaligned_address_is_einval() {
     let at = quiet_address(page()) as usize + 1;
     assert_eq!(
-        err(MapOptions::new().len(page()).placed_at(at).map()),
+        err(MapOptions::new().len(page()).at(at).map()),
         Errno::EINVAL
     );
     assert!(!is_mapped(at as *const c_void));
@@ -783,7 +783,7 @@ fn map_file_at_an_unaligned_offset_starts_at_the_byte_asked_for() {
     let m = MapOptions::new()
         .shared()
         .len(10)
-        .placed_at(at)
+        .at(at)
         .map_file(&fd, offset as u64)
         .unwrap();
     assert_eq!(m.as_ptr() as usize, at);
@@ -1020,7 +1020,7 @@ fn protect_of_the_whole_covers_the_rounded_up_last_page() {
     let p = page();
     let len = 2 * p + 5;
     let at = quiet_address(3 * p) as usize;
-    let mut m = MapOptions::new().len(len).placed_at(at).map().unwrap();
+    let mut m = MapOptions::new().len(len).at(at).map().unwrap();
     m.protect(.., Prot::READ).unwrap();
     let e = entry(&m, 0);
     assert_eq!((e.start, e.end, e.perms.as_str()), (at, at + 3 * p, "r--p"));
@@ -1854,7 +1854,7 @@ fn into_raw_of_an_unaligned_file_mapping_gives_the_whole_kernel_mapping() {
     let at = quiet_address(2 * p) as usize + 100;
     let m = MapOptions::new()
         .shared()
-        .placed_at(at)
+        .at(at)
         .map_file(&fd, 100)
         .unwrap();
     assert_eq!(m.len(), 2 * p - 100);
@@ -1982,7 +1982,7 @@ fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
         MapOptions::new().huge_pages_log2(log2),
     ] {
         let at = quiet_address(huge) as usize;
-        let r = options.len(page()).no_reserve().placed_at(at).map();
+        let r = options.len(page()).no_reserve().at(at).map();
         assert_unmapped_whole_on_drop(r, at, huge);
     }
 }
@@ -1998,7 +1998,7 @@ fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
         .len(page())
         .shared()
         .no_reserve()
-        .placed_at(at)
+        .at(at)
         .map_file(&memfd, 0);
     assert_unmapped_whole_on_drop(r, at, huge);
 }
@@ -2014,7 +2014,7 @@ fn transparent_huge_page_advice_on_a_huge_page_mapping_covers_it_whole() {
         .huge_pages()
         .no_reserve()
         .transparent_huge_pages()
-        .placed_at(at)
+        .at(at)
         .map();
     if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
         assert_eq!(r.map(|_| ()), Err(Errno::EINVAL));

@@ -44,8 +44,18 @@ fn anything_mapped_in(from: usize, to: usize) -> Option<MapsEntry> {
         .find(|e| e.path != "[stack]" && e.start < to && e.end > from)
 }
 
-/// The guard gap below the stack, or the reason to skip.
-fn stack_and_gap() -> Result<((usize, usize), usize), String> {
+/// Where the main stack is and may grow, as the tests see it: `[floor, top)`, with the
+/// stack now at `[start, top)`.
+struct Reach {
+    floor: usize,
+    start: usize,
+    top: usize,
+    gap: usize,
+}
+
+/// The main stack's reach (its top less the soft `RLIMIT_STACK`, less the kernel's default
+/// guard gap, as the crate computes it), or the reason to skip.
+fn stack_reach() -> Result<Reach, String> {
     if is_qemu_user() {
         return Err(
             "qemu-user: the guest's stack is an ordinary mapping of QEMU's, \
@@ -53,55 +63,13 @@ fn stack_and_gap() -> Result<((usize, usize), usize), String> {
                 .into(),
         );
     }
-    let stack = stack_vma().ok_or("no [stack] entry in /proc/self/maps")?;
-    Ok((stack, stack_guard_gap()))
-}
-
-/// `at` is `unsafe` (the caller answers for the stack's reach); what the kernel still
-/// checks is the guard gap below the stack as it is now, which `at` must not get around.
-#[test]
-fn placement_inside_the_stack_guard_gap_is_refused() {
-    // The tests below the stack share that address space.
-    let _below_the_stack = serial();
-    let ((stack, _), gap) = match stack_and_gap() {
-        Ok(found) => found,
-        Err(reason) => skip!("{reason}"),
-    };
-    let p = page();
-    // SAFETY (all placements here): the kernel refuses them (asserted), or, for the one it
-    // accepts, the mapping stays read-write and is dropped at once.
-    let at_address = |len: usize, at: usize| unsafe { MapOptions::new().len(len).at(at) }.map();
-    for len in [p, 4 << 20] {
-        // Every placement whose end falls inside the gap, down to the last page of it.
-        for end_below_stack in [0, p, gap / 2, gap - p] {
-            let at = stack - end_below_stack - len;
-            assert_eq!(
-                err(at_address(len, at)),
-                Errno::EEXIST,
-                "{len} bytes ending {end_below_stack} bytes below the stack"
-            );
-            assert!(!is_mapped(at as *const c_void), "nothing left mapped");
-        }
+    let (start, top) = stack_vma().ok_or("no [stack] entry in /proc/self/maps")?;
+    let gap = stack_guard_gap();
+    if gap != 256 * page() {
+        return Err(format!(
+            "stack_guard_gap is {gap} bytes, not the default 256 pages"
+        ));
     }
-    // Right at the edge of the gap the kernel takes the hint.
-    let at = stack - gap - p;
-    if let Some(e) = anything_mapped_in(at, stack) {
-        skip!("something is mapped just below the stack's guard gap: {e:?}");
-    }
-    let m = at_address(p, at).expect("at the gap's edge");
-    assert_eq!(m.as_ptr() as usize, at);
-}
-
-/// What the kernel places itself is below its mapping base, out of the main stack's reach
-/// (its top less `RLIMIT_STACK`, less the guard gap): the premise that makes mappings
-/// without `at` safe to leave inaccessible and make accessible again.
-#[test]
-fn the_kernel_places_mappings_out_of_the_stacks_reach() {
-    let ((stack, stack_top), gap) = match stack_and_gap() {
-        Ok(found) => found,
-        Err(reason) => skip!("{reason}"),
-    };
-    let _ = stack;
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -112,56 +80,181 @@ fn the_kernel_places_mappings_out_of_the_stacks_reach() {
         0
     );
     if limit.rlim_cur == libc::RLIM_INFINITY {
-        skip!("RLIMIT_STACK is unlimited: the kernel lays mappings out bottom-up");
+        return Err("RLIMIT_STACK is unlimited: the reach is bounded by RAM and swap".into());
     }
-    let reach = stack_top - limit.rlim_cur as usize - gap;
+    let floor = top - limit.rlim_cur as usize - gap;
+    Ok(Reach {
+        floor,
+        start,
+        top,
+        gap,
+    })
+}
+
+/// Placing memory anywhere the main stack may grow is refused: inside the guard gap below
+/// the stack as it is now the kernel refuses the hint (`EEXIST`); further down, where the
+/// stack may still grow, the safe layer does (`ENOMEM`). Below the reach, `at` works.
+#[test]
+fn placement_in_the_stacks_reach_is_refused() {
+    // The tests below the stack share that address space.
+    let _below_the_stack = serial();
+    let reach = match stack_reach() {
+        Ok(reach) => reach,
+        Err(reason) => skip!("{reason}"),
+    };
+    let p = page();
+    if let Some(e) = anything_mapped_in(reach.floor - 64 * p, reach.start) {
+        skip!("something is mapped in the stack's reach: {e:?}");
+    }
+    for len in [p, 4 << 20] {
+        for end_below_stack in [0, p, reach.gap / 2, reach.gap - p] {
+            let at = reach.start - end_below_stack - len;
+            let placed = MapOptions::new().len(len).at(at).map();
+            assert_eq!(
+                err(placed),
+                Errno::EEXIST,
+                "{len} bytes ending {end_below_stack} bytes below the stack"
+            );
+            assert!(!is_mapped(at as *const c_void), "nothing left mapped");
+        }
+        for end in [
+            reach.start - reach.gap,
+            ((reach.floor + reach.start) / 2) & !(p - 1),
+            reach.floor + 2 * p,
+        ] {
+            let at = end - len;
+            let placed = MapOptions::new().len(len).prot(Prot::empty()).at(at).map();
+            assert_eq!(
+                err(placed),
+                Errno::ENOMEM,
+                "{len} bytes ending {:#x} below the stack",
+                reach.start - end
+            );
+            assert!(!is_mapped(at as *const c_void), "nothing left mapped");
+        }
+    }
+    let below = reach.floor - 2 * p - p;
+    let m = MapOptions::new()
+        .len(p)
+        .prot(Prot::empty())
+        .at(below)
+        .map()
+        .expect("below the reach");
+    assert_eq!(m.as_ptr() as usize, below);
+    let _ = reach.top;
+}
+
+/// What the kernel places itself is below its mapping base, out of the main stack's reach,
+/// while there is room there. When there is not (the address space filled, here with
+/// `PROT_NONE` mappings that cost no memory), the kernel places mappings anywhere the guard
+/// gap as it is now allows, near the stack: the safe layer refuses those (`ENOMEM`).
+#[test]
+fn kernel_placements_in_the_stacks_reach_are_refused() {
+    let reach = match stack_reach() {
+        Ok(reach) => reach,
+        Err(reason) => skip!("{reason}"),
+    };
+    let p = page();
+    let none = |len: usize| MapOptions::new().len(len).prot(Prot::empty()).map();
     for prot in [Prot::empty(), RW] {
-        let m = MapOptions::new().len(16 * page()).prot(prot).map().unwrap();
+        let m = MapOptions::new().len(16 * p).prot(prot).map().unwrap();
         let end = m.as_ptr() as usize + m.len();
         assert!(
-            end <= reach,
-            "{end:#x} is within the stack's reach ({reach:#x})"
+            end <= reach.floor,
+            "{end:#x} is within the stack's reach ({:#x})",
+            reach.floor
         );
     }
+    let end = in_child_checked(move || {
+        // Fill the address space (the ballast lives until the child exits).
+        let mut ballast = Vec::new();
+        let mut size = 1usize << 46;
+        while size >= p {
+            match none(size) {
+                Ok(m) => ballast.push(m),
+                Err(Errno::ENOMEM) => size /= 2,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(ballast.len() > 10, "filled with {} mappings", ballast.len());
+        for m in &ballast {
+            let (start, end) = (m.as_ptr() as usize, m.as_ptr() as usize + m.len());
+            assert!(
+                end <= reach.floor || start >= reach.top,
+                "{start:#x}..{end:#x} in the reach {:#x}..{:#x}",
+                reach.floor,
+                reach.top
+            );
+        }
+        // Whatever room is left near the stack is refused.
+        assert_eq!(err(none(16 * p)), Errno::ENOMEM);
+        // Nor can a mapping move there to grow.
+        let mut smallest = ballast.pop().unwrap();
+        let len = smallest.len();
+        assert_eq!(smallest.remap(len + 64 * p, true), Err(Errno::ENOMEM));
+        assert_eq!(smallest.len(), len);
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// `grows_down` mappings get no guard gap from the stack at all (the kernel skips it for a
+/// grows-down neighbour), so they above all must stay out of its reach.
+#[test]
+fn grows_down_mappings_stay_out_of_the_stacks_reach() {
+    let _below_the_stack = serial();
+    let reach = match stack_reach() {
+        Ok(reach) => reach,
+        Err(reason) => skip!("{reason}"),
+    };
+    let p = page();
+    let m = MapOptions::new().len(16 * p).grows_down().map().unwrap();
+    assert!(m.as_ptr() as usize + m.len() <= reach.floor);
+    let at = reach.start - reach.gap - 16 * p;
+    assert_eq!(
+        err(MapOptions::new().len(16 * p).grows_down().at(at).map()),
+        Errno::ENOMEM
+    );
 }
 
 #[test]
 fn growth_never_happens_in_place() {
     let _below_the_stack = serial();
-    let ((stack, _), gap) = match stack_and_gap() {
-        Ok(found) => found,
+    let reach = match stack_reach() {
+        Ok(reach) => reach,
         Err(reason) => skip!("{reason}"),
     };
     let p = page();
     let len = 4 << 20;
-    let below_gap = stack - gap;
-    let at = below_gap - len - 8 * p;
-    if let Some(e) = anything_mapped_in(at, stack) {
-        skip!("something is mapped below the stack's guard gap: {e:?}");
+    // Right below the reach: growing in place would enter it.
+    let at = reach.floor - len - 2 * p;
+    if let Some(e) = anything_mapped_in(at, reach.start) {
+        skip!("something is mapped in or below the stack's reach: {e:?}");
     }
-    // SAFETY: read-write, so the stack keeps its gap from it; it moves away or is dropped.
-    let just_below_the_gap = || unsafe { MapOptions::new().len(len).at(at) }.map();
-    let mut m = just_below_the_gap().expect("below the gap");
+    let just_below = || MapOptions::new().len(len).at(at).map();
+    let mut m = just_below().expect("below the reach");
     m.as_mut_slice().unwrap().fill(7);
 
-    // The attack: 8 MiB more, which in place would reach the stack. It moves.
+    // 8 MiB more, which in place would reach into the stack's reach: it moves.
     m.remap(len + (8 << 20), true).expect("grow by moving");
     assert_ne!(m.as_ptr() as usize, at, "moved");
+    assert!(
+        m.as_ptr() as usize + m.len() <= reach.floor,
+        "out of the reach"
+    );
     assert!(m.as_slice().unwrap()[..len].iter().all(|&b| b == 7));
     assert_eq!(
-        anything_mapped_in(below_gap, stack),
+        anything_mapped_in(reach.floor, reach.start),
         None,
-        "gap still empty"
+        "reach still empty"
     );
     drop(m);
 
-    // Without moving: not even a page more, though it would fit below the gap.
-    let mut m = just_below_the_gap().expect("below the gap");
-    for more in [p, 8 * p, 9 * p, 8 << 20] {
+    // Without moving: not even a page more, though it would fit.
+    let mut m = just_below().expect("below the reach");
+    for more in [p, 2 * p, 8 << 20] {
         assert_eq!(m.remap(len + more, false), Err(Errno::ENOMEM), "{more}");
         assert_eq!((m.as_ptr() as usize, m.len()), (at, len), "unchanged");
     }
-    assert_eq!(anything_mapped_in(below_gap, stack), None);
     // Within the last page: only the length changes.
     m.remap(len - 10, false).unwrap();
     m.remap(len, false).unwrap();
@@ -208,13 +301,13 @@ fn protect_cannot_reach_past_its_range_with_growsdown() {
     let mut lower = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .placed_at(at)
+        .at(at)
         .map()
         .unwrap();
     let mut upper = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .placed_at(at + 2 * p)
+        .at(at + 2 * p)
         .map()
         .unwrap();
     lower.as_mut_slice().unwrap().fill(3);
@@ -252,21 +345,21 @@ fn nothing_is_placed_in_the_guard_gap_below_a_grows_down_mapping() {
     let stack_like = MapOptions::new()
         .grows_down()
         .len(2 * p)
-        .placed_at(at + gap + 2 * p)
+        .at(at + gap + 2 * p)
         .map()
         .unwrap();
     let top = stack_like.as_ptr() as usize;
     assert_eq!(
-        err(MapOptions::new().len(p).placed_at(top - p).map()),
+        err(MapOptions::new().len(p).at(top - p).map()),
         Errno::EEXIST,
         "right below a grows-down mapping"
     );
     assert_eq!(
-        err(MapOptions::new().len(p).placed_at(top - gap).map()),
+        err(MapOptions::new().len(p).at(top - gap).map()),
         Errno::EEXIST,
         "the gap's last page"
     );
-    let outside = MapOptions::new().len(p).placed_at(top - gap - p).map();
+    let outside = MapOptions::new().len(p).at(top - gap - p).map();
     assert_eq!(outside.map(|m| m.as_ptr() as usize), Ok(top - gap - p));
 }
 
@@ -319,7 +412,7 @@ fn a_protect_that_fails_part_way_leaves_nothing_lent() {
         // rather than split), with unmapped space around them.
         let mut m = MapOptions::new()
             .len(3 * p)
-            .placed_at(quiet_address(3 * p) as usize)
+            .at(quiet_address(3 * p) as usize)
             .map()
             .unwrap();
         m.as_mut_slice().unwrap().fill(9);
@@ -376,15 +469,11 @@ fn remap_file_that_fails_gives_the_file_its_size_back() {
     let at = quiet_address(3 * p) as usize;
     let mut m = MapOptions::new()
         .shared()
-        .placed_at(at)
+        .at(at)
         .map_file(&file, 0)
         .unwrap();
     // Something right above: the mapping cannot grow in place.
-    let _neighbour = MapOptions::new()
-        .len(p)
-        .placed_at(at + 2 * p)
-        .map()
-        .unwrap();
+    let _neighbour = MapOptions::new().len(p).at(at + 2 * p).map().unwrap();
     assert_eq!(m.remap_file(&file, 3 * p, false), Err(Errno::ENOMEM));
     assert_eq!(file.len(), Ok(2 * p as u64), "file size restored");
     assert_eq!(m.len(), 2 * p);
@@ -481,7 +570,7 @@ fn a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own() {
         // What the child maps next lands in the free range, or is placed there.
         let mut mine = MapOptions::new()
             .len(3 * p)
-            .placed_at(start)
+            .at(start)
             .map()
             .expect("the range the child did not inherit is free");
         mine.as_mut_slice().unwrap().fill(0x11);
@@ -497,4 +586,42 @@ fn a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own() {
         assert!(mine.as_slice().unwrap().iter().all(|&b| b == 0x11));
     });
     assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// A device's or a special filesystem's `mmap` may give the mapping flags the safe layer
+/// cannot account for (tracefs ring buffers and perf set `VM_DONTCOPY`: a forked child's
+/// copy of the `Mapping` would name a range the child lacks, where its own memory may go),
+/// so the safe `map_file` takes only regular files of plain page-cache filesystems.
+#[test]
+fn map_file_takes_only_plain_files() {
+    let p = page();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    assert_eq!(
+        err(MapOptions::new().len(p).map_file(&zero, 0)),
+        Errno::ENODEV,
+        "a device"
+    );
+    let proc_file = std::fs::File::open("/proc/self/status").unwrap();
+    assert_eq!(
+        err(MapOptions::new()
+            .len(p)
+            .prot(Prot::READ)
+            .map_file(&proc_file, 0)),
+        Errno::ENODEV,
+        "procfs"
+    );
+    // SAFETY: /dev/zero's mmap is an ordinary (private, anonymous-like) mapping.
+    let zeros = unsafe { MapOptions::new().len(p).map_file_unchecked(&zero, 0) }.unwrap();
+    assert_eq!(zeros.len(), p);
+    // What is plain maps as before: memfds (tmpfs) and files of the filesystem holding the
+    // test binary.
+    let memfd = Memfd::new(c"plain").unwrap();
+    memfd.set_len(p as u64).unwrap();
+    assert!(MapOptions::new().shared().map_file(&memfd, 0).is_ok());
+    let binary = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+    let own = MapOptions::new()
+        .len(p)
+        .prot(Prot::READ)
+        .map_file(&binary, 0);
+    assert_eq!(own.map(|m| m.len()), Ok(p), "the test binary's filesystem");
 }

@@ -17,7 +17,6 @@ fn rw_600() -> ShmGetFlags {
     ShmGetFlags::RUSR | ShmGetFlags::WUSR
 }
 
-
 fn private_segment(size: usize) -> Segment {
     Segment(
         sys::shmget(IPC_PRIVATE, size, ShmGetFlags::CREAT | rw_600()).expect("shmget(IPC_PRIVATE)"),

@@ -13,17 +13,15 @@
 //!
 //! 1. Growth within the last page needs no call at all.
 //! 2. Beyond it, the mapping moves with `mremap(MAYMOVE | FIXED)` into a region the kernel
-//!    chose, below its mapping base and so out of the stack's reach, and that was reserved
+//!    chose, checked to be out of the stack's reach (see `stack_reach`), and reserved
 //!    (`PROT_NONE`) beforehand, so that it is this process's own until the move replaces
 //!    it. A mapping that is one kernel VMA stays one, so it can move again.
-//!
-//! Growing in place is for address space the program has reserved and knows is its own.
 
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering;
 
 use super::Mapping;
-use crate::{page_size, sys, Errno, MapFlags, MremapFlags, Prot, Result};
+use crate::{page_size, stack_reach, sys, Errno, MapFlags, MremapFlags, Prot, Result};
 
 impl Mapping {
     /// Grows the mapping to `new_len` bytes (more than `len()`), by moving it if the new
@@ -69,6 +67,11 @@ impl Mapping {
         // SAFETY: without MAP_FIXED the kernel replaces nothing.
         let region =
             unsafe { sys::mmap(null_mut(), new_kernel_len, Prot::empty(), reserve, -1, 0)? };
+        if let Err(e) = stack_reach::check(region as usize, new_kernel_len) {
+            // SAFETY: the reservation just made; nothing refers to it.
+            let _ = unsafe { sys::munmap(region, new_kernel_len) };
+            return Err(e);
+        }
         let flags = MremapFlags::MAYMOVE | MremapFlags::FIXED;
         // SAFETY: `&mut self` means no slice of the mapping is alive while it moves; the
         // region it replaces is the reservation just made, which nothing else refers to.

@@ -4,7 +4,8 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::fd::{AsFd, BorrowedFd};
+use crate::fd::AsFd;
+use crate::sys::FileBacking;
 use crate::{sys, Errno, MapFlags, MemfdFlags, Result};
 
 /// The system's default huge page size; 0 until the first look-up.
@@ -16,14 +17,11 @@ static DEFAULT_HUGE_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 ///
 /// Inline for the common case, anonymous memory of ordinary pages, which costs one test.
 #[inline]
-pub(super) fn page_size_for(
-    flags: MapFlags,
-    file: Option<BorrowedFd<'_>>,
-) -> Result<Option<usize>> {
+pub(super) fn page_size_for(flags: MapFlags, file: Option<&FileBacking>) -> Result<Option<usize>> {
     match file {
         None if !flags.contains(MapFlags::HUGETLB) => Ok(None),
         None => anonymous_huge_page_size(flags).map(Some),
-        Some(file) => sys::huge_page_size(file),
+        Some(file) => Ok(file.huge_page_size()),
     }
 }
 
@@ -44,7 +42,9 @@ fn default_size() -> Result<usize> {
         0 => {
             let flags = MemfdFlags::CLOEXEC | MemfdFlags::HUGETLB;
             let probe = sys::memfd_create(c"mman:huge-page-size", flags)?;
-            let size = sys::huge_page_size(probe.as_fd())?.ok_or(Errno::EINVAL)?;
+            let size = sys::file_backing(probe.as_fd())?
+                .huge_page_size()
+                .ok_or(Errno::EINVAL)?;
             // Racing threads compute the same value, so a plain store is enough.
             DEFAULT_HUGE_PAGE_SIZE.store(size, Ordering::Relaxed);
             Ok(size)

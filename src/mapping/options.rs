@@ -4,7 +4,8 @@ use core::ffi::c_void;
 
 use super::{adopt, huge, Kind, Mapping};
 use crate::fd::{AsFd, AsRawFd, BorrowedFd};
-use crate::{page_size, sys, Advice, Errno, MapFlags, Prot, Result};
+use crate::sys::FileBacking;
+use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Result};
 
 /// The bits that hold the mapping type (`MAP_TYPE`): shared, private, validate, droppable.
 const MAP_TYPE: MapFlags = MapFlags::from_bits_retain(0x0f);
@@ -143,22 +144,15 @@ impl MapOptions {
     /// Map exactly at `addr`, or fail with `EEXIST` (mapping nothing) unless the kernel
     /// places the mapping there. `EINVAL` for address 0 and for an address that is not page
     /// aligned (for a file mapping at an unaligned offset: whose page is not; see
-    /// [`map_file`](MapOptions::map_file)).
+    /// [`map_file`](MapOptions::map_file)); `ENOMEM` inside the main stack's reach, as for
+    /// every mapping.
     ///
     /// The address is passed as a hint, which the kernel honours only where the range is
-    /// free and outside the guard gap (`stack_guard_gap`) below the stacks *as they are now*
-    /// (`MAP_FIXED_NOREPLACE`, which checks only for overlap, is not used).
-    ///
-    /// # Safety
-    /// The range must be outside the reach of the main thread's stack and of every other
-    /// grows-down mapping: below the lowest address they may grow to (the main stack: its top
-    /// less `RLIMIT_STACK`), by at least the guard gap. The kernel keeps the gap only from
-    /// *accessible* neighbours: a stack grows right up to an inaccessible mapping, and
-    /// making that mapping accessible later (`protect`, which `mprotect` lets through) puts
-    /// it inside the gap, where a deep recursion writes through the slices it lends.
-    /// Mappings the kernel places itself (without `at`) are below its mapping base, which
-    /// it keeps out of the stack's reach.
-    pub const unsafe fn at(mut self, addr: usize) -> Self {
+    /// free and outside the guard gap below the stacks as they are now
+    /// (`MAP_FIXED_NOREPLACE`, which checks only overlap, is not used); the safe layer then
+    /// refuses what lies where the main stack may still grow (see the
+    /// [`soundness`](crate::soundness) page).
+    pub const fn at(mut self, addr: usize) -> Self {
         self.at = Some(addr);
         self
     }
@@ -189,8 +183,40 @@ impl MapOptions {
     ///
     /// The bytes can change under the program (other writers, truncation), so the mapping
     /// is accessed by copies (see the crate documentation).
+    ///
+    /// Only regular files of filesystems whose mappings are plain page-cache mappings
+    /// (tmpfs and so memfds and `/dev/shm`, hugetlbfs, ext4, xfs, btrfs, NFS, overlayfs and
+    /// the like) are mapped here; anything else is `ENODEV`: a device's or a special
+    /// filesystem's `mmap` may give the mapping flags the safe layer cannot account for,
+    /// such as `VM_DONTCOPY`, which leaves a forked child's copy of the `Mapping` naming a
+    /// range the child does not have. [`map_file_unchecked`](MapOptions::map_file_unchecked)
+    /// maps those.
     pub fn map_file(&self, file: impl AsFd, offset: u64) -> Result<Mapping> {
         let file = file.as_fd();
+        let backing = sys::file_backing(file)?;
+        if !backing.is_plain() {
+            return Err(Errno::ENODEV);
+        }
+        self.map_backed(file, backing, offset)
+    }
+
+    /// As [`map_file`](MapOptions::map_file), for any file or device.
+    ///
+    /// # Safety
+    /// The mapping the file's `mmap` makes must be an ordinary one: inherited by a forked
+    /// child like any other (no `VM_DONTCOPY`, or the child must neither use nor drop its
+    /// copy of the `Mapping`), and resizable, protectable and unmappable by the range.
+    pub unsafe fn map_file_unchecked(&self, file: impl AsFd, offset: u64) -> Result<Mapping> {
+        let file = file.as_fd();
+        self.map_backed(file, sys::file_backing(file)?, offset)
+    }
+
+    fn map_backed(
+        &self,
+        file: BorrowedFd<'_>,
+        backing: FileBacking,
+        offset: u64,
+    ) -> Result<Mapping> {
         let len = match self.len {
             Some(len) => len,
             None => {
@@ -199,7 +225,13 @@ impl MapOptions {
                 usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
             }
         };
-        self.finish(len, MapFlags::empty(), Some(file), offset, Kind::File)
+        self.finish(
+            len,
+            MapFlags::empty(),
+            Some((file, backing)),
+            offset,
+            Kind::File,
+        )
     }
 
     // Inline, so that a caller's constant options fold away the branches it does not take.
@@ -208,7 +240,7 @@ impl MapOptions {
         &self,
         len: usize,
         extra: MapFlags,
-        file: Option<BorrowedFd<'_>>,
+        file: Option<(BorrowedFd<'_>, FileBacking)>,
         offset: u64,
         kind: Kind,
     ) -> Result<Mapping> {
@@ -231,8 +263,8 @@ impl MapOptions {
         };
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
-        let huge_page = huge::page_size_for(flags, file)?;
-        let fd = file.map_or(-1, |file| file.as_raw_fd());
+        let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;
+        let fd = file.map_or(-1, |(file, _)| file.as_raw_fd());
         // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping (the
         // address is only a hint), so no memory in use changes.
         let raw = unsafe {
@@ -254,6 +286,10 @@ impl MapOptions {
             // The kernel would not place it there; `mapping` unmaps on return.
             return Err(Errno::EEXIST);
         }
+        // Nowhere the main stack may grow, wherever the kernel or the hint put it; `mapping`
+        // unmaps on return.
+        let span = mapping.kernel_span();
+        stack_reach::check(span.addr, span.len)?;
         if self.transparent_huge_pages {
             let span = mapping.kernel_span();
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.

@@ -3,7 +3,7 @@
 use core::ptr::NonNull;
 
 use super::Access;
-use crate::{sys, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags};
+use crate::{stack_reach, sys, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags};
 
 /// A System V segment, named by its id (and, if it has one, a key).
 #[derive(Debug)]
@@ -78,13 +78,19 @@ impl SysvSegment {
         };
         // SAFETY: a null address lets the kernel choose, so no mapping is replaced.
         let raw = unsafe { sys::shmat(self.id, core::ptr::null(), flags)? };
-        match (NonNull::new(raw.cast::<u8>()), self.size()) {
-            (Some(ptr), Ok(size)) => Ok(Mapping::attached(ptr, size, access.prot())),
-            (_, size) => {
+        // A null address comes only from attaching at 0, which is never asked for.
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Errno::EINVAL);
+        let usable = ptr.and_then(|ptr| {
+            let size = self.size()?;
+            stack_reach::check(raw as usize, size)?;
+            Ok((ptr, size))
+        });
+        match usable {
+            Ok((ptr, size)) => Ok(Mapping::attached(ptr, size, access.prot())),
+            Err(e) => {
                 // SAFETY: attached just now; nothing refers to it.
                 let _ = unsafe { sys::shmdt(raw) };
-                // A null address comes only from attaching at 0, which is never asked for.
-                Err(size.err().unwrap_or(Errno::EINVAL))
+                Err(e)
             }
         }
     }

@@ -84,19 +84,88 @@ pub(crate) fn file_size(fd: BorrowedFd<'_>) -> Result<u64> {
     Ok(statx[5])
 }
 
-/// `HUGETLBFS_MAGIC`, the `f_type` statfs reports for hugetlbfs (`include/uapi/linux/magic.h`).
-const HUGETLBFS_MAGIC: usize = 0x9584_58f6;
+/// The `f_type`s statfs reports for filesystems whose regular files are mapped from the
+/// page cache, plainly (`include/uapi/linux/magic.h`): their mappings are ordinary, copied
+/// into a forked child like anonymous memory. A driver's or a special filesystem's `mmap`
+/// may set `VM_DONTCOPY`, `VM_IO` and other flags the safe layer cannot account for (a
+/// forked child's copy of the `Mapping` would name a range the child does not have).
+pub(crate) const PLAIN_FILESYSTEMS: [u32; 23] = [
+    0x0102_1994, // TMPFS_MAGIC: tmpfs, shmem (memfds, /dev/shm)
+    HUGETLBFS_MAGIC,
+    0x8584_58f6, // RAMFS_MAGIC
+    0xef53,      // EXT4_SUPER_MAGIC (ext2, ext3, ext4)
+    0x5846_5342, // XFS_SUPER_MAGIC
+    0x9123_683e, // BTRFS_SUPER_MAGIC
+    0xf2f5_2010, // F2FS_SUPER_MAGIC
+    0xca45_1a4e, // BCACHEFS_SUPER_MAGIC
+    0x3434,      // NILFS_SUPER_MAGIC
+    0x5265_4973, // REISERFS_SUPER_MAGIC
+    0x7461_636f, // OCFS2_SUPER_MAGIC
+    0x794c_7630, // OVERLAYFS_SUPER_MAGIC
+    0x6573_5546, // FUSE_SUPER_MAGIC
+    0x6969,      // NFS_SUPER_MAGIC
+    0xff53_4d42, // CIFS_SUPER_MAGIC
+    0xfe53_4d42, // SMB2_SUPER_MAGIC
+    0x00c3_6400, // CEPH_SUPER_MAGIC
+    0x0102_1997, // V9FS_MAGIC
+    0x7371_7368, // SQUASHFS_MAGIC
+    0xe0f5_e1e2, // EROFS_SUPER_MAGIC_V1
+    0x9660,      // ISOFS_SUPER_MAGIC
+    0x4d44,      // MSDOS_SUPER_MAGIC (vfat)
+    0x2011_bab0, // EXFAT_SUPER_MAGIC
+];
 
-/// The huge page size of the file `fd` refers to if it lives on hugetlbfs (a
-/// `MFD_HUGETLB` memfd, a file under `/dev/hugepages`), whose mappings the kernel rounds up
-/// to whole huge pages; `None` for any other file.
-pub(crate) fn huge_page_size(fd: BorrowedFd<'_>) -> Result<Option<usize>> {
+/// `HUGETLBFS_MAGIC`, the `f_type` statfs reports for hugetlbfs.
+pub(crate) const HUGETLBFS_MAGIC: u32 = 0x9584_58f6;
+
+/// `STATX_TYPE`: ask statx for the file type bits of `stx_mode`.
+const STATX_TYPE: usize = 0x1;
+/// `S_IFMT` and `S_IFREG`: the file type bits, and those of a regular file.
+const S_IFMT: u16 = 0o170_000;
+const S_IFREG: u16 = 0o100_000;
+
+/// What a descriptor's file is, as far as mapping it goes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FileBacking {
+    /// The filesystem's `f_type` (its low 32 bits: a long holding an unsigned magic).
+    fs_type: u32,
+    /// The filesystem's `f_bsize`: the huge page size on hugetlbfs.
+    block_size: usize,
+    /// Whether it is a regular file (not a device, pipe, socket or directory).
+    regular: bool,
+}
+
+impl FileBacking {
+    /// The huge page size if the file lives on hugetlbfs (a `MFD_HUGETLB` memfd, a file
+    /// under `/dev/hugepages`), whose mappings the kernel rounds up to whole huge pages.
+    pub(crate) fn huge_page_size(&self) -> Option<usize> {
+        (self.fs_type == HUGETLBFS_MAGIC).then_some(self.block_size)
+    }
+
+    /// Whether mapping it gives an ordinary mapping: a regular file on one of
+    /// [`PLAIN_FILESYSTEMS`].
+    pub(crate) fn is_plain(&self) -> bool {
+        self.regular && PLAIN_FILESYSTEMS.contains(&self.fs_type)
+    }
+}
+
+/// The filesystem and type of the file `fd` refers to (`fstatfs`, `statx`).
+pub(crate) fn file_backing(fd: BorrowedFd<'_>) -> Result<FileBacking> {
     let mut statfs: arch::Statfs = [0; 15];
     // SAFETY: the kernel writes one `struct statfs`, which `statfs` is sized for.
     check(unsafe { arch::fstatfs(fd.as_raw_fd() as usize, &mut statfs) })?;
-    // f_type is a long holding an unsigned 32-bit magic; compare the low 32 bits.
-    let on_hugetlbfs = statfs[arch::STATFS_TYPE] & 0xffff_ffff == HUGETLBFS_MAGIC;
-    Ok(on_hugetlbfs.then_some(statfs[arch::STATFS_BSIZE]))
+    // struct statx is 256 bytes; stx_mode is the u16 at byte offset 28.
+    let mut statx = [0u8; 256];
+    let (raw, empty) = (fd.as_raw_fd() as usize, c"".as_ptr() as usize);
+    let buf = statx.as_mut_ptr() as usize;
+    // SAFETY: the kernel writes at most 256 bytes into `statx` and reads the empty path.
+    check(unsafe { arch::syscall5(nr::STATX, raw, empty, AT_EMPTY_PATH, STATX_TYPE, buf) })?;
+    let mode = u16::from_ne_bytes([statx[28], statx[29]]);
+    Ok(FileBacking {
+        fs_type: statfs[arch::STATFS_TYPE] as u32,
+        block_size: statfs[arch::STATFS_BSIZE],
+        regular: mode & S_IFMT == S_IFREG,
+    })
 }
 
 /// A byte range of a file for [`cachestat`] (`struct cachestat_range`); `len` 0 means to
@@ -139,4 +208,40 @@ pub fn cachestat(fd: BorrowedFd<'_>, range: &CacheStatRange) -> Result<CacheStat
     // SAFETY: the kernel reads one CacheStatRange and writes one CacheStat, both ours.
     check(unsafe { arch::syscall4(nr::CACHESTAT, fd, range_ptr, stat_ptr, 0) })?;
     Ok(stat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PLAIN_FILESYSTEMS;
+    use linux_raw_sys::general as uapi;
+
+    #[test]
+    fn plain_filesystems_are_the_kernels_magic_numbers() {
+        let headers = [
+            uapi::TMPFS_MAGIC,
+            uapi::HUGETLBFS_MAGIC,
+            uapi::RAMFS_MAGIC,
+            uapi::EXT4_SUPER_MAGIC,
+            uapi::XFS_SUPER_MAGIC,
+            uapi::BTRFS_SUPER_MAGIC,
+            uapi::F2FS_SUPER_MAGIC,
+            uapi::BCACHEFS_SUPER_MAGIC,
+            uapi::NILFS_SUPER_MAGIC,
+            uapi::REISERFS_SUPER_MAGIC,
+            uapi::OCFS2_SUPER_MAGIC,
+            uapi::OVERLAYFS_SUPER_MAGIC,
+            uapi::FUSE_SUPER_MAGIC,
+            uapi::NFS_SUPER_MAGIC,
+            uapi::CIFS_SUPER_MAGIC,
+            uapi::SMB2_SUPER_MAGIC,
+            uapi::CEPH_SUPER_MAGIC,
+            uapi::V9FS_MAGIC,
+            uapi::SQUASHFS_MAGIC,
+            uapi::EROFS_SUPER_MAGIC_V1,
+            uapi::ISOFS_SUPER_MAGIC,
+            uapi::MSDOS_SUPER_MAGIC,
+            uapi::EXFAT_SUPER_MAGIC,
+        ];
+        assert_eq!(PLAIN_FILESYSTEMS, headers);
+    }
 }

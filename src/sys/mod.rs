@@ -23,7 +23,7 @@ mod sysv_shm;
 #[cfg(not(feature = "std"))]
 pub(crate) use file::close_raw;
 pub use file::{cachestat, close, ftruncate, read, CacheStat, CacheStatRange};
-pub(crate) use file::{file_size, huge_page_size, open};
+pub(crate) use file::{file_backing, file_size, open, FileBacking};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
@@ -32,8 +32,8 @@ pub use memory::{
 pub use pkey::{pkey_alloc, pkey_free, pkey_mprotect, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE};
 pub(crate) use posix_shm::canonical_name;
 pub use posix_shm::{shm_open, shm_unlink, SHM_NAME_MAX};
-pub(crate) use process::prctl_get_auxv;
 pub use process::{exit_group, getpid, pidfd_open, write};
+pub(crate) use process::{memory_and_swap, prctl_get_auxv, stack_limit};
 pub use sysv_shm::{shm_remove, shm_segment_size, shmat, shmdt, shmget, IPC_PRIVATE};
 
 use crate::fd::{FromRawFd, OwnedFd};

@@ -52,3 +52,49 @@ pub(crate) fn prctl_get_auxv(words: &mut [usize]) -> Result<usize> {
     let total = check(unsafe { arch::syscall5(nr::PRCTL, PR_GET_AUXV, buf, len, 0, 0) })?;
     Ok(total.min(len) / core::mem::size_of::<usize>())
 }
+
+/// `RLIMIT_STACK`, the same resource number on every architecture this crate supports.
+const RLIMIT_STACK: usize = 3;
+
+/// This process's stack size limit, soft and hard (`prlimit64(0, RLIMIT_STACK)`);
+/// `u64::MAX` is unlimited.
+pub(crate) fn stack_limit() -> Result<(u64, u64)> {
+    let mut limit = [0u64; 2];
+    let old = limit.as_mut_ptr() as usize;
+    // SAFETY: the kernel writes one `struct rlimit64` (two u64) into `limit`, reads nothing.
+    check(unsafe { arch::syscall4(nr::PRLIMIT64, 0, RLIMIT_STACK, 0, old) })?;
+    Ok((limit[0], limit[1]))
+}
+
+/// `struct sysinfo`, laid out as the kernel's on every architecture: `long`s and a padding
+/// that makes the whole 64 bytes plus 12 `long`s' worth.
+#[repr(C)]
+struct SysInfo {
+    uptime: core::ffi::c_long,
+    loads: [core::ffi::c_ulong; 3],
+    total_ram: core::ffi::c_ulong,
+    free_ram: core::ffi::c_ulong,
+    shared_ram: core::ffi::c_ulong,
+    buffer_ram: core::ffi::c_ulong,
+    total_swap: core::ffi::c_ulong,
+    free_swap: core::ffi::c_ulong,
+    procs: u16,
+    pad: u16,
+    total_high: core::ffi::c_ulong,
+    free_high: core::ffi::c_ulong,
+    mem_unit: u32,
+    _f: [u8; 20 - 2 * core::mem::size_of::<core::ffi::c_ulong>() - 4],
+}
+
+/// RAM and swap together, in bytes (`sysinfo(2)`): more than any stack can be given.
+pub(crate) fn memory_and_swap() -> Result<u64> {
+    let mut info = core::mem::MaybeUninit::<SysInfo>::zeroed();
+    // SAFETY: the kernel writes one `struct sysinfo` into `info`.
+    check(unsafe { arch::syscall1(nr::SYSINFO, info.as_mut_ptr() as usize) })?;
+    // SAFETY: zero-initialised, then filled by the kernel; every field is a plain integer.
+    let info = unsafe { info.assume_init() };
+    // `c_ulong` is u64 only on 64-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let units = u64::from(info.total_ram).saturating_add(u64::from(info.total_swap));
+    Ok(units.saturating_mul(u64::from(info.mem_unit.max(1))))
+}

@@ -569,23 +569,6 @@ fn quiet_area() -> usize {
     area
 }
 
-/// `MapOptions::at` for the addresses tests choose: in the quiet area, or right above a
-/// mapping the kernel placed, or refused by the kernel (occupied, unaligned, zero).
-pub trait PlacedAt {
-    /// The options, asking for `addr`.
-    fn placed_at(self, addr: usize) -> Self;
-}
-
-impl PlacedAt for mman::MapOptions {
-    fn placed_at(self, addr: usize) -> Self {
-        // SAFETY: the quiet area is the middle of the largest gap between mappings, which is
-        // the one between the program and the kernel's mapping area, far below the main
-        // stack's reach; addresses right above kernel-placed mappings are below the kernel's
-        // mapping base, which it keeps out of that reach. No test stack is grows-down.
-        unsafe { self.at(addr) }
-    }
-}
-
 /// A fresh address in the quiet area with room for `len` bytes, a gap of unmapped space
 /// before and after it, and nothing mapped there.
 pub fn quiet_address(len: usize) -> *mut c_void {
@@ -604,13 +587,13 @@ pub fn hemmed_in(pages: usize) -> (mman::Mapping, mman::Mapping) {
     let at = quiet_address((pages + 1) * p) as usize;
     let mapping = mman::MapOptions::new()
         .len(pages * p)
-        .placed_at(at)
+        .at(at)
         .map()
         .expect("map at a quiet address");
     let neighbour = mman::MapOptions::new()
         .prot(Prot::READ)
         .len(p)
-        .placed_at(at + pages * p)
+        .at(at + pages * p)
         .map()
         .expect("map the neighbour");
     (mapping, neighbour)

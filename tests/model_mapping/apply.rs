@@ -5,7 +5,7 @@
 use mman::{Advice, Errno, Guard, MapOptions, Prot, Result};
 
 use crate::common::page;
-use crate::kernel::{honours_hint, stack};
+use crate::kernel::{honours_hint, stack, stack_reach};
 use crate::model_support::vmas_in;
 use crate::ops::{Features, Op, Place, Span, HARMLESS, REFUSED, SLOTS};
 use crate::state::{prot_of, Memory, PageState, Slot};
@@ -249,18 +249,15 @@ impl World {
             options = options.grows_down();
         }
         if let Some(at) = at {
-            // SAFETY: nothing grows into the range while it is mapped: no thread of this
-            // forked child runs on the main thread's stack (the child is a copy of a test
-            // thread, on a stack of its own), and nothing accesses memory below a grows-down
-            // mapping under test. The placements near the `[stack]` exist to check that the
-            // kernel keeps its guard gap, not to run on the stack.
-            options = unsafe { options.at(at) };
+            options = options.at(at);
         }
         let want = if memory == Memory::Shared && grows_down {
             // The kernel's rule: shared anonymous memory cannot grow down.
             Err(Errno::EINVAL)
         } else if at.is_some_and(|at| !self.placeable(at, kernel_len)) {
             Err(Errno::EEXIST)
+        } else if at.is_some_and(|at| in_stack_reach(at, kernel_len)) {
+            Err(Errno::ENOMEM)
         } else {
             Ok(Outcome::Done)
         };
@@ -457,4 +454,9 @@ pub fn resync(held: &mut Slot) {
             }
         }
     }
+}
+
+/// Whether `[at, at + len)` meets the main stack's reach, where the library maps nothing.
+fn in_stack_reach(at: usize, len: usize) -> bool {
+    stack_reach().is_some_and(|(floor, top)| at + len > floor && at < top)
 }

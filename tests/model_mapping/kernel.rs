@@ -63,6 +63,34 @@ pub fn stack() -> Option<Vma> {
     found
 }
 
+/// The main stack's reach as the library computes it: from its top down by the soft
+/// `RLIMIT_STACK` (unlimited: RAM and swap together) and the kernel's default guard gap of
+/// 256 pages. Mappings there are refused (`ENOMEM`).
+pub fn stack_reach() -> Option<(usize, usize)> {
+    let top = stack()?.end;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) },
+        0
+    );
+    let reach = if limit.rlim_cur == libc::RLIM_INFINITY {
+        // SAFETY: sysinfo writes the struct it is given.
+        let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::sysinfo(&mut info) }, 0);
+        (info.totalram as u64 + info.totalswap as u64) * u64::from(info.mem_unit.max(1))
+    } else {
+        limit.rlim_cur
+    };
+    let floor = top
+        .saturating_sub(usize::try_from(reach).unwrap_or(usize::MAX))
+        .saturating_sub(256 * page());
+    Some((floor, top))
+}
+
 /// Whether `madvise(MADV_GUARD_INSTALL)` works on memory mapped with `flags` (6.13 for
 /// private anonymous memory, 6.15 for shared): probed on a page of its own.
 pub fn guard_markers(flags: MapFlags) -> bool {

@@ -364,11 +364,7 @@ impl World<'_> {
             Some(log2) => options = options.huge_pages_log2(u32::from(log2)),
         }
         if let Some(at) = exotic.at {
-            // SAFETY: nothing grows into the range: `address` keeps it far below the main
-            // stack's reach (under 4 GiB, or within a few megabytes of a mapping the kernel
-            // placed below its mapping base), and nothing here accesses memory below a
-            // grows-down mapping, so none grows.
-            options = unsafe { options.at(self.address(at)) };
+            options = options.at(self.address(at));
         }
         options
     }
