@@ -4,7 +4,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::outcome::Outcomes;
+use super::known::{self, Known};
+use super::outcome::{without_position, Outcomes};
 
 /// One cargo-mutants run: a module, or the files given with `--file`.
 pub struct Scope {
@@ -21,6 +22,8 @@ pub struct Run {
     /// The command line after `cargo xtask`.
     pub command: String,
     pub tool: &'static str,
+    /// Survivors known from `xtask/mutants/known-survivors.txt`, with their reasons.
+    pub known: Vec<Known>,
     pub model_sequences: &'static str,
     pub model_seed: &'static str,
     pub scopes: Vec<Scope>,
@@ -72,10 +75,16 @@ pub fn render(run: &Run) -> String {
     } else {
         line(
             &mut md,
-            "Survivors (each wants a test that kills it, or a reason it is harmless):\n",
+            "Survivors (each wants a test that kills it, or a reason it is harmless; reasons \
+             from `xtask/mutants/known-survivors.txt`):\n",
         );
         for name in &total.survived {
-            line(&mut md, format_args!("- `{name}`"));
+            match known::reason(&run.known, &without_position(name)) {
+                Some(reason) if !reason.is_empty() => {
+                    line(&mut md, format_args!("- `{name}`: {reason}"))
+                }
+                _ => line(&mut md, format_args!("- `{name}`: no test kills it yet")),
+            }
         }
     }
     if !total.timed_out.is_empty() {
@@ -124,6 +133,7 @@ mod tests {
             date: "2026-11-29".into(),
             command: "mutants --file src/mapping/range.rs".into(),
             tool: "cargo-mutants@27.1.0",
+            known: known::parse("# a test to write\nsrc/mapping/range.rs: replace < with <=\n"),
             model_sequences: "200",
             model_seed: "15",
             scopes: vec![Scope {
@@ -144,7 +154,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("- `src/mapping/range.rs:3:5: replace < with <=`"),
+            md.contains("- `src/mapping/range.rs:3:5: replace < with <=`: a test to write"),
             "{md}"
         );
         assert!(!md.contains("total"), "{md}");
