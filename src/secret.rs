@@ -61,7 +61,7 @@ impl ForkCanary {
         // SAFETY: the page is read only through `in_maker`, which holds no reference
         // across a fork; zeros in a child are the point.
         unsafe { page.advise_unchecked(.., crate::Advice::WipeOnFork)? };
-        page.as_mut_slice()?[0] = 1;
+        *page.as_mut_slice()?.first_mut().ok_or(Errno::EINVAL)? = 1;
         Ok(ForkCanary(page))
     }
 

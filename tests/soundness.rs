@@ -596,8 +596,9 @@ fn a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own() {
 fn map_file_takes_only_plain_files() {
     let p = page();
     let zero = std::fs::File::open("/dev/zero").unwrap();
+    let zero = borrowed(&zero);
     assert_eq!(
-        err(MapOptions::new().len(p).map_file(&zero, 0)),
+        err(MapOptions::new().len(p).map_file(zero, 0)),
         Errno::ENODEV,
         "a device"
     );
@@ -606,12 +607,12 @@ fn map_file_takes_only_plain_files() {
         err(MapOptions::new()
             .len(p)
             .prot(Prot::READ)
-            .map_file(&proc_file, 0)),
+            .map_file(borrowed(&proc_file), 0)),
         Errno::ENODEV,
         "procfs"
     );
     // SAFETY: /dev/zero's mmap is an ordinary (private, anonymous-like) mapping.
-    let zeros = unsafe { MapOptions::new().len(p).map_file_unchecked(&zero, 0) }.unwrap();
+    let zeros = unsafe { MapOptions::new().len(p).map_file_unchecked(zero, 0) }.unwrap();
     assert_eq!(zeros.len(), p);
     // What is plain maps as before: memfds (tmpfs) and files of the filesystem holding the
     // test binary.
@@ -622,6 +623,13 @@ fn map_file_takes_only_plain_files() {
     let own = MapOptions::new()
         .len(p)
         .prot(Prot::READ)
-        .map_file(&binary, 0);
+        .map_file(borrowed(&binary), 0);
     assert_eq!(own.map(|m| m.len()), Ok(p), "the test binary's filesystem");
+}
+
+/// `file`'s descriptor as the crate's own type (std's with feature `std`).
+fn borrowed(file: &std::fs::File) -> mman::fd::BorrowedFd<'_> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor stays open while `file` is borrowed.
+    unsafe { mman::fd::BorrowedFd::borrow_raw(file.as_raw_fd()) }
 }
