@@ -1,21 +1,19 @@
 //! Growing a mapping without reaching into address space the program does not own.
 //!
 //! `mremap` grows a mapping in place whenever the pages above it are unmapped and checks
-//! nothing else, not even the stack guard gap: the unmapped space (`stack_guard_gap`, 256
-//! pages by default) the kernel keeps below every grows-down mapping, such as the main
-//! thread's stack, so that a stack running past its end faults instead of running into
-//! other memory. A mapping grown up to a stack would let the next deep recursion write
-//! through references this crate lent out. Nor is mapping the new pages above with their
-//! address as a hint enough: the kernel then checks the gap below the stack as it is now,
-//! not the space the stack may still grow into, and an inaccessible mapping there lets the
-//! stack grow right up to it (the gap is kept only from accessible neighbours), after which
-//! making it accessible puts it inside the gap. So the safe layer never grows in place:
+//! nothing else, not even the stack guard gap (see `stack_reach`): a mapping grown up to
+//! the main stack would let the next deep recursion write through references this crate
+//! lent out. Mapping the new pages above with their address as a hint, and checking them
+//! against the stack's reach, would be sound, but would leave the mapping as two kernel
+//! VMAs more often than not (the kernel merges them only when flags and offsets line up),
+//! and `mremap` cannot move a mapping of several VMAs. So the safe layer never grows in
+//! place:
 //!
 //! 1. Growth within the last page needs no call at all.
 //! 2. Beyond it, the mapping moves with `mremap(MAYMOVE | FIXED)` into a region the kernel
-//!    chose, checked to be out of the stack's reach (see `stack_reach`), and reserved
-//!    (`PROT_NONE`) beforehand, so that it is this process's own until the move replaces
-//!    it. A mapping that is one kernel VMA stays one, so it can move again.
+//!    chose, checked to be out of the stack's reach, and reserved (`PROT_NONE`)
+//!    beforehand, so that it is this process's own until the move replaces it. A mapping
+//!    that is one kernel VMA stays one, so it can move again.
 
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering;
