@@ -44,7 +44,7 @@ impl Mapping {
             if !may_move {
                 return Err(Errno::ENOMEM);
             }
-            if self.several_vmas.load(Ordering::Relaxed) {
+            if self.may_be_several_vmas() {
                 // What mremap would answer, asked before reserving anything.
                 return Err(Errno::EFAULT);
             }
@@ -78,7 +78,8 @@ impl Mapping {
                 // SAFETY: mremap returned the start of the mapping; `lead` stays inside it.
                 self.ptr = unsafe { NonNull::new_unchecked(base.cast::<u8>().add(self.lead)) };
                 // mremap moved one VMA, so one arrived.
-                self.several_vmas.store(false, Ordering::Relaxed);
+                self.split_by_flags.store(false, Ordering::Relaxed);
+                self.split_by_protection = false;
                 Ok(())
             }
             // Kernels clear the destination of `mremap(FIXED)` before their checks (6.1,

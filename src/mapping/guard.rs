@@ -32,7 +32,8 @@ impl Mapping {
             return Err(Errno::EPERM);
         }
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        // The fallback protects the range alone.
+        self.split_by_protection = true;
         self.mark_guarded();
         // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
         let installed = unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) };

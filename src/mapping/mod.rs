@@ -92,11 +92,14 @@ pub struct Mapping {
     /// Whether guard markers (`MADV_GUARD_INSTALL`) may be present. They survive `mprotect`,
     /// so `unguard` must remove them (successfully) before anything is lent again.
     guard_markers: bool,
-    /// Whether the kernel may hold the mapping as several VMAs: after a change to part of it
-    /// (protect, lock, advise, guard), or when adopted. `mremap` cannot move such a mapping
-    /// (`EFAULT`), which `remap` then answers without reserving a region for it.
-    /// Atomic because `lock` and `unlock` take `&self`.
-    several_vmas: AtomicBool,
+    /// Whether the kernel may hold the mapping as several VMAs because flags were changed on
+    /// part of it (`lock`, `unlock`, `advise`), or because it was adopted. Cleared only by a
+    /// move. Atomic because `lock` and `unlock` take `&self`.
+    split_by_flags: AtomicBool,
+    /// Whether it may be several VMAs because part of it may have another protection (after
+    /// `protect` or `guard` of part of it, or any `protect` that failed): cleared when a
+    /// protection is set on the whole, after which the kernel merges the parts again.
+    split_by_protection: bool,
     /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
     /// cleared): it then refuses to move, and drop leaves it mapped.
     sealed: bool,
@@ -174,7 +177,7 @@ impl Mapping {
             MapFlags::PRIVATE | MapFlags::ANONYMOUS,
         );
         // Its history is unknown.
-        adopted.mark_several_vmas();
+        adopted.split_by_flags.store(true, Ordering::Relaxed);
         adopted
     }
 
@@ -188,7 +191,7 @@ impl Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
         let adopted = Mapping::owned(ptr, len, 0, 0, Kind::Foreign, prot, MapFlags::SHARED);
-        adopted.mark_several_vmas();
+        adopted.split_by_flags.store(true, Ordering::Relaxed);
         adopted
     }
 
@@ -223,22 +226,24 @@ impl Mapping {
             writable: prot.contains(Prot::WRITE),
             guarded: false,
             guard_markers: false,
-            several_vmas: AtomicBool::new(false),
+            split_by_flags: AtomicBool::new(false),
+            split_by_protection: false,
             sealed: false,
             flags,
         }
     }
 
-    /// Records that the kernel may now hold the mapping as several VMAs.
-    fn mark_several_vmas(&self) {
-        self.several_vmas.store(true, Ordering::Relaxed);
+    /// Records a change of flags to `span`: if it is not the whole mapping, the kernel may
+    /// split it.
+    fn note_flags_change(&self, span: range::Span) {
+        if span != self.kernel_span() {
+            self.split_by_flags.store(true, Ordering::Relaxed);
+        }
     }
 
-    /// Records a change to `span`: if it is not the whole mapping, the kernel may split it.
-    fn note_change_to(&self, span: range::Span) {
-        if span != self.kernel_span() {
-            self.mark_several_vmas();
-        }
+    /// Whether `mremap` may find the mapping to be several VMAs, which it cannot move.
+    fn may_be_several_vmas(&self) -> bool {
+        self.split_by_protection || self.split_by_flags.load(Ordering::Relaxed)
     }
 
     /// Where the kernel's mapping starts (page aligned).

@@ -50,7 +50,8 @@ impl Mapping {
             return Err(Errno::EINVAL);
         }
         let whole = span == self.kernel_span();
-        self.note_change_to(span);
+        // Any protect may leave parts of the mapping apart, even of the whole if it fails.
+        self.split_by_protection = true;
         // Code written as data must reach the instruction cache before it runs. Cache
         // maintenance needs readable memory: do it before the change if the range is
         // readable now, otherwise after, if the change makes it readable.
@@ -69,9 +70,13 @@ impl Mapping {
         unsafe { sys::mprotect(span.ptr(), span.len, prot)? };
         // Grant only after success, and only for the whole mapping: guard markers survive
         // mprotect, so a guarded mapping stays inaccessible until unguard.
-        if whole && !self.guarded {
-            self.readable = prot.contains(Prot::READ);
-            self.writable = prot.contains(Prot::WRITE);
+        if whole {
+            // One protection over the whole: the kernel merged the parts again.
+            self.split_by_protection = false;
+            if !self.guarded {
+                self.readable = prot.contains(Prot::READ);
+                self.writable = prot.contains(Prot::WRITE);
+            }
         }
         if executable && !was_readable && prot.contains(Prot::READ) {
             // SAFETY: the span is inside this mapping and readable after mprotect.
@@ -108,7 +113,7 @@ impl Mapping {
             return Err(Errno::EINVAL);
         }
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        self.note_flags_change(span);
         // SAFETY: the advice is harmless for this mapping (checked above), and `&mut self`
         // means no slice sees the zeros DontNeed leaves in exclusive memory.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
@@ -129,7 +134,7 @@ impl Mapping {
         advice: Advice,
     ) -> Result<()> {
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        self.note_flags_change(span);
         if advice == Advice::GuardInstall {
             self.mark_guarded();
         }
@@ -144,7 +149,7 @@ impl Mapping {
     /// Locks `range` in memory, faulting it in (`mlock`).
     pub fn lock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        self.note_flags_change(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock(span.ptr(), span.len) }
     }
@@ -152,7 +157,7 @@ impl Mapping {
     /// Locks `range` in memory as its pages are touched (`mlock2(MLOCK_ONFAULT)`, 4.4).
     pub fn lock_on_fault(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        self.note_flags_change(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock2(span.ptr(), span.len, MlockFlags::ONFAULT) }
     }
@@ -160,7 +165,7 @@ impl Mapping {
     /// Unlocks `range` (`munlock`).
     pub fn unlock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
-        self.note_change_to(span);
+        self.note_flags_change(span);
         // SAFETY: unlocking changes no bytes and no access rights.
         unsafe { sys::munlock(span.ptr(), span.len) }
     }

@@ -73,8 +73,12 @@ impl World {
                 let held = self.slot(slot);
                 let before: Vec<Prot> = held.pages.iter().map(|p| p.prot).collect();
                 let refused = prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) || held.sealed;
-                held.several |= !refused && !span.whole(held.len());
+                held.split_by_protection |= !refused;
                 let got = done(held.map.protect(span, prot));
+                if got.is_ok() && span.whole(held.len()) {
+                    held.split_by_protection = false;
+                    held.split_uncertain = false;
+                }
                 let failed = partial && got.is_err();
                 let want = or_enomem(&got, predict_protect(held, span, prot, failed), partial);
                 if got.is_err() && partial {
@@ -90,7 +94,7 @@ impl World {
                     Memory::Shared => self.features.shared_markers,
                 };
                 let held = self.slot(slot);
-                held.several |= !held.sealed && !span.whole(held.len());
+                held.split_by_protection |= !held.sealed;
                 let got = held.map.guard(span).map(Outcome::Guarded);
                 let want = or_enomem(&got, predict_guard(held, span, markers), partial);
                 if got.is_err() && partial {
@@ -101,6 +105,15 @@ impl World {
             Op::Unguard { slot, prot } => {
                 let held = self.slot(slot);
                 let got = done(held.map.unguard(prot));
+                if got.is_ok() {
+                    held.split_by_protection = false;
+                    held.split_uncertain = false;
+                } else if !held.sealed {
+                    // Removing the markers or protecting failed: which, the model cannot
+                    // tell, nor whether the protection got as far as splitting.
+                    held.split_by_protection = true;
+                    held.split_uncertain = true;
+                }
                 // Guard markers go first; then the whole mapping is protected.
                 held.pages.iter_mut().for_each(|p| p.marker = false);
                 held.guarded = false;
@@ -116,7 +129,7 @@ impl World {
                 let held = self.slot(slot);
                 let refused = REFUSED.contains(&advice)
                     || (!HARMLESS.contains(&advice) && held.memory == Memory::Shared);
-                held.several |= !refused && !span.whole(held.len());
+                held.split_by_flags |= !refused && !span.whole(held.len());
                 let got = done(held.map.advise(span, advice));
                 let want = or_enomem(&got, predict_advise(held, span, advice), partial);
                 (got, want)
@@ -128,7 +141,7 @@ impl World {
             } => self.remap(slot, len, may_move),
             Op::Lock { slot, span } => {
                 let held = self.slot(slot);
-                held.several |= !span.whole(held.len());
+                held.split_by_flags |= !span.whole(held.len());
                 let got = done(held.map.lock(span));
                 // mlock marks the range locked, then faults it in: PROT_NONE pages cannot
                 // be, so it reports ENOMEM with the lock applied.
@@ -145,7 +158,7 @@ impl World {
             }
             Op::Unlock { slot, span } => {
                 let held = self.slot(slot);
-                held.several |= !span.whole(held.len());
+                held.split_by_flags |= !span.whole(held.len());
                 let got = done(held.map.unlock(span));
                 let range = span.pages(held.pages.len());
                 held.pages[range].iter_mut().for_each(|p| p.locked = false);
@@ -279,7 +292,9 @@ impl World {
                 writable: prot.contains(Prot::WRITE),
                 guarded: false,
                 sealed: false,
-                several: false,
+                split_by_flags: false,
+                split_by_protection: false,
+                split_uncertain: false,
             };
             if self.features.partial {
                 resync(&mut held);
@@ -312,7 +327,7 @@ impl World {
             Ok(Outcome::InPlace)
         } else if !may_move {
             Err(Errno::ENOMEM)
-        } else if held.several {
+        } else if held.several() {
             Err(Errno::EFAULT)
         } else {
             Ok(Outcome::Moved)
@@ -325,11 +340,14 @@ impl World {
                 Outcome::Moved
             }
         });
+        let uncertain = held.split_uncertain;
         let want = match got {
             // At the limit, moving fails in kernel-specific ways (the reservation it moves
             // into must be split off): any failure is fine if it changed nothing, which the
             // checks after the step verify.
             Err(e) if partial && want != Err(e) => Err(e),
+            // After a failed unguard, whether the library took the mapping for split.
+            Ok(Outcome::Moved) if uncertain && want == Err(Errno::EFAULT) => Ok(Outcome::Moved),
             _ => want,
         };
         if got.is_ok() {
@@ -344,7 +362,9 @@ impl World {
             held.len = len;
             if got == Ok(Outcome::Moved) {
                 // It moved as one VMA, and arrived as one.
-                held.several = false;
+                held.split_by_flags = false;
+                held.split_by_protection = false;
+                held.split_uncertain = false;
             }
             if partial {
                 resync(held);

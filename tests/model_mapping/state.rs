@@ -60,13 +60,22 @@ pub struct Slot {
     pub writable: bool,
     pub guarded: bool,
     pub sealed: bool,
-    /// Whether the library must assume the kernel holds the mapping as several VMAs: after
-    /// a change to part of it (protect, advise, lock, unlock, guard) or growth in place.
-    /// Such a mapping grows only in place; one that is a single VMA moves to grow.
-    pub several: bool,
+    /// Whether the library must assume the kernel holds the mapping as several VMAs, which
+    /// it cannot move (`EFAULT`): after a change of flags to part of it (advise, lock,
+    /// unlock), never forgotten but by a move; or after any protect or guard, forgotten
+    /// when a protection is set on the whole (the kernel merges the parts again).
+    pub split_by_flags: bool,
+    pub split_by_protection: bool,
+    /// Set when a failed unguard leaves unknown whether it got as far as protecting.
+    pub split_uncertain: bool,
 }
 
 impl Slot {
+    /// Whether the library must take the mapping for several VMAs.
+    pub fn several(&self) -> bool {
+        self.split_by_flags || self.split_by_protection
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
