@@ -1,6 +1,7 @@
 //! `xtask/mutants/known-survivors.txt`: surviving mutants that are known, each with the
-//! reason it survives. A reason is the `#` comment lines right above a name; a blank line
-//! ends a comment that belongs to no name (the file's own header).
+//! reason it survives. A reason is the `#` comment lines right above a name, or above the
+//! run of names it belongs to; a blank line ends a comment that belongs to no name (the
+//! file's own header).
 
 /// A known survivor: its name without line and column, and why it survives.
 #[derive(Debug, PartialEq, Eq)]
@@ -12,17 +13,24 @@ pub struct Known {
 pub fn parse(text: &str) -> Vec<Known> {
     let mut known = Vec::new();
     let mut comment: Vec<&str> = Vec::new();
+    // Whether the last line was a name: a comment after names starts a new reason.
+    let mut after_names = false;
     for line in text.lines().map(str::trim) {
         if line.is_empty() {
             comment.clear();
+            after_names = false;
         } else if let Some(words) = line.strip_prefix('#') {
+            if after_names {
+                comment.clear();
+                after_names = false;
+            }
             comment.push(words.trim());
         } else {
             known.push(Known {
                 name: line.to_string(),
                 reason: comment.join(" "),
             });
-            comment.clear();
+            after_names = true;
         }
     }
     known
@@ -42,12 +50,17 @@ mod tests {
 
     #[test]
     fn reasons_are_the_comments_right_above_a_name() {
-        let text = "# header, no name follows\n\n# why a\n# survives\nsrc/a.rs: replace x\n\nsrc/b.rs: replace y\n";
+        let text = "# header, no name follows\n\n# why a\n# survives\nsrc/a.rs: replace x\n\
+                    src/a.rs: replace w\n\nsrc/b.rs: replace y\n";
         assert_eq!(
             parse(text),
             [
                 Known {
                     name: "src/a.rs: replace x".into(),
+                    reason: "why a survives".into()
+                },
+                Known {
+                    name: "src/a.rs: replace w".into(),
                     reason: "why a survives".into()
                 },
                 Known {
