@@ -119,6 +119,12 @@ pub fn run(s: &mut Session, label: &str, features: &[&str]) {
                 };
                 let mut cmd = s.toolchain.execute(&program.path);
                 cmd.current_dir(workspace_root());
+                if s.toolchain.forks_unsafely() {
+                    // The tests fork children (to watch them die of signals, to check
+                    // leaks alone): one test at a time, so that no other thread is inside
+                    // QEMU when one does.
+                    cmd.arg("--test-threads=1");
+                }
                 let (ending, output) = run::run_test_program(&mut cmd, PROGRAM_TIME_LIMIT);
                 let ending = ending.unwrap_or(Ending::Unfinished);
                 let (counts, problem) = libtest::judge(&name, listed.as_deref(), &output, ending);

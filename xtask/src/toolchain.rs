@@ -162,6 +162,13 @@ impl Toolchain {
             Command::new(binary)
         }
     }
+
+    /// Whether test programs run under qemu-user, which is not fork-safe in a
+    /// multi-threaded guest: a child forked while another thread holds QEMU's own locks
+    /// (its mmap lock, for one) hangs at its first `mmap`, which spawning a thread needs.
+    pub fn forks_unsafely(&self) -> bool {
+        self.cross()
+    }
 }
 
 /// An absolute path that exists, or a program name found on PATH.
