@@ -1568,6 +1568,35 @@ fn remap_file_grows_the_file_so_the_new_bytes_are_backed() {
     assert_eq!(fd.len(), Ok(3 * p as u64 + 5), "file kept its size");
 }
 
+/// The file grows only when it is shorter than the new end: a file exactly long enough is
+/// left alone, even through a descriptor that could not grow it (read-only).
+#[test]
+fn remap_file_leaves_a_file_that_is_long_enough_alone() {
+    let p = page();
+    let (fd, _file) = memfd_with_pattern(3 * p, 201);
+    let path = format!(
+        "/proc/self/fd/{}",
+        mman::fd::AsRawFd::as_raw_fd(&mman::fd::AsFd::as_fd(&fd))
+    );
+    let read_only = std::fs::File::open(path).unwrap();
+    // SAFETY: the descriptor stays open until the end of the test.
+    let read_only =
+        unsafe { mman::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(&read_only)) };
+    let mut m = MapOptions::new()
+        .prot(Prot::READ)
+        .len(p)
+        .map_file(read_only, 0)
+        .unwrap();
+    // To exactly the file's length, and shorter: no truncation asked.
+    m.remap_file(read_only, 3 * p, true).unwrap();
+    m.remap_file(read_only, 2 * p, true).unwrap();
+    assert_eq!(fd.len(), Ok(3 * p as u64));
+    assert_pattern(&read(&m, 0, 2 * p), 201, "the file's bytes");
+    // Longer: the file must grow, which the read-only descriptor cannot do.
+    assert_eq!(m.remap_file(read_only, 4 * p, true), Err(Errno::EINVAL));
+    assert_eq!(m.len(), 2 * p);
+}
+
 #[test]
 fn remap_file_of_a_mapping_at_an_unaligned_offset_keeps_the_start_byte() {
     let p = page();
@@ -1985,6 +2014,25 @@ fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
         let r = options.len(page()).no_reserve().at(at).map();
         assert_unmapped_whole_on_drop(r, at, huge);
     }
+}
+
+/// A huge-page mapping cannot grow (EINVAL, as from mremap), but a remap to its own length,
+/// or within its huge page, changes nothing and succeeds.
+#[test]
+fn huge_page_mappings_remap_within_their_huge_pages_only() {
+    let huge = default_huge_page();
+    // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
+    let mut m = MapOptions::new()
+        .huge_pages()
+        .no_reserve()
+        .len(huge)
+        .map()
+        .unwrap();
+    let start = m.as_ptr();
+    assert_eq!(m.remap(huge, false), Ok(()), "to its own length");
+    assert_eq!(m.remap(huge, true), Ok(()), "to its own length, may move");
+    assert_eq!(m.remap(huge + page(), true), Err(Errno::EINVAL), "growing");
+    assert_eq!((m.as_ptr(), m.len()), (start, huge));
 }
 
 #[test]
