@@ -45,6 +45,14 @@ pub(crate) fn check(start: usize, len: usize) -> Result<()> {
     }
 }
 
+/// An address, aligned to `align` (a power of two), at which `len` bytes end at or below the
+/// stack's reach: where to ask for a mapping the kernel first put inside it.
+pub(crate) fn below(len: usize, align: usize) -> Option<usize> {
+    let (floor, _) = reach();
+    let start = floor.checked_sub(len)? & !(align - 1);
+    (start != 0).then_some(start)
+}
+
 /// Records `address`, which lies at the top of the initial stack (an auxiliary vector
 /// handed to `_start`).
 pub(crate) fn note_initial_stack(address: usize) {

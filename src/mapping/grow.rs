@@ -15,6 +15,7 @@
 //!    beforehand, so that it is this process's own until the move replaces it. A mapping
 //!    that is one kernel VMA stays one, so it can move again.
 
+use core::ffi::c_void;
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering;
 
@@ -62,14 +63,7 @@ impl Mapping {
             | MapFlags::ANONYMOUS
             | MapFlags::NORESERVE
             | self.flags.intersection(MapFlags::PLACEMENT_LIMITS);
-        // SAFETY: without MAP_FIXED the kernel replaces nothing.
-        let region =
-            unsafe { sys::mmap(null_mut(), new_kernel_len, Prot::empty(), reserve, -1, 0)? };
-        if let Err(e) = stack_reach::check(region as usize, new_kernel_len) {
-            // SAFETY: the reservation just made; nothing refers to it.
-            let _ = unsafe { sys::munmap(region, new_kernel_len) };
-            return Err(e);
-        }
+        let region = reserve_out_of_the_stacks_reach(new_kernel_len, reserve)?;
         let flags = MremapFlags::MAYMOVE | MremapFlags::FIXED;
         // SAFETY: `&mut self` means no slice of the mapping is alive while it moves; the
         // region it replaces is the reservation just made, which nothing else refers to.
@@ -93,6 +87,24 @@ impl Mapping {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `len` bytes of `PROT_NONE` address space mapped with `flags` where the kernel places
+/// them, or, if that is where the main stack may grow, right below that reach (see
+/// `stack_reach`); `ENOMEM` if neither works.
+fn reserve_out_of_the_stacks_reach(len: usize, flags: MapFlags) -> Result<*mut c_void> {
+    let mut hint = null_mut();
+    for _ in 0..2 {
+        // SAFETY: without MAP_FIXED the kernel replaces nothing.
+        let region = unsafe { sys::mmap(hint, len, Prot::empty(), flags, -1, 0)? };
+        if stack_reach::check(region as usize, len).is_ok() {
+            return Ok(region);
+        }
+        // SAFETY: the reservation just made; nothing refers to it.
+        let _ = unsafe { sys::munmap(region, len) };
+        hint = stack_reach::below(len, page_size()).ok_or(Errno::ENOMEM)? as *mut c_void;
+    }
+    Err(Errno::ENOMEM)
 }
 
 /// The page-aligned end of `len` bytes from `start`, or `None` if it overflows.

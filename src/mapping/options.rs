@@ -264,37 +264,75 @@ impl MapOptions {
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;
-        let fd = file.map_or(-1, |(file, _)| file.as_raw_fd());
-        // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping (the
-        // address is only a hint), so no memory in use changes.
-        let raw = unsafe {
-            sys::mmap(
-                hint as *mut c_void,
-                kernel_len,
-                self.prot,
-                flags,
-                fd,
-                offset - lead as u64,
-            )?
+        let request = Request {
+            len,
+            lead,
+            kernel_len,
+            offset,
+            fd: file.map_or(-1, |(file, _)| file.as_raw_fd()),
+            flags,
+            kind,
+            huge_page,
         };
-        let base = adopt(raw, huge::kernel_len(kernel_len, huge_page))?;
-        // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
-        let ptr = unsafe { base.add(lead) };
-        let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, flags);
-        mapping.huge_page = huge_page;
-        if self.at.is_some() && raw as usize != hint {
+        let mut mapping = self.map_at(hint, &request)?;
+        if self.at.is_some() && mapping.kernel_start() != hint {
             // The kernel would not place it there; `mapping` unmaps on return.
             return Err(Errno::EEXIST);
         }
-        // Nowhere the main stack may grow, wherever the kernel or the hint put it; `mapping`
-        // unmaps on return.
+        // Nowhere the main stack may grow, wherever the kernel or the hint put it.
         let span = mapping.kernel_span();
-        stack_reach::check(span.addr, span.len)?;
+        if stack_reach::check(span.addr, span.len).is_err() {
+            mapping = self.map_below_the_stacks_reach(mapping, &request)?;
+        }
         if self.transparent_huge_pages {
             let span = mapping.kernel_span();
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
             unsafe { sys::madvise(span.ptr(), span.len, Advice::HugePage)? };
         }
+        Ok(mapping)
+    }
+
+    /// Maps `request` with `hint` (0: none) as the address.
+    #[inline]
+    fn map_at(&self, hint: usize, request: &Request) -> Result<Mapping> {
+        // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping (the
+        // address is only a hint), so no memory in use changes.
+        let raw = unsafe {
+            sys::mmap(
+                hint as *mut c_void,
+                request.kernel_len,
+                self.prot,
+                request.flags,
+                request.fd,
+                request.offset - request.lead as u64,
+            )?
+        };
+        let base = adopt(raw, huge::kernel_len(request.kernel_len, request.huge_page))?;
+        // SAFETY: `lead < page size <= kernel_len`, so the result stays inside the mapping.
+        let ptr = unsafe { base.add(request.lead) };
+        let (len, lead, offset, kind) = (request.len, request.lead, request.offset, request.kind);
+        let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, request.flags);
+        mapping.huge_page = request.huge_page;
+        Ok(mapping)
+    }
+
+    /// `misplaced` lies where the main stack may grow: the kernel puts mappings there when
+    /// it has no room below its mapping base (and qemu-user puts them right below the
+    /// stack it made for its guest). Unless the caller chose the address, asks once more,
+    /// right below that reach; `ENOMEM` if that fails too.
+    #[cold]
+    fn map_below_the_stacks_reach(&self, misplaced: Mapping, request: &Request) -> Result<Mapping> {
+        let span = misplaced.kernel_span();
+        drop(misplaced);
+        let align = request.huge_page.unwrap_or_else(page_size);
+        let hint = match self.at {
+            None => stack_reach::below(span.len, align).ok_or(Errno::ENOMEM)?,
+            Some(_) => return Err(Errno::ENOMEM),
+        };
+        let mapping = self.map_at(hint, request)?;
+        let span = mapping.kernel_span();
+        // Placed elsewhere, it may be anywhere: checked again (and unmapped on failure).
+        stack_reach::check(span.addr, span.len)?;
         Ok(mapping)
     }
 
@@ -321,4 +359,16 @@ fn placement(at: usize, lead: usize) -> Result<usize> {
         Some(start) if start != 0 && start & (page_size() - 1) == 0 => Ok(start),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// What one `mmap` of a [`MapOptions::finish`] asks for, and how the result is kept.
+struct Request {
+    len: usize,
+    lead: usize,
+    kernel_len: usize,
+    offset: u64,
+    fd: i32,
+    flags: MapFlags,
+    kind: Kind,
+    huge_page: Option<usize>,
 }
