@@ -26,17 +26,6 @@ fn stack_vma() -> Option<(usize, usize)> {
         .map(|e| (e.start, e.end))
 }
 
-/// The kernel's stack guard gap: `stack_guard_gap=` pages on the command line, else 256.
-fn stack_guard_gap() -> usize {
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let pages = cmdline
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("stack_guard_gap="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
-    pages * page()
-}
-
 /// Whether anything but the stack itself is mapped in `[from, to)`.
 fn anything_mapped_in(from: usize, to: usize) -> Option<MapsEntry> {
     maps()

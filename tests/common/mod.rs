@@ -64,6 +64,18 @@ pub fn page() -> usize {
     mman::page_size()
 }
 
+/// The kernel's stack guard gap: how far below a grows-down VMA it places nothing of its
+/// own choosing (`stack_guard_gap=` pages on the command line, 256 pages by default).
+pub fn stack_guard_gap() -> usize {
+    let cmdline = fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let pages = cmdline
+        .split_whitespace()
+        .find_map(|arg| arg.strip_prefix("stack_guard_gap="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
+    pages * page()
+}
+
 /// The kernel release (`/proc/sys/kernel/osrelease`), for skip reasons.
 pub fn kernel_release() -> String {
     fs::read_to_string("/proc/sys/kernel/osrelease")

@@ -6,20 +6,9 @@ use std::ffi::c_void;
 
 use mman::{sys, Advice, Errno, MapFlags, Prot};
 
+pub use crate::common::stack_guard_gap;
 use crate::common::page;
 use crate::model_support::{each_vma, vmas_in, Vma};
-
-/// The kernel's stack guard gap: how far below a grows-down VMA it places nothing of its
-/// own choosing (`stack_guard_gap=` pages on the command line, 256 pages by default).
-pub fn stack_guard_gap() -> usize {
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let pages = cmdline
-        .split_whitespace()
-        .find_map(|arg| arg.strip_prefix("stack_guard_gap="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
-    pages * page()
-}
 
 /// Whether the kernel places a new mapping of `len` bytes exactly at the hint `addr`: only
 /// where it would place one itself, that is where nothing is mapped and not within
