@@ -6,8 +6,8 @@ use std::ffi::c_void;
 
 use mman::{sys, Advice, Errno, MapFlags, Prot};
 
-pub use crate::common::stack_guard_gap;
 use crate::common::page;
+pub use crate::common::stack_guard_gap;
 use crate::model_support::{each_vma, vmas_in, Vma};
 
 /// Whether the kernel places a new mapping of `len` bytes exactly at the hint `addr`: only
