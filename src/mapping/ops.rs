@@ -183,8 +183,9 @@ impl Mapping {
     /// `may_move` it is `ENOMEM`. It never grows in place: `mremap` would not keep the guard
     /// gap below stacks, and the space above a mapping may be where a stack will grow (see
     /// the [`soundness`](crate::soundness) page). A mapping that may be several kernel VMAs
-    /// (after `protect`, `lock`, `unlock`, `advise` or `guard` of part of it) cannot move:
-    /// `EFAULT`, as from `mremap`.
+    /// cannot move: `EFAULT`, as from `mremap`. It may be after `lock`, `unlock` or `advise`
+    /// of part of it (until it moves), and after `protect` or `guard` of part of it (until a
+    /// protection is set on the whole, when the kernel merges the parts again).
     ///
     /// The new pages have the protection of the mapping's last page. Huge-page mappings do
     /// not grow (`EINVAL`).
