@@ -15,13 +15,6 @@ use crate::mutants;
 const CODENAME: &str = "bookworm";
 const BACKPORTS: &str = "bookworm-backports";
 const BACKPORTS_FILE: &str = "/etc/apt/sources.list.d/backports.sources";
-const BACKPORTS_ENTRY: &str = "\
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-";
 /// The cargo-fuzz release the fuzz targets are known to work with.
 const CARGO_FUZZ: &str = "cargo-fuzz@0.13.2";
 /// The foreign dpkg architecture whose prebuilt Rust std the user lane links.
@@ -75,7 +68,7 @@ const PACKAGES: &[Package] = &[
 enum Action {
     WriteFile {
         path: &'static str,
-        contents: &'static str,
+        contents: String,
     },
     Run(Vec<String>),
 }
@@ -155,7 +148,7 @@ fn setup() -> Result<(), String> {
     if !backports_configured() {
         plan.push(Action::WriteFile {
             path: BACKPORTS_FILE,
-            contents: BACKPORTS_ENTRY,
+            contents: backports_entry(&debian_archive()?),
         });
     }
     if !foreign_arch_added() {
@@ -271,7 +264,9 @@ fn apt_offers_all(packages: &[&Package]) -> bool {
 }
 
 /// Whether any apt source (one-line or deb822 format) already names backports.
-fn backports_configured() -> bool {
+/// The text of every apt source file (`sources.list`, `sources.list.d/*.list` and
+/// `*.sources`), one string each.
+fn apt_sources() -> Vec<String> {
     let mut files = vec!["/etc/apt/sources.list".to_string()];
     if let Ok(dir) = fs::read_dir("/etc/apt/sources.list.d") {
         files.extend(
@@ -280,12 +275,77 @@ fn backports_configured() -> bool {
                 .filter(|path| path.ends_with(".list") || path.ends_with(".sources")),
         );
     }
-    files.iter().any(|file| {
-        fs::read_to_string(file)
-            .unwrap_or_default()
-            .lines()
+    files
+        .iter()
+        .map(|file| fs::read_to_string(file).unwrap_or_default())
+        .collect()
+}
+
+fn backports_configured() -> bool {
+    apt_sources().iter().any(|text| {
+        text.lines()
             .any(|line| !line.trim_start().starts_with('#') && line.contains(BACKPORTS))
     })
+}
+
+/// The URI this machine's apt takes Debian's `bookworm` suite from (its mirror), so that
+/// backports come from the same place; no package host is named here.
+fn debian_archive() -> Result<String, String> {
+    apt_sources()
+        .iter()
+        .find_map(|text| archive_for(text, CODENAME))
+        .ok_or_else(|| {
+            format!("no apt source for Debian's `{CODENAME}` suite to add {BACKPORTS} beside")
+        })
+}
+
+/// In one apt source file, one-line (`deb [options] URI SUITE COMPONENTS...`) or deb822
+/// (stanzas of `URIs:` and `Suites:` fields, apart by blank lines), the URI of the first
+/// source that carries `suite`.
+fn archive_for(text: &str, suite: &str) -> Option<String> {
+    let lines = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'));
+    let (mut uris, mut suites) = (Vec::new(), Vec::new());
+    for line in lines.chain([""]) {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("deb") => {
+                // Options are one bracketed group, which may hold spaces.
+                let rest = line.trim_start()["deb".len()..].trim_start();
+                let rest = match rest.strip_prefix('[') {
+                    Some(options) => options.split_once(']').map_or("", |(_, rest)| rest),
+                    None => rest,
+                };
+                if let [uri, found, ..] = rest.split_whitespace().collect::<Vec<_>>()[..] {
+                    if found == suite {
+                        return Some(uri.to_string());
+                    }
+                }
+            }
+            Some("URIs:") => uris = words.map(str::to_string).collect(),
+            Some("Suites:") => suites = words.map(str::to_string).collect(),
+            Some(_) => {}
+            // A blank line ends a stanza.
+            None => {
+                if suites.iter().any(|s| s == suite) {
+                    if let Some(uri) = uris.first() {
+                        return Some(uri.clone());
+                    }
+                }
+                (uris, suites) = (Vec::new(), Vec::new());
+            }
+        }
+    }
+    None
+}
+
+/// A deb822 source for bookworm-backports from `archive`.
+fn backports_entry(archive: &str) -> String {
+    format!(
+        "Types: deb\nURIs: {archive}\nSuites: {BACKPORTS}\nComponents: main\n\
+         Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
 }
 
 fn foreign_arch_added() -> bool {
@@ -319,4 +379,39 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_archive_comes_from_a_deb822_stanza_whatever_the_field_order() {
+        let text = "Types: deb\n# a comment\nSuites: bookworm bookworm-updates\n\
+                    URIs: file:/srv/mirror/debian\nComponents: main\n\n\
+                    Types: deb\nURIs: file:/srv/mirror/debian-security\n\
+                    Suites: bookworm-security\n";
+        assert_eq!(
+            archive_for(text, "bookworm").as_deref(),
+            Some("file:/srv/mirror/debian")
+        );
+        assert_eq!(archive_for(text, "trixie"), None);
+    }
+
+    #[test]
+    fn the_archive_comes_from_a_one_line_source_with_options() {
+        let text = "# deb file:/srv/old/debian bookworm main\n\
+                    deb [arch=amd64 signed-by=/k.gpg] file:/srv/mirror/debian bookworm main\n";
+        assert_eq!(
+            archive_for(text, "bookworm").as_deref(),
+            Some("file:/srv/mirror/debian")
+        );
+    }
+
+    #[test]
+    fn the_backports_entry_names_the_archive_given() {
+        let entry = backports_entry("file:/srv/mirror/debian");
+        assert!(entry.contains("URIs: file:/srv/mirror/debian\n"));
+        assert!(entry.contains("Suites: bookworm-backports\n"));
+    }
 }
