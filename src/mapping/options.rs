@@ -223,8 +223,7 @@ impl MapOptions {
         let len = match self.len {
             Some(len) => len,
             None => {
-                let size = sys::file_size(file)?;
-                let rest = size.checked_sub(offset).ok_or(Errno::EINVAL)?;
+                let rest = backing.size.checked_sub(offset).ok_or(Errno::EINVAL)?;
                 usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
             }
         };

@@ -12,7 +12,7 @@ use crate::{Mode, OFlags, Result};
 const AT_FDCWD: usize = -100isize as usize;
 /// `AT_EMPTY_PATH`: operate on the descriptor itself.
 const AT_EMPTY_PATH: usize = 0x1000;
-/// `STATX_SIZE`: the only field asked of statx.
+/// `STATX_SIZE`: ask statx for `stx_size`.
 const STATX_SIZE: usize = 0x200;
 
 /// Sets the length of a file (`ftruncate(2)`). Lengths above `i64::MAX` are `EINVAL`.
@@ -72,17 +72,26 @@ pub(crate) fn close_raw(fd: RawFd) -> Result<()> {
     check_unit(unsafe { arch::syscall1_readonly(nr::CLOSE, fd as usize) })
 }
 
-/// The size of the file `fd` refers to, from `statx` (whose layout is the same on every
-/// architecture, unlike `struct stat`).
+/// The size of the file `fd` refers to, from `statx`.
 pub(crate) fn file_size(fd: BorrowedFd<'_>) -> Result<u64> {
-    // struct statx is 256 bytes; stx_size is the u64 at byte offset 40.
+    statx(fd, STATX_SIZE).map(|statx| statx[STX_SIZE_WORD])
+}
+
+/// `struct statx` for `fd`, the fields in `mask` filled: 256 bytes as native words.
+/// (`statx`'s layout is the same on every architecture, unlike `struct stat`'s.)
+fn statx(fd: BorrowedFd<'_>, mask: usize) -> Result<[u64; 32]> {
     let mut statx = [0u64; 32];
     let (fd, empty) = (fd.as_raw_fd() as usize, c"".as_ptr() as usize);
     let buf = statx.as_mut_ptr() as usize;
     // SAFETY: the kernel writes at most 256 bytes into `statx` and reads the empty path.
-    check(unsafe { arch::syscall5(nr::STATX, fd, empty, AT_EMPTY_PATH, STATX_SIZE, buf) })?;
-    Ok(statx[5])
+    check(unsafe { arch::syscall5(nr::STATX, fd, empty, AT_EMPTY_PATH, mask, buf) })?;
+    Ok(statx)
 }
+
+/// `stx_size`: the u64 at byte offset 40 of `struct statx`.
+const STX_SIZE_WORD: usize = 5;
+/// `stx_mode`: the u16 at byte offset 28, in the word at byte 24.
+const STX_MODE_WORD: usize = 3;
 
 /// The `f_type`s statfs reports for filesystems whose regular files are mapped from the
 /// page cache, plainly (`include/uapi/linux/magic.h`): their mappings are ordinary, copied
@@ -133,6 +142,8 @@ pub(crate) struct FileBacking {
     block_size: usize,
     /// Whether it is a regular file (not a device, pipe, socket or directory).
     regular: bool,
+    /// Its size in bytes.
+    pub(crate) size: u64,
 }
 
 impl FileBacking {
@@ -149,22 +160,19 @@ impl FileBacking {
     }
 }
 
-/// The filesystem and type of the file `fd` refers to (`fstatfs`, `statx`).
+/// The filesystem, type and size of the file `fd` refers to (`fstatfs`, `statx`).
 pub(crate) fn file_backing(fd: BorrowedFd<'_>) -> Result<FileBacking> {
     let mut statfs: arch::Statfs = [0; 15];
     // SAFETY: the kernel writes one `struct statfs`, which `statfs` is sized for.
     check(unsafe { arch::fstatfs(fd.as_raw_fd() as usize, &mut statfs) })?;
-    // struct statx is 256 bytes; stx_mode is the u16 at byte offset 28.
-    let mut statx = [0u8; 256];
-    let (raw, empty) = (fd.as_raw_fd() as usize, c"".as_ptr() as usize);
-    let buf = statx.as_mut_ptr() as usize;
-    // SAFETY: the kernel writes at most 256 bytes into `statx` and reads the empty path.
-    check(unsafe { arch::syscall5(nr::STATX, raw, empty, AT_EMPTY_PATH, STATX_TYPE, buf) })?;
-    let mode = u16::from_ne_bytes([statx[28], statx[29]]);
+    let statx = statx(fd, STATX_TYPE | STATX_SIZE)?;
+    let word = statx[STX_MODE_WORD].to_ne_bytes();
+    let mode = u16::from_ne_bytes([word[4], word[5]]);
     Ok(FileBacking {
         fs_type: statfs[arch::STATFS_TYPE] as u32,
         block_size: statfs[arch::STATFS_BSIZE],
         regular: mode & S_IFMT == S_IFREG,
+        size: statx[STX_SIZE_WORD],
     })
 }
 
