@@ -98,7 +98,10 @@ pub struct Mapping {
     split_by_flags: AtomicBool,
     /// Whether it may be several VMAs because part of it may have another protection (after
     /// `protect` or `guard` of part of it, or any `protect` that failed): cleared when a
-    /// protection is set on the whole, after which the kernel merges the parts again.
+    /// protection is set on the whole, after which the kernel usually merges the parts
+    /// again. When it does not (their anon_vmas differ), a move fails with mremap's own
+    /// `EFAULT`, and kernels that refuse it before clearing the destination leave the region
+    /// reserved for it mapped (see `grow`): a leak, which is sound.
     split_by_protection: bool,
     /// Whether part of the mapping may be sealed (set before `mseal` is asked, never
     /// cleared): it then refuses to move, and drop leaves it mapped.

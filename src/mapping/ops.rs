@@ -185,7 +185,8 @@ impl Mapping {
     /// the [`soundness`](crate::soundness) page). A mapping that may be several kernel VMAs
     /// cannot move: `EFAULT`, as from `mremap`. It may be after `lock`, `unlock` or `advise`
     /// of part of it (until it moves), and after `protect` or `guard` of part of it (until a
-    /// protection is set on the whole, when the kernel merges the parts again).
+    /// protection is set on the whole, when the kernel usually merges the parts again; when
+    /// it does not, `mremap` answers the move with the same `EFAULT`).
     ///
     /// The new pages have the protection of the mapping's last page. Huge-page mappings do
     /// not grow (`EINVAL`).

@@ -77,9 +77,11 @@ impl World {
                 let held = self.slot(slot);
                 let before: Vec<Prot> = held.pages.iter().map(|p| p.prot).collect();
                 let refused = prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) || held.sealed;
+                let was_split = held.split_by_protection;
                 held.split_by_protection |= !refused;
                 let got = done(held.map.protect(span, prot));
                 if got.is_ok() && span.whole(held.len()) {
+                    held.remerged |= was_split;
                     held.split_by_protection = false;
                     held.split_uncertain = false;
                 }
@@ -110,6 +112,7 @@ impl World {
                 let held = self.slot(slot);
                 let got = done(held.map.unguard(prot));
                 if got.is_ok() {
+                    held.remerged |= held.split_by_protection;
                     held.split_by_protection = false;
                     held.split_uncertain = false;
                 } else if !held.sealed {
@@ -299,6 +302,7 @@ impl World {
                 split_by_flags: false,
                 split_by_protection: false,
                 split_uncertain: false,
+                remerged: false,
             };
             if self.features.partial {
                 resync(&mut held);
@@ -344,7 +348,7 @@ impl World {
                 Outcome::Moved
             }
         });
-        let uncertain = held.split_uncertain;
+        let (uncertain, remerged) = (held.split_uncertain, held.remerged);
         let want = match got {
             // At the limit, moving fails in kernel-specific ways (the reservation it moves
             // into must be split off): any failure is fine if it changed nothing, which the
@@ -352,6 +356,9 @@ impl World {
             Err(e) if partial && want != Err(e) => Err(e),
             // After a failed unguard, whether the library took the mapping for split.
             Ok(Outcome::Moved) if uncertain && want == Err(Errno::EFAULT) => Ok(Outcome::Moved),
+            // The kernel usually merges parts a whole protection made alike again, but not
+            // always (their anon_vmas may differ): then mremap refuses the move (EFAULT).
+            Err(Errno::EFAULT) if remerged && want == Ok(Outcome::Moved) => Err(Errno::EFAULT),
             _ => want,
         };
         if got.is_ok() {
@@ -369,6 +376,7 @@ impl World {
                 held.split_by_flags = false;
                 held.split_by_protection = false;
                 held.split_uncertain = false;
+                held.remerged = false;
             }
             if partial {
                 resync(held);

@@ -68,6 +68,9 @@ pub struct Slot {
     pub split_by_protection: bool,
     /// Set when a failed unguard leaves unknown whether it got as far as protecting.
     pub split_uncertain: bool,
+    /// Whether parts split by protection were made alike again by a whole protection
+    /// since the last move: the kernel usually merges them, but not always.
+    pub remerged: bool,
 }
 
 impl Slot {
