@@ -8,6 +8,7 @@ use crate::cli::TestOptions;
 use crate::examples;
 use crate::freestanding;
 use crate::fuzz;
+use crate::msrv;
 use crate::mutants;
 use crate::report::{self, LaneResult, Tally};
 use crate::run;
@@ -148,6 +149,8 @@ fn host(s: &mut Session) {
     suite::run(s, "all features", &["--all-features"]);
     suite::run(s, "without std", &["--no-default-features"]);
     examples(s);
+    // The declared rust-version, with that compiler.
+    msrv::step(s);
     fuzz::smoke(s);
     mutants::smoke(s);
 }

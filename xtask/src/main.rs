@@ -1,7 +1,8 @@
 //! Project automation for `mman`, run as `cargo xtask <command>`.
 //!
 //! - `setup` installs the Debian packages the test lanes need (cross gcc,
-//!   Debian's Rust with an aarch64 std, QEMU from bookworm-backports).
+//!   Debian's Rust with an aarch64 std, QEMU from bookworm-backports), and
+//!   unpacks Debian's Rust 1.85 into `target/msrv/` for the `msrv` step.
 //! - `test` runs the test lanes and prints a summary: `host` (x86_64
 //!   natively), `user` (aarch64 under qemu-user), `system` (both, as the
 //!   userland of Debian's kernels under qemu-system).
@@ -21,6 +22,7 @@ mod freestanding;
 mod fuzz;
 mod lanes;
 mod libtest;
+mod msrv;
 mod mutants;
 mod readme;
 mod report;

@@ -1,5 +1,6 @@
 //! `cargo xtask setup`: install the Debian packages the lanes need, and
-//! cargo-fuzz and cargo-mutants (from crates.io) for fuzzing and mutation testing.
+//! cargo-fuzz and cargo-mutants (from crates.io) for fuzzing and mutation testing;
+//! unpack Debian's Rust 1.85 for the host lane's `msrv` step (`msrv`).
 //!
 //! First it only looks (dpkg-query, files): when everything is present it
 //! finishes in well under a second and touches nothing. Otherwise it builds
@@ -10,7 +11,7 @@ use std::fmt;
 use std::fs;
 use std::process::{Command, ExitCode};
 
-use crate::mutants;
+use crate::{msrv, mutants};
 
 const CODENAME: &str = "bookworm";
 const BACKPORTS: &str = "bookworm-backports";
@@ -125,7 +126,8 @@ impl fmt::Display for Action {
 pub fn run() -> ExitCode {
     let tools = setup()
         .and_then(|()| cargo_tool("fuzz", CARGO_FUZZ))
-        .and_then(|()| cargo_tool("mutants", mutants::CARGO_MUTANTS));
+        .and_then(|()| cargo_tool("mutants", mutants::CARGO_MUTANTS))
+        .and_then(|()| msrv::unpack());
     match tools {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
