@@ -43,6 +43,11 @@ pub(crate) mod nr {
     pub const MUNLOCKALL: usize = 231;
     pub const MINCORE: usize = 232;
     pub const MADVISE: usize = 233;
+    pub const MBIND: usize = 235;
+    pub const GET_MEMPOLICY: usize = 236;
+    pub const SET_MEMPOLICY: usize = 237;
+    pub const MIGRATE_PAGES: usize = 238;
+    pub const MOVE_PAGES: usize = 239;
     pub const MEMFD_CREATE: usize = 279;
     pub const MLOCK2: usize = 284;
     pub const PKEY_MPROTECT: usize = 288;
@@ -52,6 +57,7 @@ pub(crate) mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const PROCESS_MADVISE: usize = 440;
     pub const MEMFD_SECRET: usize = 447;
+    pub const SET_MEMPOLICY_HOME_NODE: usize = 450;
     pub const CACHESTAT: usize = 451;
     pub const MSEAL: usize = 462;
 }

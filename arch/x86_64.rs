@@ -43,8 +43,13 @@ pub(crate) mod nr {
     pub const SYSINFO: usize = 99;
     pub const PRCTL: usize = 157;
     pub const EXIT_GROUP: usize = 231;
+    pub const MBIND: usize = 237;
+    pub const SET_MEMPOLICY: usize = 238;
+    pub const GET_MEMPOLICY: usize = 239;
+    pub const MIGRATE_PAGES: usize = 256;
     pub const OPENAT: usize = 257;
     pub const UNLINKAT: usize = 263;
+    pub const MOVE_PAGES: usize = 279;
     pub const MEMFD_CREATE: usize = 319;
     pub const MLOCK2: usize = 325;
     pub const PKEY_MPROTECT: usize = 329;
@@ -54,6 +59,7 @@ pub(crate) mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const PROCESS_MADVISE: usize = 440;
     pub const MEMFD_SECRET: usize = 447;
+    pub const SET_MEMPOLICY_HOME_NODE: usize = 450;
     pub const CACHESTAT: usize = 451;
     pub const MSEAL: usize = 462;
 }

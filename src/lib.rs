@@ -70,6 +70,7 @@ mod shm;
 mod stack_reach;
 
 pub mod fd;
+pub mod numa;
 pub mod soundness;
 pub mod sys;
 

@@ -18,6 +18,7 @@ mod copy;
 mod grow;
 mod guard;
 mod huge;
+mod numa;
 mod ops;
 mod options;
 mod range;

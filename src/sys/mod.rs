@@ -15,6 +15,7 @@ mod file;
 mod lock;
 mod memfd;
 mod memory;
+mod numa;
 mod pkey;
 mod posix_shm;
 mod process;
@@ -28,6 +29,9 @@ pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
     madvise, mincore, mmap, mprotect, mremap, mseal, msync, munmap, process_madvise, IoVec,
+};
+pub use numa::{
+    get_mempolicy, mbind, migrate_pages, move_pages, set_mempolicy, set_mempolicy_home_node,
 };
 pub use pkey::{pkey_alloc, pkey_free, pkey_mprotect, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE};
 pub(crate) use posix_shm::canonical_name;

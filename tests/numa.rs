@@ -1,0 +1,734 @@
+//! NUMA placement against the kernel's own answers: `mbind` through `Mapping::set_policy`,
+//! the thread's policy, `move_pages` (`Mapping::nodes`, `Mapping::move_to`),
+//! `migrate_pages`, home nodes.
+//!
+//! On a machine with one node (this host, qemu-user's host) the tests check the documented
+//! answers there: node 0 is accepted and holds every page, other nodes are `EINVAL` or
+//! `ENODEV`, untouched pages are `-ENOENT`. With two nodes (the system lane's VMs) they
+//! check that pages really land on, and move to, the nodes asked for. A kernel without
+//! `CONFIG_NUMA` (or qemu-user, which does not emulate these calls) answers `ENOSYS`: a
+//! skip with that reason.
+
+#[macro_use]
+mod common;
+
+use std::sync::{RwLock, RwLockReadGuard};
+
+use common::*;
+use linux_raw_sys::mempolicy as uapi;
+use mman::numa::{
+    allowed_nodes, migrate_own_pages, set_thread_policy, thread_policy, GetPolicyFlags, MbindFlags,
+    ModeFlags, NodeMask, Policy, PolicyMode,
+};
+use mman::{Errno, Mapping};
+
+const ENOENT: i32 = -(libc::ENOENT);
+const EFAULT: i32 = -(libc::EFAULT);
+
+/// `migrate_pages` moves every page of the process: tests that check where pages are hold
+/// this for reading, the tests that migrate hold it for writing.
+static PLACEMENT: RwLock<()> = RwLock::new(());
+
+fn placement() -> RwLockReadGuard<'static, ()> {
+    PLACEMENT.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The nodes sysfs lists in `/sys/devices/system/node/<file>` ("0", "0-1", "0,2-3").
+fn sysfs_nodes(file: &str) -> Option<Vec<u32>> {
+    let text = std::fs::read_to_string(format!("/sys/devices/system/node/{file}")).ok()?;
+    let mut nodes = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        let (low, high) = part.split_once('-').unwrap_or((part, part));
+        nodes.extend(low.parse::<u32>().ok()?..=high.parse::<u32>().ok()?);
+    }
+    Some(nodes)
+}
+
+/// The nodes this thread may allocate on, or why NUMA calls cannot be tested: `ENOSYS`
+/// from a kernel without `CONFIG_NUMA` (which then has no `/sys/devices/system/node`) or
+/// from qemu-user.
+fn numa() -> Result<NodeMask, String> {
+    match allowed_nodes() {
+        Ok(nodes) => Ok(nodes),
+        Err(Errno::ENOSYS) if is_qemu_user() => Err(enosys("get_mempolicy", "2.6.16")),
+        Err(Errno::ENOSYS) => {
+            assert_eq!(
+                sysfs_nodes("possible"),
+                None,
+                "get_mempolicy is ENOSYS although sysfs lists NUMA nodes"
+            );
+            Err(format!(
+                "get_mempolicy: ENOSYS (kernel {} built without CONFIG_NUMA)",
+                kernel_release()
+            ))
+        }
+        Err(e) => panic!("get_mempolicy(MPOL_F_MEMS_ALLOWED): {e}"),
+    }
+}
+
+/// Two nodes with memory that this thread may use, or why not.
+fn two_nodes() -> Result<(u32, u32), String> {
+    let allowed = numa()?;
+    let with_memory = sysfs_nodes("has_memory").expect("/sys/devices/system/node/has_memory");
+    let usable: Vec<u32> = with_memory
+        .into_iter()
+        .filter(|&n| allowed.contains(n))
+        .collect();
+    match usable[..] {
+        [a, b, ..] => Ok((a, b)),
+        _ => Err(format!(
+            "one NUMA node with memory ({usable:?}; the system lane's VMs have two)"
+        )),
+    }
+}
+
+/// `pages` pages of private anonymous memory, with placement checks held off.
+fn pages(pages: usize) -> Mapping {
+    Mapping::anonymous(pages * page()).expect("anonymous mapping")
+}
+
+/// Writes a byte into every page (faulting each in where the policy says) and the page's
+/// number into its first byte, so that moves can be checked not to change contents.
+fn populate(m: &mut Mapping) {
+    let p = page();
+    for (i, page) in m.as_mut_slice().unwrap().chunks_mut(p).enumerate() {
+        page[0] = i as u8;
+        page[p - 1] = 0xa5;
+    }
+}
+
+fn assert_contents_kept(m: &Mapping) {
+    let p = page();
+    for (i, page) in m.as_slice().unwrap().chunks(p).enumerate() {
+        assert_eq!((page[0], page[p - 1]), (i as u8, 0xa5), "page {i}");
+    }
+}
+
+/// The node (or negative errno) of each page of `m`.
+fn nodes_of(m: &Mapping) -> Vec<i32> {
+    let mut out = vec![i32::MIN; m.len().div_ceil(page())];
+    let written = m.nodes(.., &mut out).expect("move_pages query");
+    assert_eq!(written, out.len());
+    out
+}
+
+/// A node that is not online: `EINVAL` to the policy calls.
+fn offline_node() -> u32 {
+    let online = sysfs_nodes("online").expect("/sys/devices/system/node/online");
+    (0..).find(|n| !online.contains(n)).unwrap()
+}
+
+/// The process's inaccessible mappings (`---p`), as `(start, end)`.
+fn inaccessible_ranges() -> Vec<(usize, usize)> {
+    maps()
+        .into_iter()
+        .filter(|e| e.perms == "---p")
+        .map(|e| (e.start, e.end))
+        .collect()
+}
+
+#[test]
+fn numa_values_match_uapi() {
+    let modes = [
+        (PolicyMode::Default, uapi::MPOL_DEFAULT),
+        (PolicyMode::Preferred, uapi::MPOL_PREFERRED),
+        (PolicyMode::Bind, uapi::MPOL_BIND),
+        (PolicyMode::Interleave, uapi::MPOL_INTERLEAVE),
+        (PolicyMode::Local, uapi::MPOL_LOCAL),
+        (PolicyMode::PreferredMany, uapi::MPOL_PREFERRED_MANY),
+        (
+            PolicyMode::WeightedInterleave,
+            uapi::MPOL_WEIGHTED_INTERLEAVE,
+        ),
+    ];
+    for (ours, theirs) in modes {
+        assert_eq!(ours.raw(), theirs as i32, "{ours:?}");
+        assert_eq!(PolicyMode::from_raw(theirs as i32), Some(ours));
+    }
+    assert_eq!(PolicyMode::from_raw(uapi::MPOL_MAX as i32), None);
+    let flags = [
+        (
+            ModeFlags::STATIC_NODES.bits() as u32,
+            uapi::MPOL_F_STATIC_NODES,
+        ),
+        (
+            ModeFlags::RELATIVE_NODES.bits() as u32,
+            uapi::MPOL_F_RELATIVE_NODES,
+        ),
+        (
+            ModeFlags::NUMA_BALANCING.bits() as u32,
+            uapi::MPOL_F_NUMA_BALANCING,
+        ),
+        (MbindFlags::STRICT.bits(), uapi::MPOL_MF_STRICT),
+        (MbindFlags::MOVE.bits(), uapi::MPOL_MF_MOVE),
+        (MbindFlags::MOVE_ALL.bits(), uapi::MPOL_MF_MOVE_ALL),
+        (GetPolicyFlags::NODE.bits(), uapi::MPOL_F_NODE),
+        (GetPolicyFlags::ADDR.bits(), uapi::MPOL_F_ADDR),
+        (
+            GetPolicyFlags::MEMS_ALLOWED.bits(),
+            uapi::MPOL_F_MEMS_ALLOWED,
+        ),
+    ];
+    for (ours, theirs) in flags {
+        assert_eq!(ours, theirs);
+    }
+    let all_mode_flags = ModeFlags::STATIC_NODES | ModeFlags::RELATIVE_NODES;
+    assert_eq!(
+        (all_mode_flags | ModeFlags::NUMA_BALANCING).bits() as u32,
+        uapi::MPOL_MODE_FLAGS
+    );
+}
+
+#[test]
+fn node_masks_hold_exactly_their_nodes() {
+    let mut mask = NodeMask::from_nodes(&[0, 63, 64, 1023]).unwrap();
+    assert_eq!(mask.count(), 4);
+    assert_eq!(mask.iter().collect::<Vec<_>>(), [0, 63, 64, 1023]);
+    assert!(mask.contains(63) && mask.contains(64) && !mask.contains(65));
+    assert_eq!(mask.insert(1024), Err(Errno::EINVAL));
+    assert_eq!(mask.count(), 4, "a refused node changes nothing");
+    assert!(!mask.contains(u32::MAX));
+    mask.remove(0);
+    assert_eq!(mask.first(), Some(63));
+    assert_eq!(NodeMask::from_nodes(&[2, 4096]), Err(Errno::EINVAL));
+    assert_eq!(NodeMask::single(5).unwrap().iter().collect::<Vec<_>>(), [5]);
+    assert!(NodeMask::EMPTY.is_empty() && NodeMask::default().is_empty());
+    assert_eq!(format!("{:?}", NodeMask::single(3).unwrap()), "{3}");
+    // The kernel's bitmap layout: bit n of word n / 64.
+    assert_eq!(std::mem::size_of::<NodeMask>(), NodeMask::BITS / 8);
+}
+
+#[test]
+fn allowed_nodes_are_the_online_nodes_with_memory() {
+    let allowed = match numa() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let possible = sysfs_nodes("possible").expect("sysfs possible nodes");
+    assert!(allowed.contains(0) || !possible.contains(&0), "{allowed:?}");
+    for node in allowed.iter() {
+        assert!(possible.contains(&node), "{node} allowed but not possible");
+    }
+    assert!(allowed.count() >= 1);
+}
+
+#[test]
+fn binding_to_node_0_places_populated_pages_there_and_reads_back() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    // Node 0 has memory on the host and in the VMs alike.
+    let mut m = pages(8);
+    let bind = Policy::Bind(NodeMask::single(0).unwrap());
+    m.set_policy(.., &bind, ModeFlags::empty(), MbindFlags::empty())
+        .unwrap();
+    assert_eq!(m.policy_of(0), Ok((bind, ModeFlags::empty())));
+    assert_eq!(m.policy_of(m.len() - 1), Ok((bind, ModeFlags::empty())));
+    populate(&mut m);
+    assert_eq!(nodes_of(&m), [0; 8]);
+    // With a mode flag, which get_mempolicy gives back.
+    m.set_policy(.., &bind, ModeFlags::STATIC_NODES, MbindFlags::STRICT)
+        .unwrap();
+    assert_eq!(m.policy_of(5), Ok((bind, ModeFlags::STATIC_NODES)));
+    m.set_policy(
+        ..,
+        &Policy::Default,
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    assert_eq!(m.policy_of(0), Ok((Policy::Default, ModeFlags::empty())));
+    assert_contents_kept(&m);
+}
+
+#[test]
+fn untouched_pages_are_enoent_and_the_zero_page_efault() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let mut m = pages(4);
+    assert_eq!(nodes_of(&m), [ENOENT; 4]);
+    // Read (the shared zero page is mapped), written, untouched, written.
+    let p = page();
+    assert_eq!(read_byte(m.as_ptr()), 0);
+    let bytes = m.as_mut_slice().unwrap();
+    bytes[p] = 1;
+    bytes[3 * p] = 1;
+    let nodes = nodes_of(&m);
+    assert_eq!(nodes[0], EFAULT, "the zero page: {nodes:?}");
+    assert!(nodes[1] >= 0 && nodes[3] >= 0, "{nodes:?}");
+    assert_eq!(nodes[2], ENOENT, "{nodes:?}");
+}
+
+#[test]
+fn nodes_works_through_many_chunks_and_stops_at_the_output() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    // More than two of the crate's 128-page chunks; every third page written.
+    let count = 300;
+    let mut m = pages(count);
+    let p = page();
+    for i in (0..count).step_by(3) {
+        m.as_mut_slice().unwrap()[i * p] = 1;
+    }
+    let nodes = nodes_of(&m);
+    for (i, &node) in nodes.iter().enumerate() {
+        if i % 3 == 0 {
+            assert!(node >= 0, "page {i}: {node}");
+        } else {
+            assert_eq!(node, ENOENT, "page {i}");
+        }
+    }
+    // A shorter output gets the first pages; a sub-range its own pages, the partial pages
+    // at its ends included.
+    let mut short = [i32::MIN; 10];
+    assert_eq!(m.nodes(.., &mut short), Ok(10));
+    assert_eq!(short[..], nodes[..10]);
+    let mut out = [i32::MIN; 8];
+    assert_eq!(m.nodes(3 * p - 1..5 * p + 1, &mut out), Ok(4));
+    assert_eq!(out[..4], nodes[2..6]);
+    assert_eq!(out[4..], [i32::MIN; 4], "nothing written past the pages");
+    assert_eq!(
+        m.nodes(p..p, &mut out),
+        Ok(0),
+        "an empty range has no pages"
+    );
+    assert_eq!(m.nodes(..m.len() + 1, &mut out), Err(Errno::EINVAL));
+}
+
+#[test]
+fn absent_nodes_are_refused_and_change_nothing() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let offline = offline_node();
+    let mut m = pages(4);
+    populate(&mut m);
+    let before = nodes_of(&m);
+    let absent = Policy::Bind(NodeMask::single(offline).unwrap());
+    let none = ModeFlags::empty();
+    assert_eq!(
+        m.set_policy(.., &absent, none, MbindFlags::MOVE),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(m.policy_of(0), Ok((Policy::Default, none)));
+    assert_eq!(
+        set_thread_policy(
+            &Policy::Interleave(NodeMask::single(offline).unwrap()),
+            none
+        ),
+        Err(Errno::EINVAL)
+    );
+    // A preferred node the mask cannot hold is refused before any call.
+    assert_eq!(
+        m.set_policy(
+            ..,
+            &Policy::Preferred(NodeMask::BITS as u32),
+            none,
+            MbindFlags::empty()
+        ),
+        Err(Errno::EINVAL)
+    );
+    // Default and Local take no nodes; an empty Bind is EINVAL.
+    assert_eq!(
+        m.set_policy(
+            ..,
+            &Policy::Bind(NodeMask::EMPTY),
+            none,
+            MbindFlags::empty()
+        ),
+        Err(Errno::EINVAL)
+    );
+    // Moving pages to a node without memory: ENODEV for the whole call.
+    let mut status = [i32::MIN; 4];
+    assert_eq!(
+        m.move_to(.., offline, MbindFlags::MOVE, &mut status),
+        Err(Errno::ENODEV)
+    );
+    assert_eq!(nodes_of(&m), before);
+    assert_eq!(
+        m.move_to(.., u32::MAX, MbindFlags::MOVE, &mut status),
+        Err(Errno::ENODEV)
+    );
+    // Unaligned starts are the kernel's EINVAL.
+    assert_eq!(
+        m.set_policy(1.., &Policy::Local, none, MbindFlags::empty()),
+        Err(Errno::EINVAL)
+    );
+    assert_contents_kept(&m);
+}
+
+#[test]
+fn a_policy_on_part_of_a_mapping_splits_it_and_keeps_it_from_moving() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let p = page();
+    let (mut m, _) = hemmed_in(3);
+    populate(&mut m);
+    let start = m.as_ptr().cast();
+    assert_eq!(
+        maps_entry(start).unwrap().end - maps_entry(start).unwrap().start,
+        3 * p
+    );
+    let interleave = Policy::Interleave(NodeMask::single(0).unwrap());
+    m.set_policy(
+        p..2 * p,
+        &interleave,
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    let first = maps_entry(start).unwrap();
+    assert_eq!(first.end - first.start, p, "split after the first page");
+    assert_eq!(m.policy_of(p), Ok((interleave, ModeFlags::empty())));
+    assert_eq!(m.policy_of(0), Ok((Policy::Default, ModeFlags::empty())));
+    // Several VMAs cannot move: refused before any region is reserved for the move (a
+    // reservation left behind would be a new inaccessible mapping of the grown size).
+    let before = inaccessible_ranges();
+    assert_eq!(m.remap(64 * p, true), Err(Errno::EFAULT));
+    let left_behind: Vec<_> = inaccessible_ranges()
+        .into_iter()
+        .filter(|r| !before.contains(r) && r.1 - r.0 >= 64 * p)
+        .collect();
+    assert_eq!(left_behind, [], "nothing reserved and left behind");
+    assert_contents_kept(&m);
+    // Bytes outside the mapping are refused.
+    assert_eq!(
+        m.set_policy(
+            2 * p..4 * p,
+            &interleave,
+            ModeFlags::empty(),
+            MbindFlags::empty()
+        ),
+        Err(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn the_thread_policy_round_trips_and_places_the_threads_pages() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    // A thread of its own: the policy is per thread, and this one ends with the test.
+    std::thread::spawn(|| {
+        let zero = NodeMask::single(0).unwrap();
+        let none = ModeFlags::empty();
+        assert_eq!(thread_policy(), Ok((Policy::Default, none)));
+        for (policy, flags) in [
+            (Policy::Bind(zero), none),
+            (Policy::Bind(zero), ModeFlags::RELATIVE_NODES),
+            (Policy::Interleave(zero), ModeFlags::STATIC_NODES),
+            (Policy::Preferred(0), none),
+            (Policy::Local, none),
+            (Policy::Default, none),
+        ] {
+            set_thread_policy(&policy, flags).unwrap();
+            assert_eq!(thread_policy(), Ok((policy, flags)));
+        }
+        // Flags Local refuses.
+        assert_eq!(
+            set_thread_policy(&Policy::Local, ModeFlags::STATIC_NODES),
+            Err(Errno::EINVAL)
+        );
+        set_thread_policy(&Policy::Bind(zero), none).unwrap();
+        let mut m = pages(4);
+        populate(&mut m);
+        assert_eq!(nodes_of(&m), [0; 4]);
+        set_thread_policy(&Policy::Default, none).unwrap();
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn home_node_needs_bind_or_preferred_many() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let mut m = pages(4);
+    match m.set_home_node(.., 0) {
+        Err(Errno::ENOSYS) => skip!("{}", enosys("set_mempolicy_home_node", "5.17")),
+        // No range policy at all: nothing to give a home node.
+        answer => assert_eq!(answer, Err(Errno::ENOENT)),
+    }
+    let zero = NodeMask::single(0).unwrap();
+    let none = ModeFlags::empty();
+    m.set_policy(.., &Policy::Interleave(zero), none, MbindFlags::empty())
+        .unwrap();
+    assert_eq!(m.set_home_node(.., 0), Err(Errno::EOPNOTSUPP));
+    m.set_policy(.., &Policy::Bind(zero), none, MbindFlags::empty())
+        .unwrap();
+    assert_eq!(m.set_home_node(.., 0), Ok(()));
+    assert_eq!(m.set_home_node(.., offline_node()), Err(Errno::EINVAL));
+    populate(&mut m);
+    assert_eq!(nodes_of(&m), [0; 4]);
+}
+
+#[test]
+fn moving_pages_to_their_own_node_keeps_them_and_their_contents() {
+    let _placement = placement();
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let mut m = pages(6);
+    m.set_policy(
+        ..,
+        &Policy::Bind(NodeMask::single(0).unwrap()),
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    populate(&mut m);
+    let p = page();
+    // An untouched page says why it was not moved.
+    m.set_policy(
+        5 * p..,
+        &Policy::Default,
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    let mut fresh = pages(1);
+    let mut status = [i32::MIN; 6];
+    assert_eq!(m.move_to(.., 0, MbindFlags::MOVE, &mut status), Ok(6));
+    assert_eq!(status, [0; 6]);
+    let mut one = [i32::MIN];
+    assert_eq!(fresh.move_to(.., 0, MbindFlags::MOVE, &mut one), Ok(1));
+    assert_eq!(one, [ENOENT]);
+    // STRICT is not a move_pages flag.
+    assert_eq!(
+        m.move_to(.., 0, MbindFlags::STRICT, &mut status),
+        Err(Errno::EINVAL)
+    );
+    assert_contents_kept(&m);
+    populate(&mut fresh);
+}
+
+#[test]
+fn migrating_the_process_from_a_node_to_itself_moves_nothing() {
+    let _whole_process = PLACEMENT.write().unwrap_or_else(|p| p.into_inner());
+    if let Err(reason) = numa() {
+        skip!("{reason}");
+    }
+    let zero = NodeMask::single(0).unwrap();
+    assert_eq!(migrate_own_pages(&zero, &zero), Ok(0));
+    let offline = NodeMask::single(offline_node()).unwrap();
+    // Root may target nodes outside its cpuset; none of them has memory: EINVAL.
+    assert_eq!(migrate_own_pages(&zero, &offline), Err(Errno::EINVAL));
+}
+
+// With two nodes: the kernel's placement, checked page by page.
+
+#[test]
+fn binding_to_the_second_node_places_pages_there() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    for node in [second, first] {
+        let mut m = pages(8);
+        let bind = Policy::Bind(NodeMask::single(node).unwrap());
+        m.set_policy(.., &bind, ModeFlags::empty(), MbindFlags::empty())
+            .unwrap();
+        populate(&mut m);
+        assert_eq!(nodes_of(&m), [node as i32; 8], "bound to {node}");
+    }
+}
+
+#[test]
+fn preferred_policies_place_pages_on_their_node() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    for node in [second, first] {
+        let mut m = pages(8);
+        m.set_policy(
+            ..,
+            &Policy::Preferred(node),
+            ModeFlags::empty(),
+            MbindFlags::empty(),
+        )
+        .unwrap();
+        populate(&mut m);
+        assert_eq!(nodes_of(&m), [node as i32; 8], "preferred {node}");
+        let mut m = pages(8);
+        let many = Policy::PreferredMany(NodeMask::single(node).unwrap());
+        m.set_policy(.., &many, ModeFlags::empty(), MbindFlags::empty())
+            .unwrap();
+        assert_eq!(m.policy_of(0), Ok((many, ModeFlags::empty())));
+        populate(&mut m);
+        assert_eq!(nodes_of(&m), [node as i32; 8], "preferred-many {node}");
+    }
+}
+
+#[test]
+fn interleaving_alternates_page_by_page() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let both = NodeMask::from_nodes(&[first, second]).unwrap();
+    let mut m = pages(16);
+    m.set_policy(
+        ..,
+        &Policy::Interleave(both),
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    populate(&mut m);
+    let nodes = nodes_of(&m);
+    // The node of a page follows from its offset in the mapping: the two alternate.
+    for pair in nodes.windows(2) {
+        assert!(
+            pair[0] != pair[1]
+                && pair
+                    .iter()
+                    .all(|&n| n == first as i32 || n == second as i32),
+            "{nodes:?}"
+        );
+    }
+}
+
+#[test]
+fn weighted_interleaving_uses_both_nodes() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let both = NodeMask::from_nodes(&[first, second]).unwrap();
+    let mut m = pages(16);
+    let weighted = Policy::WeightedInterleave(both);
+    match m.set_policy(.., &weighted, ModeFlags::empty(), MbindFlags::empty()) {
+        Err(Errno::EINVAL) if !kernel_at_least(6, 9) => skip!(
+            "MPOL_WEIGHTED_INTERLEAVE: EINVAL (needs Linux 6.9; kernel is {})",
+            kernel_release()
+        ),
+        answer => answer.unwrap(),
+    }
+    assert_eq!(m.policy_of(0), Ok((weighted, ModeFlags::empty())));
+    populate(&mut m);
+    let nodes = nodes_of(&m);
+    for node in [first, second] {
+        assert!(nodes.contains(&(node as i32)), "{node} missing: {nodes:?}");
+    }
+}
+
+#[test]
+fn moving_pages_to_the_other_node_keeps_their_contents() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let mut m = pages(8);
+    let none = ModeFlags::empty();
+    m.set_policy(
+        ..,
+        &Policy::Bind(NodeMask::single(first).unwrap()),
+        none,
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    populate(&mut m);
+    assert_eq!(nodes_of(&m), [first as i32; 8]);
+    // move_pages on half of it ...
+    let p = page();
+    let mut status = [i32::MIN; 4];
+    assert_eq!(
+        m.move_to(..4 * p, second, MbindFlags::MOVE, &mut status),
+        Ok(4)
+    );
+    assert_eq!(status, [second as i32; 4]);
+    let mut expected = [first as i32; 8];
+    expected[..4].fill(second as i32);
+    assert_eq!(nodes_of(&m), expected);
+    assert_contents_kept(&m);
+    // ... and mbind with MOVE on all of it.
+    let bind_second = Policy::Bind(NodeMask::single(second).unwrap());
+    m.set_policy(
+        ..,
+        &bind_second,
+        none,
+        MbindFlags::MOVE | MbindFlags::STRICT,
+    )
+    .unwrap();
+    assert_eq!(nodes_of(&m), [second as i32; 8]);
+    assert_contents_kept(&m);
+}
+
+#[test]
+fn home_node_decides_within_a_bind_set() {
+    let _placement = placement();
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let both = NodeMask::from_nodes(&[first, second]).unwrap();
+    for home in [second, first] {
+        let mut m = pages(8);
+        m.set_policy(
+            ..,
+            &Policy::Bind(both),
+            ModeFlags::empty(),
+            MbindFlags::empty(),
+        )
+        .unwrap();
+        match m.set_home_node(.., home) {
+            Err(Errno::ENOSYS) => skip!("{}", enosys("set_mempolicy_home_node", "5.17")),
+            answer => answer.unwrap(),
+        }
+        populate(&mut m);
+        assert_eq!(nodes_of(&m), [home as i32; 8], "home {home}");
+    }
+}
+
+#[test]
+fn migrating_the_process_moves_its_pages_to_the_other_node() {
+    let _whole_process = PLACEMENT.write().unwrap_or_else(|p| p.into_inner());
+    let (first, second) = match two_nodes() {
+        Ok(nodes) => nodes,
+        Err(reason) => skip!("{reason}"),
+    };
+    let mut m = pages(8);
+    m.set_policy(
+        ..,
+        &Policy::Bind(NodeMask::single(first).unwrap()),
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    populate(&mut m);
+    assert_eq!(nodes_of(&m), [first as i32; 8]);
+    // A range policy would pull pages back to `first`: default again before migrating.
+    m.set_policy(
+        ..,
+        &Policy::Default,
+        ModeFlags::empty(),
+        MbindFlags::empty(),
+    )
+    .unwrap();
+    let (from, to) = (
+        NodeMask::single(first).unwrap(),
+        NodeMask::single(second).unwrap(),
+    );
+    migrate_own_pages(&from, &to).expect("migrate_pages");
+    assert_eq!(nodes_of(&m), [second as i32; 8]);
+    assert_contents_kept(&m);
+    migrate_own_pages(&to, &from).expect("migrate_pages back");
+    assert_eq!(nodes_of(&m), [first as i32; 8]);
+}
