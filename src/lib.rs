@@ -65,10 +65,13 @@ mod errno;
 mod flags;
 mod mapping;
 mod page;
+mod place;
 mod secret;
 mod shm;
 mod stack_reach;
 
+#[cfg(feature = "alloc")]
+pub mod alloc;
 pub mod fd;
 pub mod numa;
 pub mod soundness;

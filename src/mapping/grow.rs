@@ -15,12 +15,11 @@
 //!    beforehand, so that it is this process's own until the move replaces it. A mapping
 //!    that is one kernel VMA stays one, so it can move again.
 
-use core::ffi::c_void;
-use core::ptr::{null_mut, NonNull};
+use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
 use super::Mapping;
-use crate::{page_size, stack_reach, sys, Errno, MapFlags, MremapFlags, Prot, Result};
+use crate::{page_size, sys, Errno, MapFlags, MremapFlags, Prot, Result};
 
 impl Mapping {
     /// Grows the mapping to `new_len` bytes (more than `len()`), by moving it if the new
@@ -63,7 +62,12 @@ impl Mapping {
             | MapFlags::ANONYMOUS
             | MapFlags::NORESERVE
             | self.flags.intersection(MapFlags::PLACEMENT_LIMITS);
-        let region = reserve_out_of_the_stacks_reach(new_kernel_len, reserve)?;
+        let region = crate::place::map_out_of_the_stacks_reach(
+            new_kernel_len,
+            page_size(),
+            Prot::empty(),
+            reserve,
+        )?;
         let flags = MremapFlags::MAYMOVE | MremapFlags::FIXED;
         // SAFETY: `&mut self` means no slice of the mapping is alive while it moves; the
         // region it replaces is the reservation just made, which nothing else refers to.
@@ -87,24 +91,6 @@ impl Mapping {
             Err(e) => Err(e),
         }
     }
-}
-
-/// `len` bytes of `PROT_NONE` address space mapped with `flags` where the kernel places
-/// them, or, if that is where the main stack may grow, right below that reach (see
-/// `stack_reach`); `ENOMEM` if neither works.
-fn reserve_out_of_the_stacks_reach(len: usize, flags: MapFlags) -> Result<*mut c_void> {
-    let mut hint = null_mut();
-    for _ in 0..2 {
-        // SAFETY: without MAP_FIXED the kernel replaces nothing.
-        let region = unsafe { sys::mmap(hint, len, Prot::empty(), flags, -1, 0)? };
-        if stack_reach::check(region as usize, len).is_ok() {
-            return Ok(region);
-        }
-        // SAFETY: the reservation just made; nothing refers to it.
-        let _ = unsafe { sys::munmap(region, len) };
-        hint = stack_reach::below(len, page_size()).ok_or(Errno::ENOMEM)? as *mut c_void;
-    }
-    Err(Errno::ENOMEM)
 }
 
 /// The page-aligned end of `len` bytes from `start`, or `None` if it overflows.
