@@ -34,6 +34,12 @@ fn run() -> mman::Result<()> {
     drop(page);
     exercise_safe_layer()?;
     sys::write(stdout, b"freestanding: safe layer exercised\n")?;
+    #[cfg(feature = "alloc")]
+    {
+        allocators::exercise()?;
+        sys::write(stdout, b"freestanding: allocators exercised\n")?;
+    }
+    sys::write(stdout, b"freestanding: ok\n")?;
     Ok(())
 }
 
@@ -72,6 +78,67 @@ fn exercise_safe_layer() -> mman::Result<()> {
     let mut secret = SecretMemory::new(32)?;
     secret.as_mut_slice().fill(0x5a);
     Ok(())
+}
+
+/// Calls mman's page allocator and the system layer it gives dlmalloc directly, without
+/// collections (whose own panic paths would fail the `mman_panic_check` link), so that the
+/// check covers them. `freestanding_alloc.rs` uses them through `Vec`, `String` and
+/// `BTreeMap`.
+#[cfg(feature = "alloc")]
+mod allocators {
+    use core::alloc::{GlobalAlloc, Layout};
+    use mman::alloc::PageAllocator;
+    use mman::Errno;
+
+    pub fn exercise() -> mman::Result<()> {
+        let page = mman::page_size();
+        let layout = Layout::from_size_align(3 * page, 1 << 21).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: a non-zero size; each block is used within its size and given back once
+        // with the layout it has then.
+        unsafe {
+            let block = PageAllocator.alloc_zeroed(layout);
+            if block.is_null() {
+                return Err(Errno::ENOMEM);
+            }
+            block.write(7);
+            let grown = PageAllocator.realloc(block, layout, 64 * page);
+            if grown.is_null() || grown.read() != 7 {
+                return Err(Errno::EINVAL);
+            }
+            let grown_layout = Layout::from_size_align_unchecked(64 * page, 1 << 21);
+            let shrunk = PageAllocator.realloc(grown, grown_layout, page);
+            PageAllocator.dealloc(shrunk, Layout::from_size_align_unchecked(page, 1 << 21));
+            let plain = PageAllocator.alloc(Layout::from_size_align_unchecked(100, 8));
+            PageAllocator.dealloc(plain, Layout::from_size_align_unchecked(100, 8));
+        }
+        #[cfg(feature = "dlmalloc")]
+        segments(page)?;
+        Ok(())
+    }
+
+    /// dlmalloc's system layer: segments committed, trimmed and freed.
+    #[cfg(feature = "dlmalloc")]
+    fn segments(page: usize) -> mman::Result<()> {
+        use mman::alloc::dlmalloc::Allocator;
+        let segments = mman::alloc::Segments::new(1 << 30);
+        let (first, len, _) = segments.alloc(16 * page);
+        let (second, _, _) = segments.alloc(page);
+        if first.is_null() || len != 16 * page || second as usize != first as usize + len {
+            return Err(Errno::EINVAL);
+        }
+        let released = segments.free(second, page)
+            && segments.free_part(first, 16 * page, 4 * page)
+            && segments.free(first, 4 * page)
+            && segments.remap(first, page, 2 * page, true).is_null()
+            && segments.allocates_zeros()
+            && segments.can_release_part(0)
+            && segments.page_size() == page;
+        if released {
+            Ok(())
+        } else {
+            Err(Errno::EINVAL)
+        }
+    }
 }
 
 // With feature `std` (as in `cargo test --all-features`) std is linked and brings its own.

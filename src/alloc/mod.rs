@@ -39,6 +39,10 @@ mod segments;
 #[cfg(feature = "dlmalloc")]
 mod spin;
 
+/// The `dlmalloc` crate, for a `Dlmalloc<Segments>` of one's own and for
+/// [`Segments`]' trait.
+#[cfg(feature = "dlmalloc")]
+pub use dlmalloc;
 #[cfg(feature = "dlmalloc")]
 pub use malloc::Malloc;
 pub use pages::PageAllocator;

@@ -4,37 +4,72 @@
 //! (whose test profile always unwinds, which a `no_std` final artifact cannot)
 //! and clippy build it with no special flags. Here `cargo rustc --crate-type
 //! staticlib` builds it as a static library with the release profile (which
-//! aborts on panic), which is linked into a static executable with no C
-//! runtime at all, stripped to report its size, and run; it must exit with
-//! status 0.
+//! aborts on panic) and the allocator features, which is linked into a static
+//! executable with no C runtime at all, stripped to report its size, and run;
+//! it must exit with status 0 and print `NAME: ok` last. The system lane packs
+//! the same executables into its initramfs.
 //!
-//! First, the same example is built with `--cfg mman_panic_check`, which
-//! gives it a panic handler that calls a symbol defined nowhere: if any
-//! panic path survives optimisation, in the example or in the parts of mman
-//! it uses, that link fails.
+//! First, an example whose source names `mman_panic_check` is built with
+//! `--cfg mman_panic_check`, which gives it a panic handler that calls a
+//! symbol defined nowhere: if any panic path survives optimisation, in the
+//! example or in the parts of mman it uses, that link fails.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::examples::Example;
 use crate::lanes::Session;
+use crate::toolchain::Toolchain;
 
-/// `cargo rustc` arguments that build example `name` as a static library without std.
-fn static_library(name: &str) -> [&str; 6] {
+/// `cargo rustc` arguments that build example `name` as a static library without std,
+/// with the allocators (`freestanding` calls them directly, `freestanding_alloc` is their
+/// `#[global_allocator]`).
+fn static_library(name: &str) -> [&str; 8] {
     [
         "--release",
         "--example",
         name,
         "--no-default-features",
+        "--features",
+        "dlmalloc",
         "--crate-type",
         "staticlib",
     ]
 }
 
-pub fn check(s: &mut Session, name: &str) {
-    let dir = s.toolchain.examples_dir("release");
-    let archive = dir.join(format!("lib{name}.a"));
+pub fn check(s: &mut Session, example: &Example) {
+    let name = example.name.as_str();
+    if example.panic_checked {
+        panic_check(s, name);
+    } else {
+        s.note(format!(
+            "example {name}: not built with --cfg mman_panic_check (its collections have \
+             panic paths of their own; the allocator code it uses is checked in the others)"
+        ));
+    }
+    let binary = match binary(&s.toolchain, name) {
+        Ok(binary) => binary,
+        Err(failure) => return s.fail(failure),
+    };
+    let stripped = binary.with_extension("stripped");
+    let mut strip = Command::new(s.toolchain.arch.gnu_tool("strip"));
+    strip.arg(&binary).arg("-o").arg(&stripped);
+    if s.step(&format!("strip example {name}"), strip) {
+        match fs::metadata(&stripped) {
+            Ok(meta) => s.note(format!("example {name}: {} bytes stripped", meta.len())),
+            Err(e) => s.fail(format!("cannot stat {}: {e}", stripped.display())),
+        }
+    }
+    if let Err(failure) = run(&s.toolchain, &binary, name) {
+        s.fail(failure);
+    }
+}
 
+/// Builds the example with `--cfg mman_panic_check` and links it: the link fails if any
+/// panic path survives optimisation, in the example or in the parts of mman it uses.
+fn panic_check(s: &mut Session, name: &str) {
+    let dir = s.toolchain.examples_dir("release");
     let mut build = s.toolchain.cargo("rustc", &static_library(name));
     build.env("RUSTFLAGS", "--cfg mman_panic_check");
     if !s.step(
@@ -44,11 +79,10 @@ pub fn check(s: &mut Session, name: &str) {
         return;
     }
     let checked = dir.join(format!("{name}.panic-check"));
-    if link(
-        s,
-        &archive,
-        &checked,
+    let archive = dir.join(format!("lib{name}.a"));
+    if s.step(
         &format!("link example {name} with --cfg mman_panic_check"),
+        link(&s.toolchain, &archive, &checked),
     ) {
         s.note(format!(
             "example {name}: no reachable panic (linked without a panic implementation)"
@@ -56,40 +90,55 @@ pub fn check(s: &mut Session, name: &str) {
     } else {
         s.fail(format!("example {name}: a panic is reachable (see the undefined `mman_panic_is_reachable` above)"));
     }
+}
 
-    // The release profile aborts on panic: there is no unwinder to link.
-    if !s.cargo("rustc", &static_library(name)) {
-        return;
+/// Builds freestanding example `name` as a static library (the release profile aborts on
+/// panic: there is no unwinder to link) and links it into a static executable with no C
+/// runtime: its path. Also used by the system lane, which packs it into its initramfs.
+pub fn binary(toolchain: &Toolchain, name: &str) -> Result<PathBuf, String> {
+    let dir = toolchain.examples_dir("release");
+    let archive = dir.join(format!("lib{name}.a"));
+    if !crate::run::run(&mut toolchain.cargo("rustc", &static_library(name))) {
+        return Err(format!("build example {name} as a static library"));
     }
     if !archive.exists() {
-        s.fail(format!(
+        return Err(format!(
             "example {name} is `#![no_main]` but cargo built no {}: give it \
              `crate-type = [\"rlib\"]` in an `[[example]]` section",
             archive.display()
         ));
-        return;
     }
     let binary = dir.join(name);
-    if !link(s, &archive, &binary, &format!("link example {name}")) {
-        return;
+    if !crate::run::run(&mut link(toolchain, &archive, &binary)) {
+        return Err(format!("link example {name}"));
     }
-
-    let stripped = dir.join(format!("{name}.stripped"));
-    let mut strip = Command::new(s.toolchain.arch.gnu_tool("strip"));
-    strip.arg(&binary).arg("-o").arg(&stripped);
-    if s.step(&format!("strip example {name}"), strip) {
-        match fs::metadata(&stripped) {
-            Ok(meta) => s.note(format!("example {name}: {} bytes stripped", meta.len())),
-            Err(e) => s.fail(format!("cannot stat {}: {e}", stripped.display())),
-        }
-    }
-    let run = s.toolchain.execute(&binary);
-    s.step(&format!("run example {name}"), run);
+    Ok(binary)
 }
 
-/// Links `archive` into a static executable with no C runtime at all.
-fn link(s: &mut Session, archive: &Path, binary: &Path, label: &str) -> bool {
-    let mut link = Command::new(s.toolchain.arch.gnu_tool("gcc"));
+/// Runs the example: it must exit with status 0 and print `NAME: ok` as its last line.
+fn run(toolchain: &Toolchain, binary: &Path, name: &str) -> Result<(), String> {
+    let mut run = toolchain.execute(binary);
+    eprintln!("--> run example {name}");
+    let output = run
+        .output()
+        .map_err(|e| format!("cannot run example {name}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprint!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let last = stdout.lines().last().unwrap_or("");
+    if !output.status.success() {
+        Err(format!("run example {name}: {}", output.status))
+    } else if last != format!("{name}: ok") {
+        Err(format!(
+            "run example {name}: its last line is {last:?}, not \"{name}: ok\""
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The command that links `archive` into a static executable with no C runtime at all.
+fn link(toolchain: &Toolchain, archive: &Path, binary: &Path) -> Command {
+    let mut link = Command::new(toolchain.arch.gnu_tool("gcc"));
     link.args(["-nostdlib", "-static", "-no-pie", "-Wl,--gc-sections"])
         // Without these, padding dwarfs the program in the reported size:
         // x86_64's ld gives code pages of its own, aarch64's aligns segments
@@ -107,5 +156,5 @@ fn link(s: &mut Session, archive: &Path, binary: &Path, label: &str) -> bool {
         .arg("-o")
         .arg(binary)
         .arg(archive);
-    s.step(label, link)
+    link
 }

@@ -176,7 +176,7 @@ fn examples(s: &mut Session) {
         s.note("no freestanding (`#![no_main]`) examples yet".into());
     }
     for example in &freestanding {
-        freestanding::check(s, &example.name);
+        freestanding::check(s, example);
     }
 }
 

@@ -129,13 +129,17 @@ fn pack(arch: Arch) -> Result<Packed, String> {
         ));
     }
     // Freestanding examples are static libraries that `freestanding.rs`
-    // links by hand; the host and user lanes run them.
-    let examples: Vec<String> = examples::find()
-        .into_iter()
-        .filter(|e| !e.freestanding)
-        .map(|e| e.name)
-        .collect();
-    let programs = build::programs(&toolchain, &examples)?;
+    // links by hand, here as there.
+    let (freestanding, examples): (Vec<_>, Vec<_>) =
+        examples::find().into_iter().partition(|e| e.freestanding);
+    let examples: Vec<String> = examples.into_iter().map(|e| e.name).collect();
+    let mut programs = build::programs(&toolchain, &examples)?;
+    for example in freestanding {
+        programs.push(Program {
+            binary: crate::freestanding::binary(&toolchain, &example.name)?,
+            name: format!("{}/{}", protocol::EXAMPLES_DIR, example.name),
+        });
+    }
     let init = build::init(&toolchain)?;
     let mut listed = BTreeMap::new();
     for program in programs.iter().filter(|p| p.is_test()) {
