@@ -42,6 +42,7 @@ pub(crate) mod nr {
     pub const PRLIMIT64: usize = 302;
     pub const SYSINFO: usize = 99;
     pub const PRCTL: usize = 157;
+    #[allow(dead_code)] // only the allocator's spin lock (feature `dlmalloc`) yields
     pub const SCHED_YIELD: usize = 24;
     pub const EXIT_GROUP: usize = 231;
     pub const MBIND: usize = 237;

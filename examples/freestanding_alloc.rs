@@ -32,7 +32,10 @@ fn run() -> mman::Result<()> {
     let numbers: Vec<u64> = (0..100_000u64).collect();
     let sum: u64 = numbers.iter().sum();
     expect(sum == 100_000 * 99_999 / 2)?;
-    say(&alloc::format!("vec of {} numbers, sum {sum}", numbers.len()))?;
+    say(&alloc::format!(
+        "vec of {} numbers, sum {sum}",
+        numbers.len()
+    ))?;
     drop(numbers);
 
     // A large one: bytes doubling to 64 MiB, past the size where blocks become mappings of
@@ -91,11 +94,13 @@ fn say(line: &str) -> mman::Result<()> {
 
 /// Formats into a fixed buffer, so that reporting a panic needs no allocation (the panic
 /// may be an allocation failure).
+#[cfg(not(feature = "std"))]
 struct Buffer {
     bytes: [u8; 512],
     len: usize,
 }
 
+#[cfg(not(feature = "std"))]
 impl core::fmt::Write for Buffer {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let room = self.bytes.len() - self.len;

@@ -73,6 +73,7 @@ mod stack_reach;
 #[cfg(feature = "alloc")]
 pub mod alloc;
 pub mod fd;
+pub mod ring;
 pub mod numa;
 pub mod soundness;
 pub mod sys;
@@ -84,5 +85,6 @@ pub use flags::{
 };
 pub use mapping::{AtomicWord, Flush, Guard, MapOptions, Mapping};
 pub use page::{init_from_auxv, page_size};
+pub use ring::MirrorBuffer;
 pub use secret::{Hardening, Protection, SecretMemory};
 pub use shm::{Access, Memfd, SharedMemory, SysvSegment};

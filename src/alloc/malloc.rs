@@ -31,9 +31,17 @@ const DLMALLOC_ALIGN: usize = 2 * core::mem::size_of::<usize>();
 /// malloc (the `dlmalloc` crate, the allocator of Rust's `wasm32` standard library) over
 /// mman, with feature `dlmalloc`.
 ///
-/// ```ignore
+/// ```
 /// #[global_allocator]
 /// static ALLOCATOR: mman::alloc::Malloc = mman::alloc::Malloc::new();
+///
+/// fn main() {
+///     let mut words: Vec<String> = "every word a block".split(' ').map(String::from).collect();
+///     words.sort();
+///     assert_eq!(words.concat(), "ablockeveryword");
+///     let big = vec![0u8; 8 << 20]; // a mapping of its own: zeroed without a write
+///     assert!(big.iter().all(|&b| b == 0));
+/// }
 /// ```
 ///
 /// - **Small blocks** (under 256 KiB, aligned to at most 4 KiB) come from one of 8

@@ -17,9 +17,9 @@
 //! }
 //! ```
 //!
-//! In a `#![no_std]` program that links no libc:
+//! In a `#![no_std]` program that links no libc (see [`Malloc`] for a running example):
 //!
-//! ```ignore
+//! ```text
 //! #[global_allocator]
 //! static ALLOCATOR: mman::alloc::Malloc = mman::alloc::Malloc::new();
 //! ```

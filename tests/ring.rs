@@ -1,0 +1,236 @@
+//! `MirrorBuffer`: the two views of one memory (checked through `/proc/self/maps` and by
+//! writing through one view and reading the other), contents across the wrap, capacity
+//! edges, a producer and a consumer thread, a model test against `VecDeque`, a forked
+//! child that must find its halves inert, and nothing left mapped afterwards.
+
+#[macro_use]
+mod common;
+
+use std::collections::VecDeque;
+use std::thread;
+
+use common::*;
+use mman::ring::{Consumer, Producer};
+use mman::{Errno, MirrorBuffer};
+
+fn ring(min_capacity: usize) -> (Producer, Consumer) {
+    MirrorBuffer::new(min_capacity).expect("MirrorBuffer").split()
+}
+
+/// Queues `n` bytes of `value` and consumes them, so that the next write starts `n` bytes
+/// further on.
+fn advance(producer: &mut Producer, consumer: &mut Consumer, n: usize) {
+    producer.write_slice()[..n].fill(0xee);
+    assert_eq!(producer.commit(n), n);
+    assert_eq!(consumer.consume(n), n);
+}
+
+#[test]
+fn capacity_is_rounded_up_to_whole_pages() {
+    let p = page();
+    for (asked, want) in [(0, p), (1, p), (p - 1, p), (p, p), (p + 1, 2 * p), (5 * p, 5 * p)] {
+        let buffer = MirrorBuffer::new(asked).expect("MirrorBuffer");
+        assert_eq!(buffer.capacity(), want, "asked for {asked}");
+        let (producer, consumer) = buffer.split();
+        assert_eq!((producer.capacity(), consumer.capacity()), (want, want));
+    }
+    assert_eq!(MirrorBuffer::new(usize::MAX).err(), Some(Errno::ENOMEM));
+    assert_eq!(MirrorBuffer::new(usize::MAX / 2).err(), Some(Errno::ENOMEM));
+}
+
+#[test]
+fn the_two_views_are_one_memory_back_to_back() {
+    let (mut producer, _consumer) = ring(2 * page());
+    let capacity = producer.capacity();
+    let slice = producer.write_slice();
+    assert_eq!(slice.len(), capacity);
+    let first = slice.as_mut_ptr();
+    // The views: two maps entries of the same memfd at offset 0, adjacent, read-write
+    // shared; the control page right below them, private.
+    let view = maps_entry(first.cast()).expect("first view");
+    let second = maps_entry(first.wrapping_add(capacity).cast()).expect("second view");
+    assert_eq!((view.start, view.end), (first as usize, first as usize + capacity));
+    assert_eq!(second.start, view.end);
+    assert_eq!(second.end - second.start, capacity);
+    for entry in [&view, &second] {
+        assert_eq!(entry.perms, "rw-s");
+        assert!(entry.path.contains("mman-mirror"), "{entry:?}");
+    }
+    let control = maps_entry(first.wrapping_sub(page()).cast()).expect("control page");
+    assert_eq!(control.perms, "rw-p");
+    // A byte written through the first view reads back through the second.
+    write_byte(first, 42);
+    assert_eq!(read_byte(first.wrapping_add(capacity)), 42);
+    write_byte(first.wrapping_add(2 * capacity - 1), 7);
+    assert_eq!(read_byte(first.wrapping_add(capacity - 1)), 7);
+}
+
+#[test]
+fn a_record_across_the_wrap_is_one_slice_both_ways() {
+    let (mut producer, mut consumer) = ring(1);
+    let capacity = producer.capacity();
+    for offset in [1, 3, capacity / 2, capacity - 1] {
+        advance(&mut producer, &mut consumer, offset);
+        let record: Vec<u8> = (0..capacity).map(|i| (i * 7 + offset) as u8).collect();
+        let space = producer.write_slice();
+        assert_eq!(space.len(), capacity, "the whole ring is free");
+        space.copy_from_slice(&record);
+        assert_eq!(producer.commit(capacity), capacity);
+        assert!(producer.write_slice().is_empty(), "full");
+        assert_eq!(consumer.read_slice(), &record[..], "starting at {offset}");
+        assert_eq!(consumer.consume(capacity), capacity);
+        assert!(consumer.read_slice().is_empty());
+    }
+}
+
+#[test]
+fn commit_and_consume_are_capped_at_what_there_is() {
+    let (mut producer, mut consumer) = ring(1);
+    let capacity = producer.capacity();
+    assert_eq!(consumer.consume(10), 0);
+    assert_eq!(producer.commit(capacity + 1), capacity);
+    assert_eq!(producer.free(), 0);
+    assert_eq!(producer.push(b"more"), 0);
+    assert_eq!(consumer.len(), capacity);
+    assert_eq!(consumer.consume(usize::MAX), capacity);
+    assert!(consumer.is_empty());
+    assert_eq!(producer.free(), capacity);
+    let mut out = [0u8; 8];
+    assert_eq!(consumer.pop(&mut out), 0);
+    assert_eq!(producer.push(b"abc"), 3);
+    assert_eq!(consumer.pop(&mut out), 3);
+    assert_eq!(&out[..3], b"abc");
+}
+
+#[test]
+fn producer_and_consumer_threads_stream_records_across_the_wrap() {
+    let (mut producer, mut consumer) = ring(1);
+    let capacity = producer.capacity();
+    let total: usize = 8 << 20;
+    let record = move |n: usize| 1 + (n * 7919) % (capacity / 3);
+    let writer = thread::spawn(move || {
+        let (mut n, mut sent) = (0, 0);
+        while sent < total {
+            let len = record(n);
+            let space = producer.write_slice();
+            if space.len() < len {
+                thread::yield_now();
+                continue;
+            }
+            for (i, b) in space[..len].iter_mut().enumerate() {
+                *b = (n + i) as u8;
+            }
+            producer.commit(len);
+            sent += len;
+            n += 1;
+        }
+    });
+    let (mut n, mut received) = (0, 0);
+    while received < total {
+        let len = record(n);
+        let queued = consumer.read_slice();
+        if queued.len() < len {
+            thread::yield_now();
+            continue;
+        }
+        for (i, &b) in queued[..len].iter().enumerate() {
+            assert_eq!(b, (n + i) as u8, "byte {i} of record {n}");
+        }
+        consumer.consume(len);
+        received += len;
+        n += 1;
+    }
+    writer.join().expect("producer");
+    assert!(consumer.is_empty());
+}
+
+#[test]
+fn random_operations_match_a_vecdeque() {
+    let (mut producer, mut consumer) = ring(3 * page());
+    let capacity = producer.capacity();
+    let mut model: VecDeque<u8> = VecDeque::new();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for step in 0..20_000u32 {
+        let amount = (next() % (capacity as u64 + 64)) as usize;
+        match next() % 4 {
+            0 => {
+                // Write up to `amount` bytes in place, commit some of them.
+                let space = producer.write_slice();
+                assert_eq!(space.len(), capacity - model.len(), "step {step}");
+                let n = amount.min(space.len());
+                for (i, b) in space[..n].iter_mut().enumerate() {
+                    *b = (step as usize + i) as u8;
+                }
+                let keep = (next() % (n as u64 + 1)) as usize;
+                assert_eq!(producer.commit(keep), keep);
+                model.extend((0..keep).map(|i| (step as usize + i) as u8));
+            }
+            1 => {
+                let bytes: Vec<u8> = (0..amount).map(|i| (i as u8) ^ 0x5a).collect();
+                let n = producer.push(&bytes);
+                assert_eq!(n, amount.min(capacity - model.len()));
+                model.extend(&bytes[..n]);
+            }
+            2 => {
+                let n = consumer.consume(amount);
+                assert_eq!(n, amount.min(model.len()));
+                model.drain(..n);
+            }
+            _ => {
+                let mut out = vec![0; amount];
+                let n = consumer.pop(&mut out);
+                let want: Vec<u8> = model.drain(..amount.min(model.len())).collect();
+                assert_eq!(&out[..n], &want[..], "step {step}");
+            }
+        }
+        let (a, b) = model.as_slices();
+        let queued = consumer.read_slice();
+        assert_eq!(queued.len(), model.len(), "step {step}");
+        assert_eq!(&queued[..a.len()], a, "step {step}");
+        assert_eq!(&queued[a.len()..], b, "step {step}");
+    }
+}
+
+#[test]
+fn a_forked_child_finds_its_halves_inert() {
+    if is_qemu_user() {
+        skip!("qemu-user answers MADV_WIPEONFORK without applying it");
+    }
+    let (mut producer, mut consumer) = ring(1);
+    assert_eq!(producer.push(b"parent"), 6);
+    let end = in_child_checked(|| {
+        // The control page reads as zeros here: nothing is lent, nothing moves.
+        assert!(producer.write_slice().is_empty());
+        assert!(consumer.read_slice().is_empty());
+        assert_eq!(producer.push(b"child"), 0);
+        assert_eq!(consumer.consume(6), 0);
+        assert_eq!((producer.free(), consumer.len()), (0, 0));
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    // The parent's queue is as it was.
+    assert_eq!(consumer.read_slice(), b"parent");
+    assert_eq!(producer.free(), producer.capacity() - 6);
+}
+
+#[test]
+fn making_and_dropping_rings_leaks_nothing() {
+    assert_no_leak(
+        "MirrorBuffer",
+        25,
+        || (),
+        || {
+            let (mut producer, consumer) = ring(3 * page());
+            producer.push(b"bytes");
+            drop(consumer);
+            drop(producer);
+            // Unsplit, too.
+            drop(MirrorBuffer::new(1).expect("MirrorBuffer"));
+        },
+    );
+}
