@@ -4,10 +4,11 @@
 //! - [`sys`]: one function per system call (`mmap`, `munmap`, `mprotect`, `msync`, `mremap`,
 //!   `madvise`, `process_madvise`, `mincore`, the `mlock` family, `mseal`, `memfd_create`,
 //!   `memfd_secret`, seals, `ftruncate`, `cachestat`, POSIX and System V shared memory,
-//!   protection keys), issued with inline assembly. C-like arguments, typed flags, the
-//!   kernel's answer as a [`Result`].
+//!   protection keys, NUMA policy and placement), issued with inline assembly. C-like
+//!   arguments, typed flags, the kernel's answer as a [`Result`].
 //! - The safe layer: [`Mapping`] and [`MapOptions`]; [`SharedMemory`], [`Memfd`] and
-//!   [`SysvSegment`]; [`SecretMemory`].
+//!   [`SysvSegment`]; [`SecretMemory`]; NUMA placement ([`numa`], and policies for a
+//!   mapping's pages with [`Mapping::set_policy`]).
 //!
 //! `#![no_std]`, no allocation, no panic. Feature `std` adds `From<Errno> for
 //! std::io::Error` and makes [`fd`] re-export `std::os::fd`'s types.

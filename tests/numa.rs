@@ -118,6 +118,35 @@ fn offline_node() -> u32 {
     (0..).find(|n| !online.contains(n)).unwrap()
 }
 
+/// The value of a setup step, or a skip with its reason.
+macro_rules! or_skip {
+    ($step:expr) => {
+        match $step {
+            Ok(value) => value,
+            Err(reason) => skip!("{reason}"),
+        }
+    };
+}
+
+/// `Bind` to one node.
+fn bind(node: u32) -> Policy {
+    Policy::Bind(NodeMask::single(node).unwrap())
+}
+
+/// Sets `policy` on all of `m`, without flags.
+fn apply(m: &Mapping, policy: &Policy) {
+    m.set_policy(.., policy, ModeFlags::empty(), MbindFlags::empty())
+        .unwrap_or_else(|e| panic!("set_policy({policy:?}): {e}"));
+}
+
+/// `count` pages under `policy`, then populated.
+fn placed(count: usize, policy: &Policy) -> Mapping {
+    let mut m = pages(count);
+    apply(&m, policy);
+    populate(&mut m);
+    m
+}
+
 /// The process's inaccessible mappings (`---p`), as `(start, end)`.
 fn inaccessible_ranges() -> Vec<(usize, usize)> {
     maps()
@@ -200,10 +229,7 @@ fn node_masks_hold_exactly_their_nodes() {
 
 #[test]
 fn allowed_nodes_are_the_online_nodes_with_memory() {
-    let allowed = match numa() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
+    let allowed = or_skip!(numa());
     let possible = sysfs_nodes("possible").expect("sysfs possible nodes");
     assert!(allowed.contains(0) || !possible.contains(&0), "{allowed:?}");
     for node in allowed.iter() {
@@ -215,39 +241,26 @@ fn allowed_nodes_are_the_online_nodes_with_memory() {
 #[test]
 fn binding_to_node_0_places_populated_pages_there_and_reads_back() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     // Node 0 has memory on the host and in the VMs alike.
-    let mut m = pages(8);
-    let bind = Policy::Bind(NodeMask::single(0).unwrap());
-    m.set_policy(.., &bind, ModeFlags::empty(), MbindFlags::empty())
-        .unwrap();
-    assert_eq!(m.policy_of(0), Ok((bind, ModeFlags::empty())));
-    assert_eq!(m.policy_of(m.len() - 1), Ok((bind, ModeFlags::empty())));
-    populate(&mut m);
+    let m = placed(8, &bind(0));
+    let none = ModeFlags::empty();
+    assert_eq!(m.policy_of(0), Ok((bind(0), none)));
+    assert_eq!(m.policy_of(m.len() - 1), Ok((bind(0), none)));
     assert_eq!(nodes_of(&m), [0; 8]);
     // With a mode flag, which get_mempolicy gives back.
-    m.set_policy(.., &bind, ModeFlags::STATIC_NODES, MbindFlags::STRICT)
+    m.set_policy(.., &bind(0), ModeFlags::STATIC_NODES, MbindFlags::STRICT)
         .unwrap();
-    assert_eq!(m.policy_of(5), Ok((bind, ModeFlags::STATIC_NODES)));
-    m.set_policy(
-        ..,
-        &Policy::Default,
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    assert_eq!(m.policy_of(0), Ok((Policy::Default, ModeFlags::empty())));
+    assert_eq!(m.policy_of(5), Ok((bind(0), ModeFlags::STATIC_NODES)));
+    apply(&m, &Policy::Default);
+    assert_eq!(m.policy_of(0), Ok((Policy::Default, none)));
     assert_contents_kept(&m);
 }
 
 #[test]
 fn untouched_pages_are_enoent_and_the_zero_page_efault() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     let mut m = pages(4);
     assert_eq!(nodes_of(&m), [ENOENT; 4]);
     // Read (the shared zero page is mapped), written, untouched, written.
@@ -265,9 +278,7 @@ fn untouched_pages_are_enoent_and_the_zero_page_efault() {
 #[test]
 fn nodes_works_through_many_chunks_and_stops_at_the_output() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     // More than two of the crate's 128-page chunks; every third page written.
     let count = 300;
     let mut m = pages(count);
@@ -303,19 +314,19 @@ fn nodes_works_through_many_chunks_and_stops_at_the_output() {
 #[test]
 fn absent_nodes_are_refused_and_change_nothing() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     let offline = offline_node();
-    let mut m = pages(4);
-    populate(&mut m);
+    let m = placed(4, &Policy::Default);
     let before = nodes_of(&m);
-    let absent = Policy::Bind(NodeMask::single(offline).unwrap());
     let none = ModeFlags::empty();
-    assert_eq!(
-        m.set_policy(.., &absent, none, MbindFlags::MOVE),
-        Err(Errno::EINVAL)
-    );
+    let refused = |policy: &Policy, flags: MbindFlags| {
+        assert_eq!(
+            m.set_policy(.., policy, none, flags),
+            Err(Errno::EINVAL),
+            "{policy:?}"
+        );
+    };
+    refused(&bind(offline), MbindFlags::MOVE);
     assert_eq!(m.policy_of(0), Ok((Policy::Default, none)));
     assert_eq!(
         set_thread_policy(
@@ -324,37 +335,22 @@ fn absent_nodes_are_refused_and_change_nothing() {
         ),
         Err(Errno::EINVAL)
     );
-    // A preferred node the mask cannot hold is refused before any call.
-    assert_eq!(
-        m.set_policy(
-            ..,
-            &Policy::Preferred(NodeMask::BITS as u32),
-            none,
-            MbindFlags::empty()
-        ),
-        Err(Errno::EINVAL)
+    // A preferred node the mask cannot hold is refused before any call; an empty Bind is
+    // the kernel's EINVAL.
+    refused(
+        &Policy::Preferred(NodeMask::BITS as u32),
+        MbindFlags::empty(),
     );
-    // Default and Local take no nodes; an empty Bind is EINVAL.
-    assert_eq!(
-        m.set_policy(
-            ..,
-            &Policy::Bind(NodeMask::EMPTY),
-            none,
-            MbindFlags::empty()
-        ),
-        Err(Errno::EINVAL)
-    );
+    refused(&Policy::Bind(NodeMask::EMPTY), MbindFlags::empty());
     // Moving pages to a node without memory: ENODEV for the whole call.
     let mut status = [i32::MIN; 4];
-    assert_eq!(
-        m.move_to(.., offline, MbindFlags::MOVE, &mut status),
-        Err(Errno::ENODEV)
-    );
+    for node in [offline, u32::MAX] {
+        assert_eq!(
+            m.move_to(.., node, MbindFlags::MOVE, &mut status),
+            Err(Errno::ENODEV)
+        );
+    }
     assert_eq!(nodes_of(&m), before);
-    assert_eq!(
-        m.move_to(.., u32::MAX, MbindFlags::MOVE, &mut status),
-        Err(Errno::ENODEV)
-    );
     // Unaligned starts are the kernel's EINVAL.
     assert_eq!(
         m.set_policy(1.., &Policy::Local, none, MbindFlags::empty()),
@@ -366,29 +362,21 @@ fn absent_nodes_are_refused_and_change_nothing() {
 #[test]
 fn a_policy_on_part_of_a_mapping_splits_it_and_keeps_it_from_moving() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     let p = page();
     let (mut m, _) = hemmed_in(3);
     populate(&mut m);
     let start = m.as_ptr().cast();
-    assert_eq!(
-        maps_entry(start).unwrap().end - maps_entry(start).unwrap().start,
-        3 * p
-    );
+    let whole = maps_entry(start).unwrap();
+    assert_eq!(whole.end - whole.start, 3 * p);
     let interleave = Policy::Interleave(NodeMask::single(0).unwrap());
-    m.set_policy(
-        p..2 * p,
-        &interleave,
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
+    let none = ModeFlags::empty();
+    m.set_policy(p..2 * p, &interleave, none, MbindFlags::empty())
+        .unwrap();
     let first = maps_entry(start).unwrap();
     assert_eq!(first.end - first.start, p, "split after the first page");
-    assert_eq!(m.policy_of(p), Ok((interleave, ModeFlags::empty())));
-    assert_eq!(m.policy_of(0), Ok((Policy::Default, ModeFlags::empty())));
+    assert_eq!(m.policy_of(p), Ok((interleave, none)));
+    assert_eq!(m.policy_of(0), Ok((Policy::Default, none)));
     // Several VMAs cannot move: refused before any region is reserved for the move (a
     // reservation left behind would be a new inaccessible mapping of the grown size).
     let before = inaccessible_ranges();
@@ -401,12 +389,7 @@ fn a_policy_on_part_of_a_mapping_splits_it_and_keeps_it_from_moving() {
     assert_contents_kept(&m);
     // Bytes outside the mapping are refused.
     assert_eq!(
-        m.set_policy(
-            2 * p..4 * p,
-            &interleave,
-            ModeFlags::empty(),
-            MbindFlags::empty()
-        ),
+        m.set_policy(2 * p..4 * p, &interleave, none, MbindFlags::empty()),
         Err(Errno::EINVAL)
     );
 }
@@ -414,17 +397,15 @@ fn a_policy_on_part_of_a_mapping_splits_it_and_keeps_it_from_moving() {
 #[test]
 fn the_thread_policy_round_trips_and_places_the_threads_pages() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     // A thread of its own: the policy is per thread, and this one ends with the test.
     std::thread::spawn(|| {
         let zero = NodeMask::single(0).unwrap();
         let none = ModeFlags::empty();
         assert_eq!(thread_policy(), Ok((Policy::Default, none)));
         for (policy, flags) in [
-            (Policy::Bind(zero), none),
-            (Policy::Bind(zero), ModeFlags::RELATIVE_NODES),
+            (bind(0), none),
+            (bind(0), ModeFlags::RELATIVE_NODES),
             (Policy::Interleave(zero), ModeFlags::STATIC_NODES),
             (Policy::Preferred(0), none),
             (Policy::Local, none),
@@ -438,7 +419,7 @@ fn the_thread_policy_round_trips_and_places_the_threads_pages() {
             set_thread_policy(&Policy::Local, ModeFlags::STATIC_NODES),
             Err(Errno::EINVAL)
         );
-        set_thread_policy(&Policy::Bind(zero), none).unwrap();
+        set_thread_policy(&bind(0), none).unwrap();
         let mut m = pages(4);
         populate(&mut m);
         assert_eq!(nodes_of(&m), [0; 4]);
@@ -451,22 +432,16 @@ fn the_thread_policy_round_trips_and_places_the_threads_pages() {
 #[test]
 fn home_node_needs_bind_or_preferred_many() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     let mut m = pages(4);
     match m.set_home_node(.., 0) {
         Err(Errno::ENOSYS) => skip!("{}", enosys("set_mempolicy_home_node", "5.17")),
         // No range policy at all: nothing to give a home node.
         answer => assert_eq!(answer, Err(Errno::ENOENT)),
     }
-    let zero = NodeMask::single(0).unwrap();
-    let none = ModeFlags::empty();
-    m.set_policy(.., &Policy::Interleave(zero), none, MbindFlags::empty())
-        .unwrap();
+    apply(&m, &Policy::Interleave(NodeMask::single(0).unwrap()));
     assert_eq!(m.set_home_node(.., 0), Err(Errno::EOPNOTSUPP));
-    m.set_policy(.., &Policy::Bind(zero), none, MbindFlags::empty())
-        .unwrap();
+    apply(&m, &bind(0));
     assert_eq!(m.set_home_node(.., 0), Ok(()));
     assert_eq!(m.set_home_node(.., offline_node()), Err(Errno::EINVAL));
     populate(&mut m);
@@ -476,31 +451,13 @@ fn home_node_needs_bind_or_preferred_many() {
 #[test]
 fn moving_pages_to_their_own_node_keeps_them_and_their_contents() {
     let _placement = placement();
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
-    let mut m = pages(6);
-    m.set_policy(
-        ..,
-        &Policy::Bind(NodeMask::single(0).unwrap()),
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    populate(&mut m);
-    let p = page();
-    // An untouched page says why it was not moved.
-    m.set_policy(
-        5 * p..,
-        &Policy::Default,
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    let mut fresh = pages(1);
+    or_skip!(numa());
+    let m = placed(6, &bind(0));
     let mut status = [i32::MIN; 6];
     assert_eq!(m.move_to(.., 0, MbindFlags::MOVE, &mut status), Ok(6));
     assert_eq!(status, [0; 6]);
+    // An untouched page says why it was not moved.
+    let fresh = pages(1);
     let mut one = [i32::MIN];
     assert_eq!(fresh.move_to(.., 0, MbindFlags::MOVE, &mut one), Ok(1));
     assert_eq!(one, [ENOENT]);
@@ -510,15 +467,12 @@ fn moving_pages_to_their_own_node_keeps_them_and_their_contents() {
         Err(Errno::EINVAL)
     );
     assert_contents_kept(&m);
-    populate(&mut fresh);
 }
 
 #[test]
 fn migrating_the_process_from_a_node_to_itself_moves_nothing() {
     let _whole_process = PLACEMENT.write().unwrap_or_else(|p| p.into_inner());
-    if let Err(reason) = numa() {
-        skip!("{reason}");
-    }
+    or_skip!(numa());
     let zero = NodeMask::single(0).unwrap();
     assert_eq!(migrate_own_pages(&zero, &zero), Ok(0));
     let offline = NodeMask::single(offline_node()).unwrap();
@@ -526,21 +480,45 @@ fn migrating_the_process_from_a_node_to_itself_moves_nothing() {
     assert_eq!(migrate_own_pages(&zero, &offline), Err(Errno::EINVAL));
 }
 
+#[test]
+fn the_mask_names_every_node_the_kernel_can_have() {
+    let _placement = placement();
+    or_skip!(numa());
+    // The kernel refuses a set bit at or above its MAX_NUMNODES (a power of two) and
+    // ignores offline nodes below it: {0, 2^k - 1} is accepted exactly while 2^k is at most
+    // MAX_NUMNODES.
+    let m = pages(1);
+    let accepts = |node: u32| {
+        let set = Policy::Bind(NodeMask::from_nodes(&[0, node]).unwrap());
+        match m.set_policy(.., &set, ModeFlags::empty(), MbindFlags::empty()) {
+            Ok(()) => true,
+            Err(Errno::EINVAL) => false,
+            Err(e) => panic!("bind to {{0, {node}}}: {e}"),
+        }
+    };
+    let max_numnodes = (1..=NodeMask::BITS.trailing_zeros())
+        .map(|shift| 1u32 << shift)
+        .take_while(|&limit| accepts(limit - 1))
+        .last()
+        .unwrap_or(1);
+    write_stderr(&format!(
+        "numa: kernel {} has MAX_NUMNODES {max_numnodes}\n",
+        kernel_release()
+    ));
+    // Every possible node is below the limit found, and so within the mask (which the
+    // probe cannot see past: it reports at most NodeMask::BITS).
+    let possible = sysfs_nodes("possible").expect("sysfs possible nodes");
+    assert!(possible.iter().all(|&n| n < max_numnodes), "{possible:?}");
+}
+
 // With two nodes: the kernel's placement, checked page by page.
 
 #[test]
 fn binding_to_the_second_node_places_pages_there() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
+    let (first, second) = or_skip!(two_nodes());
     for node in [second, first] {
-        let mut m = pages(8);
-        let bind = Policy::Bind(NodeMask::single(node).unwrap());
-        m.set_policy(.., &bind, ModeFlags::empty(), MbindFlags::empty())
-            .unwrap();
-        populate(&mut m);
+        let m = placed(8, &bind(node));
         assert_eq!(nodes_of(&m), [node as i32; 8], "bound to {node}");
     }
 }
@@ -548,27 +526,13 @@ fn binding_to_the_second_node_places_pages_there() {
 #[test]
 fn preferred_policies_place_pages_on_their_node() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
+    let (first, second) = or_skip!(two_nodes());
     for node in [second, first] {
-        let mut m = pages(8);
-        m.set_policy(
-            ..,
-            &Policy::Preferred(node),
-            ModeFlags::empty(),
-            MbindFlags::empty(),
-        )
-        .unwrap();
-        populate(&mut m);
+        let m = placed(8, &Policy::Preferred(node));
         assert_eq!(nodes_of(&m), [node as i32; 8], "preferred {node}");
-        let mut m = pages(8);
         let many = Policy::PreferredMany(NodeMask::single(node).unwrap());
-        m.set_policy(.., &many, ModeFlags::empty(), MbindFlags::empty())
-            .unwrap();
+        let m = placed(8, &many);
         assert_eq!(m.policy_of(0), Ok((many, ModeFlags::empty())));
-        populate(&mut m);
         assert_eq!(nodes_of(&m), [node as i32; 8], "preferred-many {node}");
     }
 }
@@ -576,28 +540,14 @@ fn preferred_policies_place_pages_on_their_node() {
 #[test]
 fn interleaving_alternates_page_by_page() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
+    let (first, second) = or_skip!(two_nodes());
     let both = NodeMask::from_nodes(&[first, second]).unwrap();
-    let mut m = pages(16);
-    m.set_policy(
-        ..,
-        &Policy::Interleave(both),
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    populate(&mut m);
-    let nodes = nodes_of(&m);
+    let nodes = nodes_of(&placed(16, &Policy::Interleave(both)));
     // The node of a page follows from its offset in the mapping: the two alternate.
+    let ours = [first as i32, second as i32];
     for pair in nodes.windows(2) {
         assert!(
-            pair[0] != pair[1]
-                && pair
-                    .iter()
-                    .all(|&n| n == first as i32 || n == second as i32),
+            pair[0] != pair[1] && pair.iter().all(|n| ours.contains(n)),
             "{nodes:?}"
         );
     }
@@ -606,10 +556,7 @@ fn interleaving_alternates_page_by_page() {
 #[test]
 fn weighted_interleaving_uses_both_nodes() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
+    let (first, second) = or_skip!(two_nodes());
     let both = NodeMask::from_nodes(&[first, second]).unwrap();
     let mut m = pages(16);
     let weighted = Policy::WeightedInterleave(both);
@@ -631,20 +578,8 @@ fn weighted_interleaving_uses_both_nodes() {
 #[test]
 fn moving_pages_to_the_other_node_keeps_their_contents() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
-    let mut m = pages(8);
-    let none = ModeFlags::empty();
-    m.set_policy(
-        ..,
-        &Policy::Bind(NodeMask::single(first).unwrap()),
-        none,
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    populate(&mut m);
+    let (first, second) = or_skip!(two_nodes());
+    let m = placed(8, &bind(first));
     assert_eq!(nodes_of(&m), [first as i32; 8]);
     // move_pages on half of it ...
     let p = page();
@@ -659,14 +594,9 @@ fn moving_pages_to_the_other_node_keeps_their_contents() {
     assert_eq!(nodes_of(&m), expected);
     assert_contents_kept(&m);
     // ... and mbind with MOVE on all of it.
-    let bind_second = Policy::Bind(NodeMask::single(second).unwrap());
-    m.set_policy(
-        ..,
-        &bind_second,
-        none,
-        MbindFlags::MOVE | MbindFlags::STRICT,
-    )
-    .unwrap();
+    let strict_move = MbindFlags::MOVE | MbindFlags::STRICT;
+    m.set_policy(.., &bind(second), ModeFlags::empty(), strict_move)
+        .unwrap();
     assert_eq!(nodes_of(&m), [second as i32; 8]);
     assert_contents_kept(&m);
 }
@@ -674,20 +604,11 @@ fn moving_pages_to_the_other_node_keeps_their_contents() {
 #[test]
 fn home_node_decides_within_a_bind_set() {
     let _placement = placement();
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
-    let both = NodeMask::from_nodes(&[first, second]).unwrap();
+    let (first, second) = or_skip!(two_nodes());
+    let both = Policy::Bind(NodeMask::from_nodes(&[first, second]).unwrap());
     for home in [second, first] {
         let mut m = pages(8);
-        m.set_policy(
-            ..,
-            &Policy::Bind(both),
-            ModeFlags::empty(),
-            MbindFlags::empty(),
-        )
-        .unwrap();
+        apply(&m, &both);
         match m.set_home_node(.., home) {
             Err(Errno::ENOSYS) => skip!("{}", enosys("set_mempolicy_home_node", "5.17")),
             answer => answer.unwrap(),
@@ -700,28 +621,11 @@ fn home_node_decides_within_a_bind_set() {
 #[test]
 fn migrating_the_process_moves_its_pages_to_the_other_node() {
     let _whole_process = PLACEMENT.write().unwrap_or_else(|p| p.into_inner());
-    let (first, second) = match two_nodes() {
-        Ok(nodes) => nodes,
-        Err(reason) => skip!("{reason}"),
-    };
-    let mut m = pages(8);
-    m.set_policy(
-        ..,
-        &Policy::Bind(NodeMask::single(first).unwrap()),
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
-    populate(&mut m);
+    let (first, second) = or_skip!(two_nodes());
+    let m = placed(8, &bind(first));
     assert_eq!(nodes_of(&m), [first as i32; 8]);
     // A range policy would pull pages back to `first`: default again before migrating.
-    m.set_policy(
-        ..,
-        &Policy::Default,
-        ModeFlags::empty(),
-        MbindFlags::empty(),
-    )
-    .unwrap();
+    apply(&m, &Policy::Default);
     let (from, to) = (
         NodeMask::single(first).unwrap(),
         NodeMask::single(second).unwrap(),

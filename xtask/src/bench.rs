@@ -12,12 +12,15 @@
 //! - `results`: `target/bench/results.json` (written with `json`) and
 //!   `target/bench/results.md`, the tables (`markdown`), which also replace the README's;
 //!   the copies go to `copies.json` and `copies.md` and a README section of their own, so
-//!   that `cargo xtask bench copies` can measure them alone (seconds, not minutes).
+//!   that `cargo xtask bench copies` can measure them alone (seconds, not minutes);
+//! - `numa`: the `move_pages` query of 1,000 pages, likewise with files and a README
+//!   section of its own (`cargo xtask bench numa`).
 
 mod callgrind;
 mod json;
 mod machine;
 mod markdown;
+mod numa;
 mod results;
 mod sizes;
 mod timed;
@@ -36,6 +39,8 @@ pub enum Parts {
     All,
     /// Only the copies (`cargo xtask bench copies`).
     Copies,
+    /// Only the `move_pages` query (`cargo xtask bench numa`).
+    Numa,
 }
 
 pub fn run(parts: Parts) -> ExitCode {
@@ -52,6 +57,9 @@ fn bench(parts: Parts) -> Result<(), String> {
     let dir = workspace_root().join("target").join("bench");
     let program = build_program(&dir)?;
     let readme = workspace_root().join("README.md");
+    if let Parts::Numa = parts {
+        return numa::run(&program, &dir, &readme);
+    }
     if let Parts::All = parts {
         let results = results::Results {
             instructions: callgrind::measure(&program, &dir)?,
@@ -61,6 +69,7 @@ fn bench(parts: Parts) -> Result<(), String> {
             machine: machine::describe(&program)?,
         };
         results::write(&dir, &readme, &results)?;
+        numa::run(&program, &dir, &readme)?;
     }
     let copies = timed::copies(&program, &dir)?;
     results::write_copies(&dir, &readme, &machine::describe(&program)?, &copies)

@@ -17,7 +17,8 @@ commands:
   test     run the test lanes
   bench    measure mman against asm, rustix, glibc and memmap2 (a few
            minutes); writes target/bench/results.json and results.md;
-           `bench copies` times only the shared-memory copies (seconds)
+           `bench copies` times only the shared-memory copies (seconds),
+           `bench numa` only the move_pages query (seconds)
   fuzz     run the fuzz targets (shm_name, mapping_ops) longer than the
            host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
            (default: every target, 60 s each); corpus and crashing inputs
@@ -68,8 +69,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
         Some("bench") => match args.next().as_deref() {
             None => Ok(Command::Bench(Parts::All)),
             Some("copies") => Ok(Command::Bench(Parts::Copies)),
+            Some("numa") => Ok(Command::Bench(Parts::Numa)),
             Some(extra) => Err(format!(
-                "`bench` takes no argument but `copies` (got `{extra}`)"
+                "`bench` takes no argument but `copies` or `numa` (got `{extra}`)"
             )),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),

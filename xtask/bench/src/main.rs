@@ -7,7 +7,9 @@
 //! - `populate OUT ROUNDS`: ways to make 1 GiB of anonymous memory resident;
 //! - `copies OUT BATCHES BYTES`: wall time per copy out of and into shared memory through
 //!   `Mapping::read_at`/`write_at`, the volatile copy they replaced, and memcpy, in batches
-//!   of about BYTES bytes.
+//!   of about BYTES bytes;
+//! - `numa OUT BATCHES`: wall time of a `move_pages` query of 1,000 pages through
+//!   `Mapping::nodes` and as one bare call.
 //!
 //! The xtask chooses the counts. Results go to OUT as tab-separated lines for the xtask,
 //! and to stdout for people.
@@ -15,6 +17,7 @@
 mod copies;
 mod floor;
 mod instructions;
+mod numa;
 mod populate;
 mod stats;
 mod walltime;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
                      | walltime OUT BATCHES CALLS | populate OUT ROUNDS \
-                     | copies OUT BATCHES BYTES";
+                     | copies OUT BATCHES BYTES | numa OUT BATCHES";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +43,9 @@ fn main() -> ExitCode {
         }
         ["copies", out, batches, bytes] => count(batches)
             .and_then(|batches| copies::run(&PathBuf::from(out), batches as usize, count(bytes)?)),
+        ["numa", out, batches] => {
+            count(batches).and_then(|batches| numa::run(&PathBuf::from(out), batches as usize))
+        }
         _ => Err(USAGE.to_string()),
     };
     match outcome {

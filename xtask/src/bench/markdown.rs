@@ -19,12 +19,21 @@ pub fn render(r: &Results) -> String {
 }
 
 /// Appends a line; writing into a String cannot fail.
-fn line(md: &mut String, text: impl std::fmt::Display) {
+pub(super) fn line(md: &mut String, text: impl std::fmt::Display) {
     writeln!(md, "{text}").expect("writing to a String");
 }
 
 fn machine(md: &mut String, r: &Results) {
     describe(md, &r.machine);
+}
+
+/// A table's text so far: the machine, an empty line, then `intro` on its own line.
+pub(super) fn headed(machine: &Machine, intro: impl std::fmt::Display) -> String {
+    let mut md = String::new();
+    describe(&mut md, machine);
+    md.push('\n');
+    line(&mut md, intro);
+    md
 }
 
 fn describe(md: &mut String, m: &Machine) {
@@ -160,11 +169,8 @@ fn populate(md: &mut String, r: &Results) {
 
 /// `copies.md`: the machine, then wall time per copy through each way.
 pub fn render_copies(machine: &Machine, rows: &[Row]) -> String {
-    let mut md = String::new();
-    describe(&mut md, machine);
-    md.push('\n');
-    line(
-        &mut md,
+    let mut md = headed(
+        machine,
         format_args!(
             "**Copying out of and into shared memory**: wall time per copy, median of {} \
              batches of {} MiB, the three ways taking turns batch by batch. *read*: out of \
@@ -204,7 +210,7 @@ pub fn render_copies(machine: &Machine, rows: &[Row]) -> String {
 }
 
 /// Nanoseconds, in µs from 10 µs on.
-fn duration(ns: f64) -> String {
+pub(super) fn duration(ns: f64) -> String {
     if ns < 10_000.0 {
         format!("{ns:.1} ns")
     } else {

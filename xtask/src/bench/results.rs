@@ -157,7 +157,7 @@ pub fn ratio_to(rows: &[Row], row: &Row, base: &str) -> Option<f64> {
         .map(|base| row.median / base.median)
 }
 
-fn machine(m: &Machine) -> Json {
+pub(super) fn machine(m: &Machine) -> Json {
     Json::object([
         ("date", m.date.as_str().into()),
         ("kernel", m.kernel.as_str().into()),

@@ -57,7 +57,7 @@ pub fn copies(program: &Path, dir: &Path) -> Result<Vec<Row>, String> {
 
 /// Runs `program subcommand OUT ARGS...` and reads the two-key rows it wrote to OUT
 /// (`SUBCOMMAND.tsv` in `dir`).
-fn measure(
+pub(super) fn measure(
     program: &Path,
     dir: &Path,
     subcommand: &str,
