@@ -8,6 +8,23 @@
 //! Placement never changes contents: a page moved to another node keeps its bytes, so
 //! every call here is safe. Kernels without `CONFIG_NUMA` answer `ENOSYS`; a one-node
 //! machine accepts node 0 and refuses the others with `EINVAL`.
+//!
+//! ```
+//! use mman::numa::{MbindFlags, ModeFlags, NodeMask, Policy};
+//! use mman::{Errno, Mapping};
+//!
+//! let mut memory = Mapping::anonymous(16 * mman::page_size())?;
+//! let on_node_0 = Policy::Bind(NodeMask::single(0)?);
+//! match memory.set_policy(.., &on_node_0, ModeFlags::empty(), MbindFlags::empty()) {
+//!     Err(Errno::ENOSYS) => return Ok(()), // a kernel without NUMA support
+//!     answer => answer?,
+//! }
+//! memory.as_mut_slice()?.fill(1); // the pages are faulted in on node 0
+//! let mut nodes = [-1; 16];
+//! assert_eq!(memory.nodes(.., &mut nodes)?, 16);
+//! assert_eq!(nodes, [0; 16]);
+//! # Ok::<(), Errno>(())
+//! ```
 
 pub(crate) mod mask;
 mod policy;
