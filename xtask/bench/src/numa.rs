@@ -59,7 +59,9 @@ impl Query {
             bytes[offset] = 1;
         }
         let base = mapping.as_ptr() as usize;
-        let pages = (0..PAGES).map(|i| (base + i * page) as *mut c_void).collect();
+        let pages = (0..PAGES)
+            .map(|i| (base + i * page) as *mut c_void)
+            .collect();
         Ok(Query {
             mapping,
             pages,
