@@ -14,8 +14,8 @@
 
 use mman::fd::BorrowedFd;
 use mman::{
-    sys, Access, Advice, Flush, MapOptions, Mapping, Memfd, Prot, SecretMemory, SharedMemory,
-    SysvSegment,
+    sys, Access, Advice, Flush, MapOptions, Mapping, Memfd, Prot, Reservation, SecretMemory,
+    SharedMemory, SysvSegment,
 };
 
 #[path = "support/no_libc.rs"]
@@ -77,6 +77,27 @@ fn exercise_safe_layer() -> mman::Result<()> {
 
     let mut secret = SecretMemory::new(32)?;
     secret.as_mut_slice().fill(0x5a);
+
+    exercise_reservation(page, &memfd)
+}
+
+/// A reservation committed, reset, decommitted, and with mappings placed inside it.
+fn exercise_reservation(page: usize, memfd: &Memfd) -> mman::Result<()> {
+    let mut space = Reservation::with_align(16 * page, 4 * page)?;
+    let _ = space.set_name(c"freestanding");
+    space.commit(0..4 * page, Prot::READ | Prot::WRITE)?;
+    space.as_mut_slice(0..4 * page)?.fill(3);
+    space.reset(0..2 * page)?;
+    space.commit(0..2 * page, Prot::READ | Prot::WRITE)?;
+    space.advise(.., Advice::HugePage)?;
+    space.decommit(..)?;
+    let mut placed = MapOptions::new().len(page).map_in(&mut space, 8 * page)?;
+    placed.as_mut_slice()?.fill(1);
+    let _mirror =
+        MapOptions::new()
+            .prot(Prot::READ)
+            .map_file_in(&mut space, 12 * page, memfd, 0)?;
+    let _aligned = MapOptions::new().len(page).align(4 * page).map()?;
     Ok(())
 }
 

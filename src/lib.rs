@@ -63,10 +63,12 @@ extern crate std;
 mod arch;
 mod auxv;
 mod errno;
+mod file;
 mod flags;
 mod mapping;
 mod page;
 mod place;
+mod reservation;
 mod secret;
 mod shm;
 mod stack_reach;
@@ -74,18 +76,20 @@ mod stack_reach;
 #[cfg(feature = "alloc")]
 pub mod alloc;
 pub mod fd;
-pub mod ring;
 pub mod numa;
+pub mod ring;
 pub mod soundness;
 pub mod sys;
 
 pub use errno::{Errno, Result};
+pub use file::file_len;
 pub use flags::{
     Advice, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, Mode, MremapFlags, MsyncFlags, OFlags,
     Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
 pub use mapping::{AtomicWord, Flush, Guard, MapOptions, Mapping};
 pub use page::{init_from_auxv, page_size};
+pub use reservation::Reservation;
 pub use ring::MirrorBuffer;
 pub use secret::{Hardening, Protection, SecretMemory};
 pub use shm::{Access, Memfd, SharedMemory, SysvSegment};

@@ -31,6 +31,15 @@
 //! reservation is never unmapped, since the kernel may have cleared it and another thread
 //! mapped something there since.
 //!
+//! Memory is put at an address of the program's choosing only inside address space it
+//! owns: a [`Reservation`](crate::Reservation) (reserved out of the stack's reach like any
+//! mapping) hands pages over to a mapping placed there
+//! ([`MapOptions::map_in`](crate::MapOptions::map_in)), which owns them from then on. The
+//! placement never replaces anything: the reservation unmaps the pages and the mapping is
+//! made with `MAP_FIXED_NOREPLACE`, so that a `MAP_FIXED` that failed after unmapping its
+//! range (kernels differ in which failures come first) can never lead the reservation to
+//! map over, or unmap, what another thread put in the hole.
+//!
 //! Every mapping is inherited by a forked child like anonymous memory, so that the child's
 //! copy of a `Mapping` names memory the child has: [`map_file`](crate::MapOptions::map_file) takes only
 //! regular files of filesystems whose mappings are plain page-cache ones (`ENODEV`
@@ -140,5 +149,14 @@
 //! | `numa::set_thread_policy`, `migrate_own_pages` | placement of the whole thread or process changes under other code | placement only: no byte changes, only where it lives | `numa`: `the_thread_policy_round_trips_and_places_the_threads_pages`, `migrating_the_process_moves_its_pages_to_the_other_node` |
 //! | `SecretMemory` | a forked child's copy over unmapped memory (`memfd_secret` pages are not inherited) or zeros (fallback); its drop unmapping what the child has mapped there since | a `WIPEONFORK` canary page tells the child: its copy lends empty slices, and its drop writes and unmaps nothing; references held across `fork` are the `unsafe` fork's to answer for | `soundness`: `a_forked_child_neither_reads_nor_wipes_a_secret_it_lacks`, `a_forked_child_dropping_a_secret_it_lacks_unmaps_nothing_of_its_own`; `secret`: `a_forked_child_does_not_see_the_secret` |
 //! | `SysvSegment::attach` | segment removed and its id reused between reading the size and attaching | attaches first, then reads the size of the segment it holds | `shm_objects`: `sysv_create_private_has_the_asked_size_and_two_attachments_share_bytes` |
+//! | `Reservation::new`, `with_align`, `from_raw` | reserved space in the main stack's reach | made through the checked placement (`ENOMEM` inside the reach); `from_raw` checks the range | `reservation`: `from_raw_refuses_the_stacks_reach` |
+//! | | alignment slack left mapped, or trimmed from what another owns | the ends trimmed lie inside the region just mapped | `reservation`: `alignment_is_honoured_and_the_slack_given_back` |
+//! | `Reservation::commit`, `decommit` | a slice over pages whose access a call removed, or that a failed call may have committed | a state per page: lowered before each call, raised only after success; failures count pages as committed but not lendable | `reservation`: `commit_makes_pages_accessible_and_decommit_gives_them_back`, `slices_need_committed_accessible_pages`, `bad_ranges_are_einval_and_change_nothing`; `model_reservation` |
+//! | `Reservation::reset` | `MADV_FREE` pages turning to zeros under a live slice | reset pages are not lent until a commit writes each (a compare-exchange of its first byte with itself), after which the kernel keeps it | `reservation`: `reset_memory_is_not_lent_until_committed_again` |
+//! | `Reservation::as_slice`, `as_mut_slice` | bytes of uncommitted, inaccessible or given-away pages | every page the range touches must be committed readable (read-write for `&mut`); changes need `&mut self` | `reservation`: `slices_need_committed_accessible_pages` |
+//! | `Reservation::advise` | advice that destroys contents or access | only advice that changes neither; decommit and reset give pages back | `reservation`: `commit_makes_pages_accessible_and_decommit_gives_them_back` |
+//! | `MapOptions::map_in`, `map_file_in`, `align` | `MAP_FIXED` over memory in use; a failed `MAP_FIXED` that unmapped the range first, which another thread's mapping then takes | only pages of a reservation borrowed mutably, all reserved (`EBUSY` if committed); the pages are unmapped by the reservation and mapped with `MAP_FIXED_NOREPLACE`, which replaces nothing; after a failure they are reserved again the same way, or stay given away | `reservation`: `a_placed_mapping_takes_exactly_its_pages`, `placement_errors_change_nothing` |
+//! | | the reservation's drop unmapping a placed mapping's pages, or what took them after it dropped | pages given to a mapping are never touched again by the reservation | `reservation`: `a_placed_mapping_takes_exactly_its_pages` |
+//! | `Mapping::set_name`, `Reservation::set_name`, `MapOptions::name` | none on access (a name changes no byte); splitting others' mappings | the whole of the caller's own range only | `reservation`: `names_show_in_proc_self_maps` |
 //! | `sys::pkey_free` | freeing a key memory still uses | `unsafe` | the `compile_fail` example above |
 //! | `sys::ftruncate`, `shm_unlink`, `shm_remove`, `mlockall` | change objects others have mapped | at worst `SIGBUS`: signals, not undefined behaviour | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |

@@ -66,9 +66,77 @@ pub enum Advice {
 }
 
 impl Advice {
+    /// Every advice this crate names, in the order of their values.
+    pub const ALL: [Advice; 27] = [
+        Advice::Normal,
+        Advice::Random,
+        Advice::Sequential,
+        Advice::WillNeed,
+        Advice::DontNeed,
+        Advice::Free,
+        Advice::Remove,
+        Advice::DontFork,
+        Advice::DoFork,
+        Advice::Mergeable,
+        Advice::Unmergeable,
+        Advice::HugePage,
+        Advice::NoHugePage,
+        Advice::DontDump,
+        Advice::DoDump,
+        Advice::WipeOnFork,
+        Advice::KeepOnFork,
+        Advice::Cold,
+        Advice::PageOut,
+        Advice::PopulateRead,
+        Advice::PopulateWrite,
+        Advice::DontNeedLocked,
+        Advice::Collapse,
+        Advice::HwPoison,
+        Advice::SoftOffline,
+        Advice::GuardInstall,
+        Advice::GuardRemove,
+    ];
+
     /// The kernel's `MADV_*` value.
     #[inline]
     pub const fn raw(self) -> u32 {
         self as u32
+    }
+
+    /// The advice with the kernel's value `raw`, or `None` for a value this crate does not
+    /// name (a newer kernel's advice, which [`sys::madvise_raw`](crate::sys::madvise_raw)
+    /// passes on as it is).
+    ///
+    /// ```
+    /// use mman::Advice;
+    /// assert_eq!(Advice::from_raw(4), Some(Advice::DontNeed));
+    /// assert_eq!(Advice::from_raw(Advice::Collapse.raw()), Some(Advice::Collapse));
+    /// assert_eq!(Advice::from_raw(5), None); // no MADV_ value 5
+    /// ```
+    pub const fn from_raw(raw: u32) -> Option<Advice> {
+        let mut i = 0;
+        while i < Advice::ALL.len() {
+            if Advice::ALL[i] as u32 == raw {
+                return Some(Advice::ALL[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Whether the running kernel knows this advice: `madvise(NULL, 0, advice)`, which the
+    /// kernel answers `EINVAL` for advice it does not know (checked before anything else)
+    /// and 0 otherwise, touching nothing. Advice a kernel knows may still be refused for a
+    /// particular range or kind of memory. See [`sys::advice_supported`](crate::sys::advice_supported).
+    ///
+    /// ```
+    /// use mman::Advice;
+    /// assert!(Advice::DontNeed.is_supported()); // every Linux has it
+    /// if !Advice::GuardInstall.is_supported() {
+    ///     // Linux before 6.13: guard pages fall back to PROT_NONE (see Mapping::guard).
+    /// }
+    /// ```
+    pub fn is_supported(self) -> bool {
+        crate::sys::advice_supported(self.raw()) == Ok(true)
     }
 }

@@ -34,7 +34,10 @@ atomic_words!(AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize);
 impl Mapping {
     /// The bytes, for exclusive memory that is wholly readable. `EACCES` if part of it may
     /// not be readable (after `protect` or `guard`); `EPERM` for volatile memory, which is
-    /// read with [`read_at`](Mapping::read_at) instead.
+    /// read with [`read_at`](Mapping::read_at) instead. Exclusive memory is private
+    /// anonymous memory, secret memory, and mappings of files sealed against writing and
+    /// shrinking (see [`MapOptions::map_file`](crate::MapOptions::map_file)); an empty
+    /// mapping lends an empty slice whatever its kind.
     pub fn as_slice(&self) -> Result<&[u8]> {
         self.lendable(self.readable)?;
         // SAFETY: exclusive memory changes only through `&mut self`; every byte is mapped
@@ -57,6 +60,34 @@ impl Mapping {
     pub unsafe fn as_slice_unchecked(&self) -> &[u8] {
         // SAFETY: forwarded to the caller.
         unsafe { core::slice::from_raw_parts(self.as_ptr(), self.len) }
+    }
+
+    /// The bytes as a mutable slice, whatever the kind of memory: for writing shared or file
+    /// memory that the caller knows no one else accesses meanwhile, without building the
+    /// slice from [`as_ptr`](Mapping::as_ptr). (Exclusive memory is lent safely by
+    /// [`as_mut_slice`](Mapping::as_mut_slice); volatile memory is written safely by
+    /// [`write_at`](Mapping::write_at).)
+    ///
+    /// ```
+    /// use mman::{Flush, MapOptions, Memfd};
+    /// let file = Memfd::new(c"data")?;
+    /// file.set_len(4096)?;
+    /// let mut m = MapOptions::new().shared().map_file(&file, 0)?;
+    /// // SAFETY: the memfd is this program's alone: no other mapping, writer or truncation.
+    /// let bytes = unsafe { m.as_mut_slice_unchecked() };
+    /// bytes[..5].copy_from_slice(b"hello");
+    /// m.flush(.., Flush::Sync)?;
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    ///
+    /// # Safety
+    /// For the lifetime of the slice, the bytes must not change except through it (no other
+    /// process, mapping, file writer or truncation, no droppable reclaim) nor be read by
+    /// anyone else, and must stay readable and writable.
+    pub unsafe fn as_mut_slice_unchecked(&mut self) -> &mut [u8] {
+        // SAFETY: forwarded to the caller; `&mut self` makes the borrow unique in this
+        // value, and the pointer is non-null and aligned (dangling only for length 0).
+        unsafe { core::slice::from_raw_parts_mut(self.as_ptr(), self.len) }
     }
 
     /// Copies bytes from `offset` into `buf` with relaxed atomic reads. Works on every kind
@@ -128,6 +159,10 @@ impl Mapping {
     }
 
     fn lendable(&self, accessible: bool) -> Result<()> {
+        // An empty mapping lends empty slices whatever it is: there are no bytes to change.
+        if self.len == 0 {
+            return Ok(());
+        }
         match (self.kind.is_exclusive(), accessible) {
             (false, _) => Err(Errno::EPERM),
             (true, false) => Err(Errno::EACCES),

@@ -32,6 +32,10 @@ impl Mapping {
             return Err(Errno::EPERM);
         }
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            // An empty mapping: nothing to guard, and no address to give the kernel.
+            return Ok(Guard::ProtNone);
+        }
         // The fallback protects the range alone.
         self.split_by_protection = true;
         self.mark_guarded();

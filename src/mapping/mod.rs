@@ -22,6 +22,7 @@ mod numa;
 mod ops;
 mod options;
 mod range;
+mod sealed;
 
 pub use access::AtomicWord;
 pub use guard::Guard;
@@ -42,6 +43,12 @@ pub(crate) enum Kind {
     SharedAnonymous,
     /// File-backed memory: grows only together with its file ([`Mapping::remap_file`]).
     File,
+    /// A file sealed against writing and shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`) when it
+    /// was mapped, wholly within its size then: no one can change or truncate the bytes the
+    /// mapping shows (seals are never removed), so it is exclusive like private memory,
+    /// except that a private writable mapping's written pages are its own copies (see
+    /// `sealed`). Does not grow.
+    SealedFile,
     /// A System V attachment: fixed size, given back with `shmdt`.
     SysvAttachment,
     /// Secret memory: exclusive like private memory, but of fixed size.
@@ -53,7 +60,10 @@ pub(crate) enum Kind {
 impl Kind {
     /// Whether only the owning value can change the bytes, so that slices may be lent.
     pub(crate) fn is_exclusive(self) -> bool {
-        matches!(self, Kind::PrivateAnonymous | Kind::Secret)
+        matches!(
+            self,
+            Kind::PrivateAnonymous | Kind::Secret | Kind::SealedFile
+        )
     }
 
     /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
@@ -87,6 +97,10 @@ pub struct Mapping {
     /// may remove access from part of the mapping; set again only by a change to the whole.
     readable: bool,
     writable: bool,
+    /// The protection last set on the whole mapping (when it was made, or by a `protect` of
+    /// all of it that succeeded): the whole mapping's protection while neither
+    /// `split_by_protection` nor `guarded` is set (see [`Mapping::protection`]).
+    prot: Prot,
     /// Whether [`Mapping::guard`] was used: while set, no protection change makes the
     /// mapping lendable again; only [`Mapping::unguard`] clears it.
     guarded: bool,
@@ -140,7 +154,8 @@ impl Mapping {
         self.len
     }
 
-    /// Whether the length is 0 (never, for a mapping this crate made).
+    /// Whether the length is 0: only for an empty mapping (see
+    /// [`MapOptions::map_file`]), which has no kernel mapping behind it.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -155,7 +170,8 @@ impl Mapping {
 
     /// Gives up ownership: returns the start and length of the whole kernel mapping (which
     /// begins before `as_ptr()` when a file offset was not page aligned). Unmapping it is now
-    /// the caller's job.
+    /// the caller's job. An empty mapping gives its dangling pointer and length 0: nothing
+    /// to unmap.
     pub fn into_raw(self) -> (*mut u8, usize) {
         let raw = (self.kernel_start() as *mut u8, self.kernel_len());
         core::mem::forget(self);
@@ -210,6 +226,22 @@ impl Mapping {
         Mapping::owned(ptr, len, 0, 0, Kind::Secret, prot, MapFlags::SHARED)
     }
 
+    /// A mapping of no bytes: no kernel mapping, a pointer that is never dereferenced nor
+    /// passed to the kernel (dangling, aligned to the page size), and nothing to unmap.
+    pub(crate) fn empty(file_offset: u64, kind: Kind, prot: Prot, flags: MapFlags) -> Mapping {
+        // The page size is a power of two and not 0: a non-null, page-aligned address,
+        // without provenance (nothing is ever read there), like `NonNull::dangling`.
+        let dangling = core::ptr::without_provenance_mut::<u8>(crate::page_size());
+        let ptr = NonNull::new(dangling).unwrap_or(NonNull::dangling());
+        Mapping::owned(ptr, 0, 0, file_offset, kind, prot, flags)
+    }
+
+    /// Whether there is no kernel mapping behind this value (an empty mapping): then no
+    /// call may reach the kernel with its dangling pointer.
+    fn has_no_pages(&self) -> bool {
+        self.kernel_len() == 0
+    }
+
     fn owned(
         ptr: NonNull<u8>,
         len: usize,
@@ -228,6 +260,7 @@ impl Mapping {
             kind,
             readable: prot.contains(Prot::READ),
             writable: prot.contains(Prot::WRITE),
+            prot,
             guarded: false,
             guard_markers: false,
             split_by_flags: AtomicBool::new(false),
@@ -265,6 +298,9 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        if self.has_no_pages() {
+            return;
+        }
         let start = self.kernel_start() as *mut c_void;
         // SAFETY: the range is this value's own mapping, and `&mut self` in drop means no
         // borrow of it remains. A sealed mapping refuses (EPERM) and stays mapped: leaking

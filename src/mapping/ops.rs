@@ -45,6 +45,10 @@ impl Mapping {
             return Err(Errno::EPERM);
         }
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            // An empty mapping: nothing to change, and no address to give the kernel.
+            return Ok(());
+        }
         // The kernel's EINVAL for an unaligned start, before anything is taken away.
         if span.addr & (page_size() - 1) != 0 {
             return Err(Errno::EINVAL);
@@ -73,6 +77,7 @@ impl Mapping {
         if whole {
             // One protection over the whole: the kernel merged the parts again.
             self.split_by_protection = false;
+            self.prot = prot;
             if !self.guarded {
                 self.readable = prot.contains(Prot::READ);
                 self.writable = prot.contains(Prot::WRITE);
@@ -86,8 +91,33 @@ impl Mapping {
     }
 
     /// Writes `range` of a file-backed mapping back to the file (`msync`).
+    ///
+    /// As in memmap2, the range's start is rounded down to its page (`msync` takes page
+    /// aligned addresses), which for a mapping at an unaligned file offset may be in the
+    /// bytes mapped before [`as_ptr`](Mapping::as_ptr): never outside the kernel's mapping.
+    /// An empty mapping has nothing to write back (`Ok`, no system call).
+    ///
+    /// ```
+    /// use mman::{Flush, MapOptions, Memfd};
+    /// let file = Memfd::new(c"log")?;
+    /// file.set_len(3 * 4096)?;
+    /// // From byte 100 of the file: the mapping's first page starts 100 bytes earlier.
+    /// let mut m = MapOptions::new().shared().len(8192).map_file(&file, 100)?;
+    /// m.write_at(10, b"entry")?;
+    /// m.flush(10..15, Flush::Sync)?; // from inside the first page: rounded down
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
     pub fn flush(&self, range: impl RangeBounds<usize>, how: Flush) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
+        // The page holding the start: at or after the kernel mapping's (page-aligned) start.
+        let page_start = span.addr & !(page_size() - 1);
+        let span = super::range::Span {
+            addr: page_start,
+            len: span.len + (span.addr - page_start),
+        };
         let flags = match how {
             Flush::Sync => MsyncFlags::SYNC,
             Flush::Async => MsyncFlags::ASYNC,
@@ -101,8 +131,10 @@ impl Mapping {
     /// Gives the kernel advice that cannot change the contents or make accesses fault, in
     /// this process or in a child it forks.
     ///
-    /// `DontNeed`/`DontNeedLocked` are accepted on exclusive (private anonymous) memory,
-    /// where they are the same as writing zeros through `&mut self`. Advice that can destroy
+    /// `DontNeed`/`DontNeedLocked` are accepted on exclusive memory (private anonymous,
+    /// and sealed files), where they are the same as writing zeros (for a sealed file: its
+    /// bytes again) through `&mut self`. Advice that is only a hint can also be given
+    /// through `&self`: [`hint`](Mapping::hint). Advice that can destroy
     /// contents behind the program's back or make accesses fault (`DontNeed` on shared or
     /// file memory, `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`,
     /// `SoftOffline`), and advice that leaves a forked child's copy of this `Mapping`
@@ -113,10 +145,72 @@ impl Mapping {
             return Err(Errno::EINVAL);
         }
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: the advice is harmless for this mapping (checked above), and `&mut self`
         // means no slice sees the zeros DontNeed leaves in exclusive memory.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
+    }
+
+    /// Gives the kernel advice that is only a hint, through a shared borrow: advice that
+    /// changes neither the bytes nor who may access them, in this process or in a forked
+    /// child, so that it may be given while slices of the mapping are alive or from several
+    /// threads (`Normal`, `Random`, `Sequential`, `WillNeed`, `DoFork`, `Mergeable`,
+    /// `Unmergeable`, `HugePage`, `NoHugePage`, `DontDump`, `DoDump`, `KeepOnFork`, `Cold`,
+    /// `PageOut`, `PopulateRead`, `PopulateWrite`, `Collapse`). Anything else is `EINVAL`:
+    /// `DontNeed` on exclusive memory through [`advise`](Mapping::advise) (`&mut self`), the
+    /// rest through [`advise_unchecked`](Mapping::advise_unchecked). Advice the kernel does
+    /// not know is its `EINVAL` ([`Advice::is_supported`] asks beforehand). An empty
+    /// mapping takes any hint (`Ok`, no system call).
+    ///
+    /// Like every advice on part of a mapping, a hint on part of it may split the kernel's
+    /// mapping, which then cannot move ([`remap`](Mapping::remap) answers `EFAULT`).
+    ///
+    /// ```
+    /// use mman::{Advice, Mapping};
+    /// let mut m = Mapping::anonymous(1 << 20)?;
+    /// m.as_mut_slice()?[0] = 7;
+    /// let bytes = m.as_slice()?;
+    /// m.hint(.., Advice::Sequential)?; // while `bytes` is borrowed
+    /// assert_eq!(bytes[0], 7);
+    /// assert_eq!(m.hint(.., Advice::DontNeed), Err(mman::Errno::EINVAL));
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub fn hint(&self, range: impl RangeBounds<usize>, advice: Advice) -> Result<()> {
+        if !is_hint(advice) {
+            return Err(Errno::EINVAL);
+        }
+        let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
+        self.note_flags_change(span);
+        // SAFETY: a hint changes no byte and no access (checked above), so slices and
+        // copies alive meanwhile see the same bytes with the same rights.
+        unsafe { sys::madvise(span.ptr(), span.len, advice) }
+    }
+
+    /// The protection of the whole mapping as far as this value knows: `None` when parts of
+    /// it may differ (after `protect` or [`guard`](Mapping::guard) of part of it, or a
+    /// `protect` that failed, until a protection is set on the whole again). It is the
+    /// crate's book-keeping, not a question to the kernel, and pessimistic: a mapping
+    /// whose parts were given the same protection one by one still answers `None`.
+    ///
+    /// ```
+    /// use mman::{Mapping, Prot};
+    /// let page = mman::page_size();
+    /// let mut m = Mapping::anonymous(2 * page)?;
+    /// assert_eq!(m.protection(), Some(Prot::READ | Prot::WRITE));
+    /// m.protect(..page, Prot::READ)?;
+    /// assert_eq!(m.protection(), None); // parts differ
+    /// m.protect(.., Prot::READ)?;
+    /// assert_eq!(m.protection(), Some(Prot::READ));
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub fn protection(&self) -> Option<Prot> {
+        (!self.split_by_protection && !self.guarded).then_some(self.prot)
     }
 
     /// Gives the kernel any advice.
@@ -134,6 +228,9 @@ impl Mapping {
         advice: Advice,
     ) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         if advice == Advice::GuardInstall {
             self.mark_guarded();
@@ -149,6 +246,9 @@ impl Mapping {
     /// Locks `range` in memory, faulting it in (`mlock`).
     pub fn lock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock(span.ptr(), span.len) }
@@ -157,6 +257,9 @@ impl Mapping {
     /// Locks `range` in memory as its pages are touched (`mlock2(MLOCK_ONFAULT)`, 4.4).
     pub fn lock_on_fault(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: locking changes no bytes and no access rights.
         unsafe { sys::mlock2(span.ptr(), span.len, MlockFlags::ONFAULT) }
@@ -165,6 +268,9 @@ impl Mapping {
     /// Unlocks `range` (`munlock`).
     pub fn unlock(&self, range: impl RangeBounds<usize>) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: unlocking changes no bytes and no access rights.
         unsafe { sys::munlock(span.ptr(), span.len) }
@@ -202,7 +308,8 @@ impl Mapping {
 
     /// Grows (see `grow`) or shrinks in place.
     fn resize(&mut self, new_len: usize, may_move: bool) -> Result<()> {
-        if new_len == 0 {
+        // Nor can an empty mapping change: it has no kernel mapping to resize.
+        if new_len == 0 || self.has_no_pages() {
             return Err(Errno::EINVAL);
         }
         if new_len > self.len {
@@ -228,12 +335,15 @@ impl Mapping {
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
     /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks, except
     /// back to its size before the call if the mapping then fails to grow. `EINVAL` for a
-    /// mapping that is not of a file.
+    /// mapping that is not of a file, of a sealed file (which lends slices, see
+    /// [`MapOptions::map_file`](crate::MapOptions::map_file)), or empty.
     ///
     /// `file` must be the file this mapping was made from; with another file, the new bytes
     /// are simply unbacked and reading them raises `SIGBUS`.
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
-        if self.kind != Kind::File {
+        // An empty mapping has no kernel mapping to grow (`resize` would refuse it too,
+        // but only after the file grew).
+        if self.kind != Kind::File || self.has_no_pages() {
             return Err(Errno::EINVAL);
         }
         let file = file.as_fd();
@@ -255,10 +365,26 @@ impl Mapping {
         resized
     }
 
+    /// Names the mapping: it shows as `[anon:NAME]` in `/proc/self/maps` (Linux 5.17 with
+    /// `CONFIG_ANON_VMA_NAME`; see [`sys::set_anon_name`] for the names the kernel takes).
+    /// Only anonymous memory has names (`EBADF` for file-backed memory, and for shared
+    /// anonymous memory before 6.2). `EINVAL` where the kernel cannot name memory: an error
+    /// the caller may ignore, the mapping is unchanged.
+    pub fn set_name(&self, name: &core::ffi::CStr) -> Result<()> {
+        let span = self.kernel_span();
+        // SAFETY: the whole mapping (so nothing is split); naming changes no byte and no
+        // access.
+        unsafe { sys::set_anon_name(span.ptr(), span.len, Some(name)) }
+    }
+
     /// Seals the whole mapping for the life of the process (`mseal`, Linux 6.10, 64-bit
     /// kernels): it can no longer be unmapped, moved, re-protected or destructively advised.
     /// Dropping the `Mapping` then leaves the memory mapped.
     pub fn seal(&mut self) -> Result<()> {
+        if self.has_no_pages() {
+            // Nothing to seal, and no address to give the kernel.
+            return Ok(());
+        }
         let span = self.kernel_span();
         // Pessimistic: mseal may seal part of the range and then fail.
         self.sealed = true;
@@ -279,15 +405,40 @@ impl Mapping {
         })
     }
 
+    /// Whether `advice` is harmless for this mapping through `&mut self`: every hint
+    /// (`is_hint`), and `DontNeed` on exclusive memory, where it is the same as writing
+    /// zeros (or, for a sealed file, its bytes again).
     fn is_harmless(&self, advice: Advice) -> bool {
-        use Advice::*;
-        match advice {
-            DontNeed | DontNeedLocked => self.kind.is_exclusive(),
-            Free | Remove | GuardInstall | GuardRemove | HwPoison | SoftOffline => false,
-            // A forked child keeps this Mapping (and any reference into it alive at the
-            // fork) over memory it no longer has, or that now reads zero.
-            DontFork | WipeOnFork => false,
-            _ => true,
-        }
+        let discards = matches!(advice, Advice::DontNeed | Advice::DontNeedLocked);
+        is_hint(advice) || (discards && self.kind.is_exclusive())
     }
+}
+
+/// Whether `advice` changes neither bytes nor access, here or in a forked child, so that it
+/// may be given through `&self`: neither discarding (`DontNeed`, `DontNeedLocked`, `Free`,
+/// `Remove`), nor faulting (`GuardInstall`, `HwPoison`, `SoftOffline`), nor what a child
+/// inherits (`DontFork`, `WipeOnFork`), nor guard removal; and not advice this crate does
+/// not know.
+fn is_hint(advice: Advice) -> bool {
+    use Advice::*;
+    matches!(
+        advice,
+        Normal
+            | Random
+            | Sequential
+            | WillNeed
+            | DoFork
+            | Mergeable
+            | Unmergeable
+            | HugePage
+            | NoHugePage
+            | DontDump
+            | DoDump
+            | KeepOnFork
+            | Cold
+            | PageOut
+            | PopulateRead
+            | PopulateWrite
+            | Collapse
+    )
 }

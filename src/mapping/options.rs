@@ -1,11 +1,11 @@
 //! [`MapOptions`]: the builder for every kind of mapping.
 
-use core::ffi::c_void;
+use core::ffi::{c_void, CStr};
 
-use super::{adopt, huge, Kind, Mapping};
+use super::{adopt, huge, sealed, Kind, Mapping};
 use crate::fd::{AsFd, AsRawFd, BorrowedFd};
 use crate::sys::FileBacking;
-use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Result};
+use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Reservation, Result};
 
 /// The bits that hold the mapping type (`MAP_TYPE`): shared, private, validate, droppable.
 const MAP_TYPE: MapFlags = MapFlags::from_bits_retain(0x0f);
@@ -30,7 +30,11 @@ pub struct MapOptions {
     flags: MapFlags,
     /// The address asked for with [`at`](MapOptions::at); `None`: the kernel chooses.
     at: Option<usize>,
+    /// The alignment asked for with [`align`](MapOptions::align); 0: a page.
+    align: usize,
     transparent_huge_pages: bool,
+    /// The name given with [`name`](MapOptions::name).
+    name: Option<&'static CStr>,
 }
 
 impl Default for MapOptions {
@@ -47,7 +51,9 @@ impl MapOptions {
             prot: Prot::READ.union(Prot::WRITE),
             flags: MapFlags::PRIVATE,
             at: None,
+            align: 0,
             transparent_huge_pages: false,
+            name: None,
         }
     }
 
@@ -157,6 +163,34 @@ impl MapOptions {
         self
     }
 
+    /// Start the mapping at a multiple of `align`, a power of two of at least a page (else
+    /// `EINVAL` when mapping): 2 MiB lets transparent huge pages back it from its first byte,
+    /// 1 GiB suits huge-page sized regions. Address space of `len + align` is reserved for a
+    /// moment and its ends beyond the aligned range unmapped, so alignment costs no memory
+    /// (see [`Reservation::with_align`]). For a file mapping at an unaligned offset it is
+    /// the start of the page holding the offset that is aligned. Not with
+    /// [`at`](MapOptions::at) (`EINVAL`).
+    ///
+    /// ```
+    /// let m = mman::MapOptions::new().len(4 << 20).align(2 << 20).map()?;
+    /// assert_eq!(m.as_ptr() as usize % (2 << 20), 0);
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub const fn align(mut self, align: usize) -> Self {
+        self.align = align;
+        self
+    }
+
+    /// Name the mapping: it shows as `[anon:NAME]` in `/proc/self/maps` (Linux 5.17 with
+    /// `CONFIG_ANON_VMA_NAME`; see [`sys::set_anon_name`] for the names the kernel takes).
+    /// Only anonymous memory is named (`EBADF` for files). If the kernel cannot name it, the
+    /// mapping fails with its answer (`EINVAL` where naming is not built in); to treat the
+    /// name as optional, map without one and call [`Mapping::set_name`], ignoring its error.
+    pub const fn name(mut self, name: &'static CStr) -> Self {
+        self.name = Some(name);
+        self
+    }
+
     /// Map within the first 2 GiB of the address space (x86_64 `MAP_32BIT`).
     #[cfg(target_arch = "x86_64")]
     pub const fn below_2gib(self) -> Self {
@@ -164,28 +198,112 @@ impl MapOptions {
     }
 
     /// Anonymous memory (zero-filled).
+    ///
+    /// A length of 0 is `EINVAL`, as from `mmap`. A file's length is found (an empty file
+    /// gives an empty mapping, see [`map_file`](MapOptions::map_file)), but an anonymous
+    /// length is the program's own choice, and 0 is almost always a miscomputed one; an
+    /// empty anonymous mapping could not grow with [`remap`](Mapping::remap) either, since
+    /// there is no kernel mapping to move.
     // Always inline (with `finish` and `map_at`): as plain `#[inline]` the three grew past
     // what the compiler inlines, and `Mapping::anonymous` + drop went from 17 user
     // instructions to 157 (`cargo xtask bench`); inlined they cost 47.
     #[inline(always)]
     pub fn map(&self) -> Result<Mapping> {
         let len = self.len.ok_or(Errno::EINVAL)?;
-        let kind = if self.is_shared() {
-            Kind::SharedAnonymous
-        } else if self.flags.contains(MapFlags::DROPPABLE) {
-            Kind::Droppable
-        } else {
-            Kind::PrivateAnonymous
-        };
-        self.finish(len, MapFlags::ANONYMOUS, None, 0, kind)
+        self.finish(len, MapFlags::ANONYMOUS, None, 0, self.anonymous_kind())
+    }
+
+    /// Anonymous memory placed at byte `offset` of `space`, replacing reserved pages: the
+    /// sound way to put memory at an address of the program's choosing. The pages are the
+    /// mapping's from then on (the reservation never touches them again, and dropping the
+    /// mapping unmaps them); the mapping is an ordinary [`Mapping`] otherwise.
+    ///
+    /// `EINVAL` unless `offset` is page aligned (and aligned as [`align`](MapOptions::align)
+    /// asks) and the pages lie inside `space` and still belong to it, and with
+    /// [`at`](MapOptions::at) or [`grows_down`](MapOptions::grows_down); `EBUSY` where a page
+    /// is committed ([`Reservation::decommit`] it first). If the kernel refuses the mapping,
+    /// the pages are reserved again, unless another thread's mapping took their place in the
+    /// moment they were free, in which case they are no longer the reservation's.
+    ///
+    /// ```
+    /// use mman::{MapOptions, Reservation};
+    /// let page = mman::page_size();
+    /// let mut space = Reservation::new(4 * page)?;
+    /// let mut m = MapOptions::new().len(page).map_in(&mut space, 2 * page)?;
+    /// assert_eq!(m.as_ptr(), space.as_ptr().wrapping_add(2 * page));
+    /// m.as_mut_slice()?[0] = 1;
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub fn map_in(&self, space: &mut Reservation, offset: usize) -> Result<Mapping> {
+        let len = self.len.ok_or(Errno::EINVAL)?;
+        let request = self.request(len, MapFlags::ANONYMOUS, None, 0, self.anonymous_kind())?;
+        self.place(space, offset, request)
+    }
+
+    /// `file` from byte `file_offset` on, placed at byte `offset` of `space`: as
+    /// [`map_file`](MapOptions::map_file) for what is mapped, as
+    /// [`map_in`](MapOptions::map_in) for where. With an unaligned `file_offset`, the page
+    /// holding it goes at `offset`.
+    pub fn map_file_in(
+        &self,
+        space: &mut Reservation,
+        offset: usize,
+        file: impl AsFd,
+        file_offset: u64,
+    ) -> Result<Mapping> {
+        let file = file.as_fd();
+        let backing = sys::file_backing(file)?;
+        if !backing.is_plain() {
+            return Err(Errno::ENODEV);
+        }
+        self.map_backed(file, backing, file_offset, Some((space, offset)))
     }
 
     /// Memory backed by `file` from byte `offset` on. An offset that is not page aligned is
     /// mapped from the page below, and the mapping starts at the byte asked for. Without a
-    /// length, maps the rest of the file (`EINVAL` if that is empty).
+    /// length, maps the rest of the file (`EINVAL` for an offset past its end).
+    ///
+    /// **Empty mappings.** A length of 0, given or found (an empty file, an offset at its
+    /// end), gives an empty `Mapping`, as memmap2 does, rather than mmap's `EINVAL`: no
+    /// kernel mapping, [`as_ptr`](Mapping::as_ptr) a dangling pointer aligned to the page
+    /// size, empty slices, `Ok` from `protect`, `flush`, `advise`, `lock` and the like
+    /// without any system call, and nothing unmapped on drop. It cannot grow (`remap` and
+    /// `remap_file` are `EINVAL`: there is no kernel mapping to grow; map the file again).
+    /// With [`at`](MapOptions::at) it is `EINVAL` (there is nothing to place). Anonymous
+    /// memory of length 0 stays `EINVAL` (see [`map`](MapOptions::map)).
+    ///
+    /// ```
+    /// let empty = mman::Memfd::new(c"empty")?;
+    /// let m = mman::MapOptions::new().map_file(&empty, 0)?;
+    /// assert_eq!(m.len(), 0);
+    /// assert_eq!(m.as_slice()?, &[] as &[u8]);
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
     ///
     /// The bytes can change under the program (other writers, truncation), so the mapping
-    /// is accessed by copies (see the crate documentation).
+    /// is accessed by copies (see the crate documentation), **unless the file is sealed**
+    /// against writing and shrinking (`Seals::WRITE | Seals::SHRINK`, as
+    /// [`Memfd::freeze`](crate::Memfd::freeze) seals it; checked once, here: seals are
+    /// never removed) and the mapping lies within the file's size: then no one can change
+    /// or truncate those bytes, and the mapping lends slices like private memory
+    /// (`Seals::FUTURE_WRITE` is not enough: writable mappings made before it still write).
+    /// A private mapping of a sealed file may be writable: what it writes goes to its own
+    /// copies of the pages, through [`as_mut_slice`](Mapping::as_mut_slice). This works for
+    /// any descriptor of a sealable file (memfds, including hugetlbfs ones); files that
+    /// cannot be sealed stay volatile.
+    ///
+    /// ```
+    /// use mman::{Access, MapOptions, Memfd, Prot};
+    /// let memfd = Memfd::new(c"frozen")?;
+    /// memfd.set_len(4096)?;
+    /// memfd.map(Access::ReadWrite)?.write_at(0, b"hello")?;
+    /// memfd.freeze()?; // WRITE | SHRINK | GROW
+    /// let m = MapOptions::new().prot(Prot::READ).shared().len(4096).map_file(&memfd, 0);
+    /// # // Before Linux 6.7 the kernel refuses shared mappings of write-sealed files.
+    /// # let m = match m { Err(mman::Errno::EPERM) => MapOptions::new().prot(Prot::READ).len(4096).map_file(&memfd, 0), m => m };
+    /// assert_eq!(&m?.as_slice()?[..5], b"hello");
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
     ///
     /// Only regular files of filesystems whose mappings are plain page-cache mappings
     /// (tmpfs and so memfds and `/dev/shm`, hugetlbfs, ext4, xfs, btrfs, NFS, overlayfs and
@@ -200,7 +318,7 @@ impl MapOptions {
         if !backing.is_plain() {
             return Err(Errno::ENODEV);
         }
-        self.map_backed(file, backing, offset)
+        self.map_backed(file, backing, offset, None)
     }
 
     /// As [`map_file`](MapOptions::map_file), for any file or device.
@@ -211,29 +329,47 @@ impl MapOptions {
     /// copy of the `Mapping`), and resizable, protectable and unmappable by the range.
     pub unsafe fn map_file_unchecked(&self, file: impl AsFd, offset: u64) -> Result<Mapping> {
         let file = file.as_fd();
-        self.map_backed(file, sys::file_backing(file)?, offset)
+        self.map_backed(file, sys::file_backing(file)?, offset, None)
     }
 
+    /// Maps `file` from `offset` where the kernel places it, or at an offset of a
+    /// reservation (`into`).
     fn map_backed(
         &self,
         file: BorrowedFd<'_>,
         backing: FileBacking,
         offset: u64,
+        into: Option<(&mut Reservation, usize)>,
     ) -> Result<Mapping> {
         let len = match self.len {
             Some(len) => len,
-            None => {
-                let rest = backing.size.checked_sub(offset).ok_or(Errno::EINVAL)?;
-                usize::try_from(rest).map_err(|_| Errno::ENOMEM)?
-            }
+            None => file_rest(&backing, offset)?,
         };
-        self.finish(
-            len,
-            MapFlags::empty(),
-            Some((file, backing)),
-            offset,
-            Kind::File,
-        )
+        let kind = if len == 0 {
+            Kind::File
+        } else {
+            sealed::file_kind(file, offset, len)
+        };
+        let file = Some((file, backing));
+        match into {
+            // An empty mapping is nowhere: there is nothing to place.
+            None if len == 0 => self.map_empty(offset),
+            None => self.finish(len, MapFlags::empty(), file, offset, kind),
+            Some((space, at)) => {
+                let request = self.request(len, MapFlags::empty(), file, offset, kind)?;
+                self.place(space, at, request)
+            }
+        }
+    }
+
+    /// The empty mapping a length of 0 gives a file (see [`map_file`](MapOptions::map_file)):
+    /// the options are checked as for any mapping, and nothing is mapped.
+    fn map_empty(&self, offset: u64) -> Result<Mapping> {
+        // GROWSDOWN/GROWSUP are mprotect's; and nothing can be placed at an address.
+        if self.at.is_some() || self.prot.intersects(Prot::GROWSDOWN.union(Prot::GROWSUP)) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Mapping::empty(offset, Kind::File, self.prot, self.flags))
     }
 
     // Inline, so that a caller's constant options fold away the branches it does not take.
@@ -246,6 +382,39 @@ impl MapOptions {
         offset: u64,
         kind: Kind,
     ) -> Result<Mapping> {
+        let request = self.request(len, extra, file, offset, kind)?;
+        if self.align != 0 {
+            return self.map_aligned(request);
+        }
+        // An address names where the byte at `offset` goes; its page starts `lead` earlier.
+        let hint = match self.at {
+            None => 0,
+            Some(at) => placement(at, request.lead)?,
+        };
+        let mut mapping = self.map_at(hint, MapFlags::empty(), &request)?;
+        if self.at.is_some() && mapping.kernel_start() != hint {
+            // The kernel would not place it there; `mapping` unmaps on return.
+            return Err(Errno::EEXIST);
+        }
+        // Nowhere the main stack may grow, wherever the kernel or the hint put it.
+        let span = mapping.kernel_span();
+        if stack_reach::check(span.addr, span.len).is_err() {
+            mapping = self.map_below_the_stacks_reach(mapping, request)?;
+        }
+        self.after_mapping(mapping)
+    }
+
+    /// What one `mmap` will ask for: the checks and computations every way of mapping
+    /// shares.
+    #[inline(always)]
+    fn request(
+        &self,
+        len: usize,
+        extra: MapFlags,
+        file: Option<(BorrowedFd<'_>, FileBacking)>,
+        offset: u64,
+        kind: Kind,
+    ) -> Result<Request> {
         // GROWSDOWN/GROWSUP are mprotect's, and a zero length maps nothing.
         if len == 0 || self.prot.intersects(Prot::GROWSDOWN.union(Prot::GROWSUP)) {
             return Err(Errno::EINVAL);
@@ -258,15 +427,10 @@ impl MapOptions {
             (offset & (page_size() as u64).wrapping_sub(1)) as usize
         };
         let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
-        // An address names where the byte at `offset` goes; its page starts `lead` earlier.
-        let hint = match self.at {
-            None => 0,
-            Some(at) => placement(at, lead)?,
-        };
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;
-        let request = Request {
+        Ok(Request {
             len,
             lead,
             kernel_len,
@@ -275,28 +439,77 @@ impl MapOptions {
             flags,
             kind,
             huge_page,
-        };
-        let mut mapping = self.map_at(hint, &request)?;
-        if self.at.is_some() && mapping.kernel_start() != hint {
-            // The kernel would not place it there; `mapping` unmaps on return.
-            return Err(Errno::EEXIST);
+        })
+    }
+
+    /// Advice and name asked for, once mapped; on failure `mapping` is unmapped.
+    #[inline(always)]
+    fn after_mapping(&self, mapping: Mapping) -> Result<Mapping> {
+        if self.transparent_huge_pages || self.name.is_some() {
+            self.advise_and_name(mapping)
+        } else {
+            Ok(mapping)
         }
-        // Nowhere the main stack may grow, wherever the kernel or the hint put it.
+    }
+
+    #[cold]
+    fn advise_and_name(&self, mapping: Mapping) -> Result<Mapping> {
         let span = mapping.kernel_span();
-        if stack_reach::check(span.addr, span.len).is_err() {
-            mapping = self.map_below_the_stacks_reach(mapping, request)?;
-        }
         if self.transparent_huge_pages {
-            let span = mapping.kernel_span();
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
             unsafe { sys::madvise(span.ptr(), span.len, Advice::HugePage)? };
+        }
+        if let Some(name) = self.name {
+            // SAFETY: the whole of the mapping just made; naming changes no byte and no
+            // access, and splits nothing (the whole is named).
+            unsafe { sys::set_anon_name(span.ptr(), span.len, Some(name))? };
         }
         Ok(mapping)
     }
 
-    /// Maps `request` with `hint` (0: none) as the address.
+    /// A mapping at a multiple of `self.align`: placed at the start of an aligned
+    /// reservation made for it.
+    #[cold]
+    fn map_aligned(&self, request: Request) -> Result<Mapping> {
+        if self.at.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let align = self.align.max(request.huge_page.unwrap_or(0));
+        let mut space = Reservation::with_align(request.span_len()?, align)?;
+        self.place(&mut space, 0, request)
+    }
+
+    /// Places `request` at byte `offset` of `space` (see `reservation::placement`).
+    fn place(&self, space: &mut Reservation, offset: usize, request: Request) -> Result<Mapping> {
+        if self.at.is_some() || self.flags.contains(MapFlags::GROWSDOWN) {
+            return Err(Errno::EINVAL);
+        }
+        let align = match self.align {
+            0 => page_size(),
+            align if align.is_power_of_two() => align,
+            _ => return Err(Errno::EINVAL),
+        };
+        if (space.as_ptr() as usize).wrapping_add(offset) & (align - 1) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let claim = space.claim(offset, request.span_len()?)?;
+        space.vacate(&claim)?;
+        match self.map_at(claim.addr, MapFlags::FIXED_NOREPLACE, &request) {
+            Ok(mapping) if mapping.kernel_start() == claim.addr => self.after_mapping(mapping),
+            refused => {
+                // The kernel's refusal, or (before 4.17, which takes the flag for a hint)
+                // a mapping elsewhere, unmapped here as it drops.
+                let answer = refused.and(Err(Errno::EEXIST));
+                space.restore(claim);
+                answer
+            }
+        }
+    }
+
+    /// Maps `request` with `hint` (0: none) as the address, and `placement` flags
+    /// (`MAP_FIXED_NOREPLACE` or none).
     #[inline(always)]
-    fn map_at(&self, hint: usize, request: &Request) -> Result<Mapping> {
+    fn map_at(&self, hint: usize, placement: MapFlags, request: &Request) -> Result<Mapping> {
         // SAFETY: without MAP_FIXED the kernel never replaces an existing mapping (the
         // address is only a hint), so no memory in use changes.
         let raw = unsafe {
@@ -304,7 +517,7 @@ impl MapOptions {
                 hint as *mut c_void,
                 request.kernel_len,
                 self.prot,
-                request.flags,
+                request.flags | placement,
                 request.fd,
                 request.offset - request.lead as u64,
             )?
@@ -332,7 +545,7 @@ impl MapOptions {
             None => stack_reach::below(span.len, align).ok_or(Errno::ENOMEM)?,
             Some(_) => return Err(Errno::ENOMEM),
         };
-        let mapping = self.map_at(hint, &request)?;
+        let mapping = self.map_at(hint, MapFlags::empty(), &request)?;
         let span = mapping.kernel_span();
         // Placed elsewhere, it may be anywhere: checked again (and unmapped on failure).
         stack_reach::check(span.addr, span.len)?;
@@ -352,6 +565,18 @@ impl MapOptions {
     const fn is_shared(&self) -> bool {
         self.flags.intersects(MapFlags::SHARED)
     }
+
+    /// What anonymous memory mapped with these options is.
+    #[inline(always)]
+    fn anonymous_kind(&self) -> Kind {
+        if self.is_shared() {
+            Kind::SharedAnonymous
+        } else if self.flags.contains(MapFlags::DROPPABLE) {
+            Kind::Droppable
+        } else {
+            Kind::PrivateAnonymous
+        }
+    }
 }
 
 /// The page-aligned, non-zero address a mapping asked [`at`](MapOptions::at) `at` starts
@@ -362,6 +587,13 @@ fn placement(at: usize, lead: usize) -> Result<usize> {
         Some(start) if start != 0 && start & (page_size() - 1) == 0 => Ok(start),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// The bytes of `file` from `offset` to its end: `EINVAL` past the end, `ENOMEM` for more
+/// than the address space holds.
+fn file_rest(file: &FileBacking, offset: u64) -> Result<usize> {
+    let rest = file.size.checked_sub(offset).ok_or(Errno::EINVAL)?;
+    usize::try_from(rest).map_err(|_| Errno::ENOMEM)
 }
 
 /// What one `mmap` of a [`MapOptions::finish`] asks for, and how the result is kept.
@@ -375,4 +607,15 @@ struct Request {
     flags: MapFlags,
     kind: Kind,
     huge_page: Option<usize>,
+}
+
+impl Request {
+    /// The whole pages the mapping occupies (whole huge pages for huge-page memory).
+    fn span_len(&self) -> Result<usize> {
+        // Huge pages are whole pages too: rounding to them rounds to pages.
+        let unit = self.huge_page.unwrap_or_else(page_size);
+        self.kernel_len
+            .checked_next_multiple_of(unit)
+            .ok_or(Errno::ENOMEM)
+    }
 }

@@ -72,8 +72,21 @@ pub(crate) fn close_raw(fd: RawFd) -> Result<()> {
     check_unit(unsafe { arch::syscall1_readonly(nr::CLOSE, fd as usize) })
 }
 
-/// The size of the file `fd` refers to, from `statx`.
-pub(crate) fn file_size(fd: BorrowedFd<'_>) -> Result<u64> {
+/// The size in bytes of the file `fd` refers to (`statx(fd, "", AT_EMPTY_PATH,
+/// STATX_SIZE)`, Linux 4.11; `statx`'s layout is the same on every architecture, unlike
+/// `struct stat`'s). For a memfd or a file: its length; [`MapOptions::map_file`] maps that
+/// much by default. See also [`file_len`](crate::file_len) for any `AsFd`.
+///
+/// [`MapOptions::map_file`]: crate::MapOptions::map_file
+///
+/// ```
+/// let memfd = mman::Memfd::new(c"sized")?;
+/// memfd.set_len(12345)?;
+/// assert_eq!(mman::sys::file_size(mman::fd::AsFd::as_fd(&memfd)), Ok(12345));
+/// # Ok::<(), mman::Errno>(())
+/// ```
+#[inline]
+pub fn file_size(fd: BorrowedFd<'_>) -> Result<u64> {
     statx(fd, STATX_SIZE).map(|statx| statx[STX_SIZE_WORD])
 }
 

@@ -108,6 +108,41 @@ pub unsafe fn madvise(addr: *mut c_void, len: usize, advice: Advice) -> Result<(
     check_unit(unsafe { arch::syscall3(nr::MADVISE, addr as usize, len, advice.raw() as usize) })
 }
 
+/// [`madvise`] with the advice as the kernel's number, for advice newer than this crate's
+/// [`Advice`] (see [`Advice::from_raw`]).
+///
+/// # Safety
+/// As [`madvise`]; the caller knows what the advice does.
+#[inline]
+pub unsafe fn madvise_raw(addr: *mut c_void, len: usize, advice: u32) -> Result<()> {
+    // SAFETY: forwarded to the caller.
+    check_unit(unsafe { arch::syscall3(nr::MADVISE, addr as usize, len, advice as usize) })
+}
+
+/// Whether the running kernel knows advice `advice` (a `MADV_*` number): `madvise(NULL, 0,
+/// advice)`, which the kernel answers with `EINVAL` for advice it does not know (it checks
+/// the advice before the range) and with 0 otherwise, touching nothing. `Ok(false)` for
+/// `EINVAL`, `Ok(true)` for success, any other answer as the error. (qemu-user answers 0
+/// for every advice without asking the kernel.)
+///
+/// ```
+/// const MADV_GUARD_INSTALL: u32 = 102;
+/// assert_eq!(mman::sys::advice_supported(mman::Advice::WillNeed.raw()), Ok(true));
+/// if mman::sys::advice_supported(MADV_GUARD_INSTALL)? {
+///     // Linux 6.13 or later (or qemu-user, which says yes to everything).
+/// }
+/// # Ok::<(), mman::Errno>(())
+/// ```
+#[inline]
+pub fn advice_supported(advice: u32) -> Result<bool> {
+    // SAFETY: an empty range at address 0: nothing is advised.
+    match unsafe { madvise_raw(core::ptr::null_mut(), 0, advice) } {
+        Ok(()) => Ok(true),
+        Err(crate::Errno::EINVAL) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// One range for [`process_madvise`], laid out as `struct iovec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]

@@ -15,6 +15,7 @@ mod file;
 mod lock;
 mod memfd;
 mod memory;
+mod name;
 mod numa;
 mod pkey;
 mod posix_shm;
@@ -23,13 +24,15 @@ mod sysv_shm;
 
 #[cfg(not(feature = "std"))]
 pub(crate) use file::close_raw;
-pub use file::{cachestat, close, ftruncate, read, CacheStat, CacheStatRange};
-pub(crate) use file::{file_backing, file_size, open, FileBacking};
+pub use file::{cachestat, close, file_size, ftruncate, read, CacheStat, CacheStatRange};
+pub(crate) use file::{file_backing, open, FileBacking};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
 pub use memory::{
-    madvise, mincore, mmap, mprotect, mremap, mseal, msync, munmap, process_madvise, IoVec,
+    advice_supported, madvise, madvise_raw, mincore, mmap, mprotect, mremap, mseal, msync, munmap,
+    process_madvise, IoVec,
 };
+pub use name::{set_anon_name, ANON_NAME_MAX};
 pub use numa::{
     get_mempolicy, mbind, migrate_pages, move_pages, set_mempolicy, set_mempolicy_home_node,
 };

@@ -1,6 +1,8 @@
 //! Making 1 GiB of anonymous memory resident, each way through mman: touching a byte per
 //! page, `MAP_POPULATE`, `MADV_POPULATE_WRITE`, and huge pages (hugetlbfs pages when enough
-//! are reserved, else transparent huge pages).
+//! are reserved, else transparent huge pages); and through a 2 MiB-aligned `Reservation`
+//! committed with transparent huge pages asked for, against the same with them refused
+//! (`MADV_NOHUGEPAGE`: 4 KiB pages whatever the system's THP mode).
 //!
 //! Timed: mapping and populating, not unmapping. The methods take turns round by round, so
 //! that the state the previous round left (freed pages, compaction) is shared out fairly.
@@ -9,7 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mman::{Advice, MapOptions, Mapping};
+use mman::{Advice, MapOptions, Mapping, Prot, Reservation};
 
 use crate::stats::{Lines, Summary};
 
@@ -25,6 +27,25 @@ enum Method {
     /// `MADV_HUGEPAGE`, then a touch: each first write in a 2 MiB block faults in a whole
     /// transparent huge page, if the kernel finds one.
     Thp,
+    /// A 2 MiB-aligned reservation, committed, `MADV_HUGEPAGE`, then a touch.
+    ReservationThp,
+    /// The same with `MADV_NOHUGEPAGE`: base pages only.
+    ReservationSmallPages,
+}
+
+/// What a method made resident.
+enum Memory {
+    Mapping(Mapping),
+    Reservation(Reservation),
+}
+
+impl Memory {
+    fn start(&self) -> *const u8 {
+        match self {
+            Memory::Mapping(mapping) => mapping.as_ptr(),
+            Memory::Reservation(space) => space.as_ptr(),
+        }
+    }
 }
 
 impl Method {
@@ -35,7 +56,22 @@ impl Method {
             Method::PopulateWrite => "MADV_POPULATE_WRITE",
             Method::HugeTlb => "MAP_HUGETLB + touch",
             Method::Thp => "THP (MADV_HUGEPAGE) + touch",
+            Method::ReservationThp => "Reservation, 2 MiB-aligned, THP + touch",
+            Method::ReservationSmallPages => "Reservation, MADV_NOHUGEPAGE + touch",
         }
+    }
+
+    fn make(self) -> mman::Result<Memory> {
+        let advice = match self {
+            Method::ReservationThp => Advice::HugePage,
+            Method::ReservationSmallPages => Advice::NoHugePage,
+            _ => return self.map().map(Memory::Mapping),
+        };
+        let mut space = Reservation::with_align(SIZE, 2 << 20)?;
+        space.commit(.., Prot::READ | Prot::WRITE)?;
+        space.advise(.., advice)?;
+        touch_bytes(space.as_mut_slice(..)?);
+        Ok(Memory::Reservation(space))
     }
 
     fn map(self) -> mman::Result<Mapping> {
@@ -50,6 +86,9 @@ impl Method {
             }
             Method::HugeTlb => options.huge_pages().map()?,
             Method::Thp => options.transparent_huge_pages().map()?,
+            Method::ReservationThp | Method::ReservationSmallPages => {
+                return Err(mman::Errno::EINVAL)
+            }
         };
         touch(&mut mapping)?;
         Ok(mapping)
@@ -66,29 +105,31 @@ pub fn run(out: &Path, rounds: usize) -> Result<(), String> {
         Method::MapPopulate,
         Method::PopulateWrite,
         huge,
+        Method::ReservationThp,
+        Method::ReservationSmallPages,
     ];
     let mut samples = methods.map(|_| Vec::with_capacity(rounds));
-    let mut huge_mib = [0; 4];
+    let mut huge_mib = methods.map(|_| 0);
     for _ in 0..rounds {
         for (i, method) in methods.iter().enumerate() {
             let start = Instant::now();
-            let mapping = method
-                .map()
+            let memory = method
+                .make()
                 .map_err(|e| format!("{}: {e:?}", method.name()))?;
             samples[i].push(ms(start.elapsed()));
-            huge_mib[i] = huge_kib(&mapping)? / 1024;
+            huge_mib[i] = huge_kib(memory.start())? / 1024;
         }
     }
     let mut lines = Lines::create(out)?;
     println!(
-        "{:<28} {:>10} {:>16}",
+        "{:<40} {:>10} {:>16}",
         "1 GiB populated by", "ms", "in huge pages"
     );
     for ((method, samples), huge_mib) in methods.iter().zip(samples).zip(huge_mib) {
         let summary = Summary::of(&samples);
         lines.write(&[method.name(), &huge_mib.to_string()], summary)?;
         println!(
-            "{:<28} {:>10.1} {:>12} MiB",
+            "{:<40} {:>10.1} {:>12} MiB",
             method.name(),
             summary.median,
             huge_mib
@@ -99,14 +140,17 @@ pub fn run(out: &Path, rounds: usize) -> Result<(), String> {
 
 /// Writes one byte in every base page: one page fault each, unless a huge page is there.
 fn touch(mapping: &mut Mapping) -> mman::Result<()> {
+    touch_bytes(mapping.as_mut_slice()?);
+    Ok(())
+}
+
+fn touch_bytes(bytes: &mut [u8]) {
     let page = mman::page_size();
-    let bytes = mapping.as_mut_slice()?;
     for offset in (0..bytes.len()).step_by(page) {
         // Volatile: the writes are the point, and nothing reads them back.
         // SAFETY: `offset` is inside the slice.
         unsafe { bytes.as_mut_ptr().add(offset).write_volatile(1) };
     }
-    Ok(())
 }
 
 /// hugetlbfs pages if enough are reserved for 1 GiB, else transparent huge pages, if THP
@@ -133,9 +177,9 @@ fn huge_method() -> Result<Method, String> {
 
 /// How much of the mapping the kernel backs with huge pages, from `/proc/self/smaps`:
 /// transparent ones (`AnonHugePages`) or hugetlbfs ones (`Private_Hugetlb`).
-fn huge_kib(mapping: &Mapping) -> Result<usize, String> {
+fn huge_kib(start: *const u8) -> Result<usize, String> {
     let smaps = read("/proc/self/smaps")?;
-    let header = format!("{:x}-", mapping.as_ptr() as usize);
+    let header = format!("{:x}-", start as usize);
     let kib = smaps
         .lines()
         .skip_while(|line| !line.starts_with(&header))

@@ -1,0 +1,49 @@
+//! Which file mappings may lend slices: those of files sealed against writing and
+//! shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`), checked once when mapping. Seals are never
+//! removed, so what is true then stays true for the life of the mapping.
+//!
+//! Why the two seals are enough for `&[u8]`, and why fewer are not:
+//!
+//! - `F_SEAL_WRITE`: no `write(2)` through any descriptor, no writable shared mapping
+//!   (the seal cannot be added while one exists, `EBUSY`, and `mmap`/`mprotect` refuse new
+//!   ones), no hole punched (`fallocate(PUNCH_HOLE)` is `EPERM`), no `MADV_REMOVE` (it
+//!   needs a writable shared mapping). The page cache of the file cannot change.
+//!   `F_SEAL_FUTURE_WRITE` is not enough: writable shared mappings made before it still
+//!   write.
+//! - `F_SEAL_SHRINK`: no truncation, so no byte the mapping shows ever lies past the end
+//!   (which would raise `SIGBUS` through a slice). The mapping must lie within the file's
+//!   size when it is made, which is read *after* the seals: from then on it cannot shrink.
+//!   `F_SEAL_GROW` is not needed: growth changes no mapped byte.
+//!
+//! A private mapping may still be writable: the pages it writes become its own
+//! copies-on-write, which only this value writes, through `&mut self`. A shared mapping
+//! cannot be writable: the kernel refuses `PROT_WRITE` for it, at `mmap` and, since the
+//! seal clears `VM_MAYWRITE` (Linux 6.7; before it, a shared mapping of a write-sealed file
+//! is refused altogether, `EPERM`), at `mprotect`.
+//!
+//! `F_GET_SEALS` is `EINVAL` for files that cannot be sealed (anything but shmem and
+//! hugetlbfs): their mappings stay volatile, as does any file whose seals could not be
+//! read.
+
+use super::Kind;
+use crate::fd::BorrowedFd;
+use crate::{sys, Seals};
+
+/// The kind of a mapping of `len` bytes of `file` from `offset`: [`Kind::SealedFile`] if
+/// the file is sealed against writing and shrinking and the bytes lie within its size,
+/// else [`Kind::File`].
+pub(super) fn file_kind(file: BorrowedFd<'_>, offset: u64, len: usize) -> Kind {
+    if !is_frozen(file) {
+        return Kind::File;
+    }
+    // Read after the seals: the file can only have grown since, never shrunk.
+    match (sys::file_size(file), offset.checked_add(len as u64)) {
+        (Ok(size), Some(end)) if end <= size => Kind::SealedFile,
+        _ => Kind::File,
+    }
+}
+
+/// Whether `file` is sealed so that the bytes it holds can never change or go away.
+fn is_frozen(file: BorrowedFd<'_>) -> bool {
+    sys::fcntl_get_seals(file).is_ok_and(|seals| seals.contains(Seals::WRITE | Seals::SHRINK))
+}

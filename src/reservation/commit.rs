@@ -1,0 +1,161 @@
+//! Committing, decommitting and lazily resetting a reservation's pages.
+
+use core::ops::{Range, RangeBounds};
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use super::pages::{require, Page};
+use super::Reservation;
+use crate::{arch, page_size, sys, Advice, Errno, Prot, Result};
+
+impl Reservation {
+    /// Commits `range` with protection `prot` (`mprotect`): its pages become accessible as
+    /// `prot` allows, holding what they held (zeros if never used or decommitted; for pages
+    /// [`reset`](Reservation::reset), either what they held or zeros, page by page).
+    /// Committing pages again changes only their protection. Making memory executable also
+    /// makes the instruction cache coherent with what was written.
+    ///
+    /// `EINVAL` for a range not on page boundaries or reaching pages given to a placed
+    /// mapping, and for `Prot::GROWSDOWN`/`GROWSUP`. Reusing reset read-write memory as
+    /// read-write needs no system call unless the kernel has taken its pages.
+    pub fn commit(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
+        if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) {
+            return Err(Errno::EINVAL);
+        }
+        let pages = self.whole_pages(range)?;
+        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
+        // Lazily freed pages are still read-write: writing each one now makes the kernel
+        // keep it (or fault in a zero page), so that it can be lent again.
+        self.pin_lazy_pages(pages.clone());
+        let read_write = Prot::READ | Prot::WRITE;
+        if prot == read_write
+            && self
+                .pages
+                .all(pages.clone(), |state| state == Page::ReadWrite)
+        {
+            return Ok(());
+        }
+        let (addr, len) = self.span_of(&pages);
+        let executable = prot.contains(Prot::EXEC);
+        let was_readable = self.is_readable(pages.clone());
+        if executable && was_readable {
+            // SAFETY: the span is inside the reservation and readable.
+            unsafe { arch::sync_instruction_cache(addr as usize, len) };
+        }
+        // Pessimistic: what the call may take away is taken first, and a page the call may
+        // commit counts as committed (not lendable) even if the call then fails.
+        let newly = self
+            .pages
+            .count(pages.clone(), |state| !state.is_committed());
+        self.pages
+            .update(pages.clone(), |state| state.lowered_by(prot));
+        self.committed += newly * page_size();
+        // SAFETY: the pages are this reservation's own (none given away), and `&mut self`
+        // means no slice of them is alive; their states allow no new slice that the new
+        // protection would not allow.
+        unsafe { sys::mprotect(addr, len, prot)? };
+        self.pages.fill(pages.clone(), Page::committed(prot));
+        if executable && !was_readable && prot.contains(Prot::READ) {
+            // SAFETY: the span is inside the reservation and readable now.
+            unsafe { arch::sync_instruction_cache(addr as usize, len) };
+        }
+        Ok(())
+    }
+
+    /// Gives the pages of `range` back (`MADV_DONTNEED`, then `PROT_NONE`): no memory, no
+    /// access; committed again, they read as zeros. `EINVAL` for a range not on page
+    /// boundaries or reaching pages given to a placed mapping.
+    pub fn decommit(&mut self, range: impl RangeBounds<usize>) -> Result<()> {
+        let pages = self.whole_pages(range)?;
+        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
+        let committed = self.pages.count(pages.clone(), Page::is_committed);
+        // Pessimistic: nothing of the range is lendable from here on, and until both calls
+        // succeeded its committed pages still count.
+        self.pages.update(pages.clone(), |state| match state {
+            Page::Reserved => Page::Reserved,
+            _ => Page::Locked,
+        });
+        let (addr, len) = self.span_of(&pages);
+        // SAFETY: the pages are this reservation's own and none is lendable (states above);
+        // `&mut self` means no slice of them is alive.
+        unsafe {
+            sys::madvise(addr, len, Advice::DontNeed)?;
+            sys::mprotect(addr, len, Prot::empty())?;
+        }
+        self.pages.fill(pages, Page::Reserved);
+        self.committed -= committed * page_size();
+        Ok(())
+    }
+
+    /// Lets the kernel take the pages of `range` when it needs memory, cheaply
+    /// (`MADV_FREE`, Linux 4.5; where the kernel lacks it, `MADV_DONTNEED`, which takes them
+    /// now). Their contents are unspecified from here on: each page reads as what it held or
+    /// as zeros, and may change from one to the other until written. So they are not lent
+    /// again until [`commit`](Reservation::commit)ted, which makes the kernel keep them.
+    /// They stay committed (and counted) meanwhile.
+    ///
+    /// Only read-write memory is reset: `EINVAL` for a range not on page boundaries, or
+    /// holding pages that are committed with another protection or given to a mapping
+    /// (reserved pages are passed over).
+    pub fn reset(&mut self, range: impl RangeBounds<usize>) -> Result<()> {
+        let pages = self.whole_pages(range)?;
+        require(&self.pages, pages.clone(), |state| {
+            matches!(state, Page::Reserved | Page::ReadWrite | Page::Lazy)
+        })?;
+        // Pessimistic: from the call on, the kernel may zero any page at any time.
+        self.pages.update(pages.clone(), |state| match state {
+            Page::ReadWrite => Page::Lazy,
+            other => other,
+        });
+        let (addr, len) = self.span_of(&pages);
+        // SAFETY: the pages are this reservation's own, private anonymous, and none is
+        // lendable; `&mut self` means no slice of them is alive.
+        match unsafe { sys::madvise(addr, len, Advice::Free) } {
+            // A kernel without MADV_FREE (EINVAL): take the pages now instead.
+            Err(Errno::EINVAL) => {
+                // SAFETY: as above.
+                unsafe { sys::madvise(addr, len, Advice::DontNeed)? };
+                // Zero now and for good: read-write memory again.
+                self.pages.update(pages, |state| match state {
+                    Page::Lazy => Page::ReadWrite,
+                    other => other,
+                });
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Whether every page of `pages` is known readable.
+    fn is_readable(&self, pages: Range<usize>) -> bool {
+        self.pages
+            .all(pages, |state| matches!(state, Page::Read | Page::ReadWrite))
+    }
+
+    /// Writes each lazily freed page of `pages` (with its own value, atomically), which
+    /// makes the kernel keep the page, or fault in a zero page if it took it; then it is
+    /// read-write memory again.
+    fn pin_lazy_pages(&mut self, pages: Range<usize>) {
+        let page = page_size();
+        for index in pages {
+            if self.pages.get(index) != Page::Lazy {
+                continue;
+            }
+            let first = (self.as_ptr() as usize + index * page) as *mut u8;
+            // SAFETY: a lazy page is mapped read-write (reset takes only read-write pages
+            // and changes no protection), and `&mut self` means nothing else in this
+            // process accesses it.
+            let byte = unsafe { AtomicU8::from_ptr(first) };
+            // A compare-exchange of the value with itself writes it (an idempotent
+            // read-modify-write such as `fetch_or(0)` may be compiled into a plain load).
+            // If the kernel takes the page between the load and the exchange, the exchange
+            // fails against its zero and the next round writes the zero page.
+            let mut seen = byte.load(Ordering::Relaxed);
+            while let Err(now) =
+                byte.compare_exchange_weak(seen, seen, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                seen = now;
+            }
+            self.pages.set(index, Page::ReadWrite);
+        }
+    }
+}
