@@ -14,7 +14,9 @@ use mman::ring::{Consumer, Producer};
 use mman::{Errno, MirrorBuffer};
 
 fn ring(min_capacity: usize) -> (Producer, Consumer) {
-    MirrorBuffer::new(min_capacity).expect("MirrorBuffer").split()
+    MirrorBuffer::new(min_capacity)
+        .expect("MirrorBuffer")
+        .split()
 }
 
 /// Queues `n` bytes of `value` and consumes them, so that the next write starts `n` bytes
@@ -28,7 +30,14 @@ fn advance(producer: &mut Producer, consumer: &mut Consumer, n: usize) {
 #[test]
 fn capacity_is_rounded_up_to_whole_pages() {
     let p = page();
-    for (asked, want) in [(0, p), (1, p), (p - 1, p), (p, p), (p + 1, 2 * p), (5 * p, 5 * p)] {
+    for (asked, want) in [
+        (0, p),
+        (1, p),
+        (p - 1, p),
+        (p, p),
+        (p + 1, 2 * p),
+        (5 * p, 5 * p),
+    ] {
         let buffer = MirrorBuffer::new(asked).expect("MirrorBuffer");
         assert_eq!(buffer.capacity(), want, "asked for {asked}");
         let (producer, consumer) = buffer.split();
@@ -49,7 +58,10 @@ fn the_two_views_are_one_memory_back_to_back() {
     // shared; the control page right below them, private.
     let view = maps_entry(first.cast()).expect("first view");
     let second = maps_entry(first.wrapping_add(capacity).cast()).expect("second view");
-    assert_eq!((view.start, view.end), (first as usize, first as usize + capacity));
+    assert_eq!(
+        (view.start, view.end),
+        (first as usize, first as usize + capacity)
+    );
     assert_eq!(second.start, view.end);
     assert_eq!(second.end - second.start, capacity);
     for entry in [&view, &second] {

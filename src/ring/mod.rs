@@ -102,7 +102,8 @@ struct Ring {
 struct Control {
     /// `ALIVE` in the process that made the ring.
     alive: AtomicUsize,
-    /// Bytes consumed (`H`) and committed (`T`) since the start, wrapping.
+    /// Bytes consumed (`H`) and committed (`T`) since the start, modulo `2 * capacity`
+    /// (which keeps `T - H`, at most `capacity`, unambiguous, with no division).
     head: AtomicUsize,
     tail: AtomicUsize,
     /// Owners of the region: the buffer, then its two halves; the last one unmaps it.
@@ -184,11 +185,39 @@ impl Ring {
         }
     }
 
-    /// The address of logical position `position` in the first view.
+    /// The address of `position` (below `2 * capacity`) in the first view.
     #[inline]
     fn at(&self, position: usize) -> *mut u8 {
+        let capacity = self.capacity.get();
+        let offset = if position >= capacity {
+            position - capacity
+        } else {
+            position
+        };
         // SAFETY: the offset is below `capacity`, inside the first view.
-        unsafe { self.data.as_ptr().add(position % self.capacity) }
+        unsafe { self.data.as_ptr().add(offset) }
+    }
+
+    /// Bytes from position `from` to position `to` (both below `2 * capacity`).
+    #[inline]
+    fn distance(&self, from: usize, to: usize) -> usize {
+        if to >= from {
+            to - from
+        } else {
+            to + 2 * self.capacity.get() - from
+        }
+    }
+
+    /// Position `position` moved on by `n` bytes (at most `capacity`).
+    #[inline]
+    fn advance(&self, position: usize, n: usize) -> usize {
+        let span = 2 * self.capacity.get();
+        let moved = position + n;
+        if moved >= span {
+            moved - span
+        } else {
+            moved
+        }
     }
 }
 
@@ -220,7 +249,7 @@ impl Producer {
         let control = self.ring.control();
         let tail = control.tail.load(Ordering::Relaxed);
         let head = control.head.load(Ordering::Acquire);
-        let free = self.capacity() - tail.wrapping_sub(head);
+        let free = self.capacity() - self.ring.distance(head, tail);
         // SAFETY: `[tail, head + capacity)` is free: the consumer lends only `[head, tail)`,
         // and those positions lie in one window of `capacity` (see `MirrorBuffer`), so the
         // bytes, contiguous across the two views, are no one else's. `&mut self` keeps
@@ -234,9 +263,9 @@ impl Producer {
             return 0;
         }
         let control = self.ring.control();
-        let queued = (control.tail.load(Ordering::Relaxed))
-            .wrapping_sub(control.head.load(Ordering::Acquire));
-        self.capacity() - queued
+        let tail = control.tail.load(Ordering::Relaxed);
+        let head = control.head.load(Ordering::Acquire);
+        self.capacity() - self.ring.distance(head, tail)
     }
 
     /// Queues the first `n` bytes of the free space (as lent by
@@ -247,7 +276,9 @@ impl Producer {
         let n = n.min(self.free());
         let control = self.ring.control();
         let tail = control.tail.load(Ordering::Relaxed);
-        control.tail.store(tail.wrapping_add(n), Ordering::Release);
+        control
+            .tail
+            .store(self.ring.advance(tail, n), Ordering::Release);
         n
     }
 
@@ -276,11 +307,12 @@ impl Consumer {
         let control = self.ring.control();
         let head = control.head.load(Ordering::Relaxed);
         let tail = control.tail.load(Ordering::Acquire);
+        let queued = self.ring.distance(head, tail);
         // SAFETY: `[head, tail)` was written and committed (Acquire pairs with the
         // producer's Release), and the producer lends only `[tail', head + capacity)` with
         // `tail' >= tail`; `&mut self` keeps `head` where it is while the slice lives (see
         // `MirrorBuffer`).
-        unsafe { core::slice::from_raw_parts(self.ring.at(head), tail.wrapping_sub(head)) }
+        unsafe { core::slice::from_raw_parts(self.ring.at(head), queued) }
     }
 
     /// Bytes queued now.
@@ -289,7 +321,9 @@ impl Consumer {
             return 0;
         }
         let control = self.ring.control();
-        (control.tail.load(Ordering::Acquire)).wrapping_sub(control.head.load(Ordering::Relaxed))
+        let tail = control.tail.load(Ordering::Acquire);
+        let head = control.head.load(Ordering::Relaxed);
+        self.ring.distance(head, tail)
     }
 
     /// Whether no bytes are queued.
@@ -304,7 +338,9 @@ impl Consumer {
         let n = n.min(self.len());
         let control = self.ring.control();
         let head = control.head.load(Ordering::Relaxed);
-        control.head.store(head.wrapping_add(n), Ordering::Release);
+        control
+            .head
+            .store(self.ring.advance(head, n), Ordering::Release);
         n
     }
 

@@ -14,8 +14,11 @@
 //!   the copies go to `copies.json` and `copies.md` and a README section of their own, so
 //!   that `cargo xtask bench copies` can measure them alone (seconds, not minutes);
 //! - `numa`: the `move_pages` query of 1,000 pages, likewise with files and a README
-//!   section of its own (`cargo xtask bench numa`).
+//!   section of its own (`cargo xtask bench numa`);
+//! - `alloc`: `mman::alloc` against glibc's malloc and `MirrorBuffer` against `VecDeque`,
+//!   likewise (`cargo xtask bench alloc`).
 
+mod alloc;
 mod callgrind;
 mod json;
 mod machine;
@@ -41,6 +44,8 @@ pub enum Parts {
     Copies,
     /// Only the `move_pages` query (`cargo xtask bench numa`).
     Numa,
+    /// Only the allocators and the mirrored ring (`cargo xtask bench alloc`).
+    Alloc,
 }
 
 pub fn run(parts: Parts) -> ExitCode {
@@ -60,6 +65,9 @@ fn bench(parts: Parts) -> Result<(), String> {
     if let Parts::Numa = parts {
         return numa::run(&program, &dir, &readme);
     }
+    if let Parts::Alloc = parts {
+        return alloc::run(&program, &dir, &readme);
+    }
     if let Parts::All = parts {
         let results = results::Results {
             instructions: callgrind::measure(&program, &dir)?,
@@ -70,6 +78,7 @@ fn bench(parts: Parts) -> Result<(), String> {
         };
         results::write(&dir, &readme, &results)?;
         numa::run(&program, &dir, &readme)?;
+        alloc::run(&program, &dir, &readme)?;
     }
     let copies = timed::copies(&program, &dir)?;
     results::write_copies(&dir, &readme, &machine::describe(&program)?, &copies)

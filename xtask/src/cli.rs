@@ -18,7 +18,8 @@ commands:
   bench    measure mman against asm, rustix, glibc and memmap2 (a few
            minutes); writes target/bench/results.json and results.md;
            `bench copies` times only the shared-memory copies (seconds),
-           `bench numa` only the move_pages query (seconds)
+           `bench numa` only the move_pages query (seconds),
+           `bench alloc` only the allocators and the mirrored ring (a minute)
   fuzz     run the fuzz targets (shm_name, mapping_ops) longer than the
            host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
            (default: every target, 60 s each); corpus and crashing inputs
@@ -70,8 +71,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             None => Ok(Command::Bench(Parts::All)),
             Some("copies") => Ok(Command::Bench(Parts::Copies)),
             Some("numa") => Ok(Command::Bench(Parts::Numa)),
+            Some("alloc") => Ok(Command::Bench(Parts::Alloc)),
             Some(extra) => Err(format!(
-                "`bench` takes no argument but `copies` or `numa` (got `{extra}`)"
+                "`bench` takes no argument but `copies`, `numa` or `alloc` (got `{extra}`)"
             )),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),

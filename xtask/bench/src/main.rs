@@ -9,16 +9,21 @@
 //!   `Mapping::read_at`/`write_at`, the volatile copy they replaced, and memcpy, in batches
 //!   of about BYTES bytes;
 //! - `numa OUT BATCHES`: wall time of a `move_pages` query of 1,000 pages through
-//!   `Mapping::nodes` and as one bare call.
+//!   `Mapping::nodes` and as one bare call;
+//! - `alloc OUT ROUNDS`: `mman::alloc` against glibc's malloc (a block doubling to 1 GiB,
+//!   a mixed small-object workload on 1 and 4 threads) and `MirrorBuffer` against
+//!   `VecDeque` (streaming 1 GiB).
 //!
 //! The xtask chooses the counts. Results go to OUT as tab-separated lines for the xtask,
 //! and to stdout for people.
 
+mod alloc;
 mod copies;
 mod floor;
 mod instructions;
 mod numa;
 mod populate;
+mod ring;
 mod stats;
 mod walltime;
 
@@ -27,7 +32,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
                      | walltime OUT BATCHES CALLS | populate OUT ROUNDS \
-                     | copies OUT BATCHES BYTES | numa OUT BATCHES";
+                     | copies OUT BATCHES BYTES | numa OUT BATCHES \
+                     | alloc OUT ROUNDS";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +51,9 @@ fn main() -> ExitCode {
             .and_then(|batches| copies::run(&PathBuf::from(out), batches as usize, count(bytes)?)),
         ["numa", out, batches] => {
             count(batches).and_then(|batches| numa::run(&PathBuf::from(out), batches as usize))
+        }
+        ["alloc", out, rounds] => {
+            count(rounds).and_then(|rounds| alloc::run(&PathBuf::from(out), rounds as usize))
         }
         _ => Err(USAGE.to_string()),
     };

@@ -1,0 +1,156 @@
+//! `mman::alloc` against glibc's malloc, and `MirrorBuffer` against `VecDeque<u8>`, timed
+//! by the bench program (`alloc` subcommand; see `xtask/bench/src/alloc.rs` and `ring.rs`
+//! for what each way does). Written to `alloc.json` and `alloc.md`, and to a README
+//! section of its own, so that `cargo xtask bench alloc` can measure them alone.
+
+use std::fs;
+use std::path::Path;
+
+use super::json::Json;
+use super::machine::{self, Machine};
+use super::markdown::{headed, line};
+use super::results::{machine as machine_json, ratio_to};
+use super::timed::{measure, Row};
+
+/// Rounds per way; the median is reported.
+pub const ROUNDS: usize = 5;
+
+const DOUBLING: &str = "Vec<u8> doubling 4 KiB → 1 GiB";
+const COPIED: &str = "Vec<u8> doubling: MiB copied";
+const GLIBC_REALLOC: &str = "glibc realloc (System)";
+const GLIBC_MALLOC: &str = "glibc malloc (System)";
+const STREAM: &str = "stream 1 GiB, records across the wrap";
+const DEQUE: &str = "VecDeque<u8>, copied in and out";
+
+const README_START: &str =
+    "<!-- bench-alloc:start (written by `cargo xtask bench` and `cargo xtask bench alloc`) -->";
+const README_END: &str = "<!-- bench-alloc:end -->";
+
+/// Measures, then writes `alloc.json`, `alloc.md` and the README's section.
+pub fn run(program: &Path, dir: &Path, readme: &Path) -> Result<(), String> {
+    let rows = measure(program, dir, "alloc", &[ROUNDS.to_string()])?;
+    let machine = machine::describe(program)?;
+    let table = render(&machine, &rows);
+    for (name, text) in [
+        ("alloc.json", json(&machine, &rows).pretty()),
+        ("alloc.md", table.clone()),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("bench: wrote {}", path.display());
+    }
+    crate::readme::replace_section(readme, README_START, README_END, &table)?;
+    println!(
+        "bench: updated the allocator and ring tables in {}",
+        readme.display()
+    );
+    Ok(())
+}
+
+/// The row's median divided by its comparison's (glibc, or `VecDeque`), as `1.23×`.
+fn ratio(rows: &[Row], row: &Row) -> String {
+    ratio_to(rows, row, base(row)).map_or("—".to_string(), |r| format!("{r:.2}×"))
+}
+
+/// What a row is compared with.
+fn base(row: &Row) -> &'static str {
+    match row.key(0) {
+        DOUBLING | COPIED => GLIBC_REALLOC,
+        STREAM => DEQUE,
+        _ => GLIBC_MALLOC,
+    }
+}
+
+fn render(machine: &Machine, rows: &[Row]) -> String {
+    let mut md = headed(
+        machine,
+        format_args!(
+            "**Growing a block by doubling** from 4 KiB to 1 GiB, each new half written as a \
+             `Vec` being filled would, through `GlobalAlloc::realloc`; the copying reference \
+             allocates, copies and frees on glibc. Bytes copied are counted from page faults \
+             (transparent huge pages off): the faults beyond the pages written. Median of \
+             {ROUNDS} rounds:\n"
+        ),
+    );
+    line(&mut md, "| way | time | ÷ glibc realloc | MiB copied |");
+    line(&mut md, "|---|---:|---:|---:|");
+    for row in rows.iter().filter(|row| row.key(0) == DOUBLING) {
+        let copied = rows
+            .iter()
+            .find(|other| other.key(0) == COPIED && other.key(1) == row.key(1))
+            .map_or("—".to_string(), |c| format!("{:.0}", c.median));
+        line(
+            &mut md,
+            format_args!(
+                "| {} | {:.0} ms | {} | {copied} |",
+                row.key(1),
+                row.median,
+                ratio(rows, row)
+            ),
+        );
+    }
+    line(
+        &mut md,
+        "\n**Mixed small objects**: blocks of 8 B to 4 KiB (smaller ones more often), \
+         allocated and freed at random in 4096 slots per thread, 4 million operations shared \
+         out among the threads (2 cores); `mman::alloc::Malloc` (dlmalloc shards over mman, \
+         no libc underneath) against glibc's malloc:\n",
+    );
+    line(&mut md, "| workload | way | time | ÷ glibc |");
+    line(&mut md, "|---|---|---:|---:|");
+    for row in rows.iter().filter(|row| row.key(0).starts_with("mixed")) {
+        line(
+            &mut md,
+            format_args!(
+                "| {} | {} | {:.0} ms | {} |",
+                row.key(0),
+                row.key(1),
+                row.median,
+                ratio(rows, row)
+            ),
+        );
+    }
+    line(
+        &mut md,
+        "\n**Streaming 1 GiB through a 64 KiB ring** in records of 1 to 2048 bytes (so \
+         they keep straddling the wrap), one thread producing and consuming in turn; each \
+         record is a fill, and is read as 8-byte words. `MirrorBuffer` writes and reads it \
+         in place; `VecDeque<u8>` copies it in and out:\n",
+    );
+    line(&mut md, "| way | time | ÷ VecDeque |");
+    line(&mut md, "|---|---:|---:|");
+    for row in rows.iter().filter(|row| row.key(0) == STREAM) {
+        line(
+            &mut md,
+            format_args!(
+                "| {} | {:.0} ms | {} |",
+                row.key(1),
+                row.median,
+                ratio(rows, row)
+            ),
+        );
+    }
+    md
+}
+
+fn json(machine: &Machine, rows: &[Row]) -> Json {
+    let results = rows.iter().map(|row| {
+        Json::object([
+            ("measurement", row.key(0).into()),
+            ("way", row.key(1).into()),
+            ("median", row.median.into()),
+            ("min", row.min.into()),
+            ("max", row.max.into()),
+            (
+                "ratio_to_base",
+                ratio_to(rows, row, base(row)).map_or(Json::Null, Json::from),
+            ),
+        ])
+    });
+    Json::object([
+        ("machine", machine_json(machine)),
+        ("unit", "ms, or MiB for the bytes copied".into()),
+        ("rounds", (ROUNDS as u64).into()),
+        ("results", Json::Array(results.collect())),
+    ])
+}
