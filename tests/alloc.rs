@@ -480,6 +480,36 @@ mod malloc {
     }
 
     #[test]
+    fn segments_give_back_only_what_they_handed_out() {
+        use mman::alloc::dlmalloc::Allocator;
+        use mman::alloc::Segments;
+        let p = page();
+        let segments = Segments::new(64 * p);
+        let (first, len, _) = segments.alloc(3 * p);
+        assert!(!first.is_null());
+        assert_eq!(len, 3 * p);
+        let (second, _, _) = segments.alloc(p);
+        assert_eq!(second as usize, first as usize + 3 * p, "bottom up, adjacent");
+        fill(first, 4 * p, 8);
+        // Memory the segments did not hand out stays untouched: another mapping's, beyond
+        // what was handed out, unaligned, or reaching past the end.
+        let other = mman::Mapping::anonymous(p).expect("map");
+        write_byte(other.as_ptr(), 5);
+        assert!(!segments.free(other.as_ptr(), p));
+        assert!(!segments.free(unsafe { first.add(4 * p) }, p));
+        assert!(!segments.free(unsafe { first.add(1) }, p));
+        assert!(!segments.free(first, 5 * p));
+        assert!(!segments.free_part(first, 3 * p, 4 * p));
+        assert_eq!(read_byte(other.as_ptr()), 5);
+        check(first, 4 * p, 8);
+        // Trimming the tail of the first gives those pages back: no access, no memory.
+        assert!(segments.free_part(first, 3 * p, p));
+        assert_eq!(perms(unsafe { first.add(p) }.cast()), "---p");
+        assert_eq!(perms(first.cast()), "rw-p");
+        check(first, p, 8);
+    }
+
+    #[test]
     fn a_moved_allocator_still_frees_its_blocks() {
         let first = Malloc::new();
         let l = layout(100, 8);
