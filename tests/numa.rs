@@ -36,6 +36,11 @@ fn placement() -> RwLockReadGuard<'static, ()> {
 /// The nodes sysfs lists in `/sys/devices/system/node/<file>` ("0", "0-1", "0,2-3").
 fn sysfs_nodes(file: &str) -> Option<Vec<u32>> {
     let text = std::fs::read_to_string(format!("/sys/devices/system/node/{file}")).ok()?;
+    node_list(&text)
+}
+
+/// The nodes of a kernel node list ("0", "0-1", "0,2-3").
+fn node_list(text: &str) -> Option<Vec<u32>> {
     let mut nodes = Vec::new();
     for part in text.trim().split(',').filter(|p| !p.is_empty()) {
         let (low, high) = part.split_once('-').unwrap_or((part, part));
@@ -228,14 +233,18 @@ fn node_masks_hold_exactly_their_nodes() {
 }
 
 #[test]
-fn allowed_nodes_are_the_online_nodes_with_memory() {
-    let allowed = or_skip!(numa());
-    let possible = sysfs_nodes("possible").expect("sysfs possible nodes");
-    assert!(allowed.contains(0) || !possible.contains(&0), "{allowed:?}");
-    for node in allowed.iter() {
-        assert!(possible.contains(&node), "{node} allowed but not possible");
-    }
-    assert!(allowed.count() >= 1);
+fn allowed_nodes_are_the_cpusets_memory_nodes() {
+    let allowed: Vec<u32> = or_skip!(numa()).iter().collect();
+    // The kernel shows the same set in /proc/self/status (with CONFIG_CPUSETS; without
+    // cpusets every node with memory is allowed).
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let listed = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Mems_allowed_list:"))
+        .map(|list| node_list(list).expect("Mems_allowed_list"));
+    let expected = listed.unwrap_or_else(|| sysfs_nodes("has_memory").expect("has_memory"));
+    assert_eq!(allowed, expected);
+    assert!(!allowed.is_empty());
 }
 
 #[test]
