@@ -321,25 +321,6 @@ fn impossible_sizes_are_null() {
     unsafe { PageAllocator.dealloc(ptr, layout(8, 8)) };
 }
 
-/// Sets the soft limit of `resource`; returns the old limits.
-fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlimit {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    unsafe { libc::getrlimit(resource, &mut old) };
-    let new = libc::rlimit {
-        rlim_cur: value,
-        rlim_max: old.rlim_max,
-    };
-    assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");
-    old
-}
-
-fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
-    unsafe { libc::setrlimit(resource, &old) };
-}
-
 /// Runs `check` in a forked child, which must return without panicking.
 fn in_child_ok(check: impl FnOnce()) {
     assert_eq!(in_child_checked(check), ChildEnd::Exited(0));
@@ -489,7 +470,11 @@ mod malloc {
         assert!(!first.is_null());
         assert_eq!(len, 3 * p);
         let (second, _, _) = segments.alloc(p);
-        assert_eq!(second as usize, first as usize + 3 * p, "bottom up, adjacent");
+        assert_eq!(
+            second as usize,
+            first as usize + 3 * p,
+            "bottom up, adjacent"
+        );
         fill(first, 4 * p, 8);
         // Memory the segments did not hand out stays untouched: another mapping's, beyond
         // what was handed out, unaligned, or reaching past the end.

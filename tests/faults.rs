@@ -8,27 +8,11 @@ mod common;
 
 use std::ffi::CString;
 
-use common::{in_child, memfd_secret_missing, page, quiet_allocator, ChildEnd, Held};
+use common::{
+    in_child, memfd_secret_missing, page, quiet_allocator, restore_limit, set_soft_limit, ChildEnd,
+    Held,
+};
 use mman::{sys, Errno, MapFlags, Mapping, Memfd, MemfdFlags, Prot, SharedMemory};
-
-/// Sets the soft limit of `resource`, keeping the hard one so it can be raised back.
-fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlimit {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    unsafe { libc::getrlimit(resource, &mut old) };
-    let new = libc::rlimit {
-        rlim_cur: value,
-        rlim_max: old.rlim_max,
-    };
-    assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");
-    old
-}
-
-fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
-    unsafe { libc::setrlimit(resource, &old) };
-}
 
 /// `VmSize` of `/proc/self/status`, in bytes.
 fn vm_size() -> u64 {

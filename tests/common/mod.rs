@@ -758,3 +758,23 @@ pub fn file_of(fd: impl mman::fd::AsFd) -> std::fs::File {
     // SAFETY: a fresh descriptor that nothing else owns.
     unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) }
 }
+
+/// Sets the soft limit of `resource`, keeping the hard one so it can be raised back.
+pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlimit {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    unsafe { libc::getrlimit(resource, &mut old) };
+    let new = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: old.rlim_max,
+    };
+    assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");
+    old
+}
+
+/// Puts back the limits [`set_soft_limit`] returned.
+pub fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
+    unsafe { libc::setrlimit(resource, &old) };
+}

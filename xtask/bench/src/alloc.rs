@@ -75,8 +75,11 @@ enum Growth {
     Copying,
 }
 
+/// One doubling run of a way: milliseconds and MiB copied.
+type Run = dyn Fn() -> Result<(f64, f64), String>;
+
 fn doubling(lines: &mut Lines, rounds: usize) -> Result<(), String> {
-    let ways: [(&str, &dyn Fn() -> Result<(f64, f64), String>); 4] = [
+    let ways: [(&str, &Run); 4] = [
         ("mman::alloc::Malloc", &|| grow(&MALLOC, Growth::Realloc)),
         ("mman::alloc::PageAllocator", &|| {
             grow(&PageAllocator, Growth::Realloc)

@@ -38,8 +38,11 @@ fn checksum(record: &[u8]) -> u64 {
     })
 }
 
+/// One way of streaming: the checksum of what it read.
+type Stream = fn() -> Result<u64, String>;
+
 pub fn run(lines: &mut Lines, rounds: usize) -> Result<(), String> {
-    let ways: [(&str, fn() -> Result<u64, String>); 2] = [
+    let ways: [(&str, Stream); 2] = [
         ("MirrorBuffer, in place", mirror),
         ("VecDeque<u8>, copied in and out", deque),
     ];

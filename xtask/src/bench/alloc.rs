@@ -3,13 +3,12 @@
 //! for what each way does). Written to `alloc.json` and `alloc.md`, and to a README
 //! section of its own, so that `cargo xtask bench alloc` can measure them alone.
 
-use std::fs;
 use std::path::Path;
 
 use super::json::Json;
 use super::machine::{self, Machine};
 use super::markdown::{headed, line};
-use super::results::{machine as machine_json, ratio_to};
+use super::results::{machine as machine_json, ratio_to, Section};
 use super::timed::{measure, Row};
 
 /// Rounds per way; the median is reported.
@@ -30,21 +29,13 @@ const README_END: &str = "<!-- bench-alloc:end -->";
 pub fn run(program: &Path, dir: &Path, readme: &Path) -> Result<(), String> {
     let rows = measure(program, dir, "alloc", &[ROUNDS.to_string()])?;
     let machine = machine::describe(program)?;
-    let table = render(&machine, &rows);
-    for (name, text) in [
-        ("alloc.json", json(&machine, &rows).pretty()),
-        ("alloc.md", table.clone()),
-    ] {
-        let path = dir.join(name);
-        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("bench: wrote {}", path.display());
-    }
-    crate::readme::replace_section(readme, README_START, README_END, &table)?;
-    println!(
-        "bench: updated the allocator and ring tables in {}",
-        readme.display()
-    );
-    Ok(())
+    let section = Section {
+        stem: "alloc",
+        start: README_START,
+        end: README_END,
+        what: "the allocator and ring tables",
+    };
+    section.write(dir, readme, &json(&machine, &rows), &render(&machine, &rows))
 }
 
 /// The row's median divided by its comparison's (glibc, or `VecDeque`), as `1.23×`.

@@ -3,13 +3,12 @@
 //! the bench program (`numa` subcommand). Written to `numa.json` and `numa.md`, and to a
 //! README section of its own, so that `cargo xtask bench numa` can measure it alone.
 
-use std::fs;
 use std::path::Path;
 
 use super::json::Json;
 use super::machine::{self, Machine};
 use super::markdown::{duration, headed, line};
-use super::results::{machine as machine_json, ratio_to};
+use super::results::{machine as machine_json, ratio_to, Section};
 use super::timed::{measure, Row};
 
 /// Batches per way; the median is reported.
@@ -25,18 +24,13 @@ const README_END: &str = "<!-- bench-numa:end -->";
 pub fn run(program: &Path, dir: &Path, readme: &Path) -> Result<(), String> {
     let rows = measure(program, dir, "numa", &[BATCHES.to_string()])?;
     let machine = machine::describe(program)?;
-    let table = render(&machine, &rows);
-    for (name, text) in [
-        ("numa.json", json(&machine, &rows).pretty()),
-        ("numa.md", table.clone()),
-    ] {
-        let path = dir.join(name);
-        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("bench: wrote {}", path.display());
-    }
-    crate::readme::replace_section(readme, README_START, README_END, &table)?;
-    println!("bench: updated the NUMA table in {}", readme.display());
-    Ok(())
+    let section = Section {
+        stem: "numa",
+        start: README_START,
+        end: README_END,
+        what: "the NUMA table",
+    };
+    section.write(dir, readme, &json(&machine, &rows), &render(&machine, &rows))
 }
 
 fn render(machine: &Machine, rows: &[Row]) -> String {

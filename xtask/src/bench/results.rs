@@ -197,12 +197,40 @@ pub fn write_copies(dir: &Path, readme: &Path, m: &Machine, rows: &[Row]) -> Res
         ("results", Json::Array(results.collect())),
     ]);
     let table = markdown::render_copies(m, rows);
-    for (name, text) in [("copies.json", json.pretty()), ("copies.md", table.clone())] {
-        let path = dir.join(name);
-        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("bench: wrote {}", path.display());
+    let section = Section {
+        stem: "copies",
+        start: COPIES_START,
+        end: COPIES_END,
+        what: "the copies table",
+    };
+    section.write(dir, readme, &json, &table)
+}
+
+/// A part of the results with files and a README section of its own.
+pub(super) struct Section {
+    /// `STEM.json` and `STEM.md` in the bench directory.
+    pub stem: &'static str,
+    /// The README's marker lines around the table.
+    pub start: &'static str,
+    pub end: &'static str,
+    /// What the table is, for the progress line.
+    pub what: &'static str,
+}
+
+impl Section {
+    /// Writes the JSON and the table to their files, and the table into the README.
+    pub fn write(&self, dir: &Path, readme: &Path, json: &Json, table: &str) -> Result<(), String> {
+        let stem = self.stem;
+        for (name, text) in [
+            (format!("{stem}.json"), json.pretty()),
+            (format!("{stem}.md"), table.to_string()),
+        ] {
+            let path = dir.join(name);
+            fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("bench: wrote {}", path.display());
+        }
+        crate::readme::replace_section(readme, self.start, self.end, table)?;
+        println!("bench: updated {} in {}", self.what, readme.display());
+        Ok(())
     }
-    crate::readme::replace_section(readme, COPIES_START, COPIES_END, &table)?;
-    println!("bench: updated the copies table in {}", readme.display());
-    Ok(())
 }
