@@ -256,6 +256,8 @@ fn binding_to_node_0_places_populated_pages_there_and_reads_back() {
     let none = ModeFlags::empty();
     assert_eq!(m.policy_of(0), Ok((bind(0), none)));
     assert_eq!(m.policy_of(m.len() - 1), Ok((bind(0), none)));
+    assert_eq!(m.policy_of(m.len()), Err(Errno::EINVAL), "past the end");
+    assert_eq!(m.policy_of(usize::MAX), Err(Errno::EINVAL), "overflowing");
     assert_eq!(nodes_of(&m), [0; 8]);
     // With a mode flag, which get_mempolicy gives back.
     m.set_policy(.., &bind(0), ModeFlags::STATIC_NODES, MbindFlags::STRICT)
@@ -644,4 +646,83 @@ fn migrating_the_process_moves_its_pages_to_the_other_node() {
     assert_contents_kept(&m);
     migrate_own_pages(&to, &from).expect("migrate_pages back");
     assert_eq!(nodes_of(&m), [first as i32; 8]);
+}
+
+/// The second node with memory where there are two, else node 0: where the placement tests
+/// below put pages (on one node they check the calls and the answers, not a move).
+fn target_node() -> u32 {
+    two_nodes().map_or(0, |(_, second)| second)
+}
+
+#[test]
+fn map_options_place_new_mappings_by_their_policy() {
+    let _placement = placement();
+    or_skip!(numa());
+    let target = target_node();
+    let mut m = mman::MapOptions::new()
+        .len(8 * page())
+        .policy(bind(target))
+        .map()
+        .unwrap();
+    assert_eq!(m.policy_of(0).unwrap().0, bind(target));
+    populate(&mut m);
+    assert_eq!(nodes_of(&m), vec![target as i32; 8]);
+    // Pages MAP_POPULATE faulted in during the mapping are moved to follow the policy.
+    let populated = mman::MapOptions::new()
+        .len(8 * page())
+        .populate()
+        .policy(bind(target))
+        .map()
+        .unwrap();
+    assert_eq!(nodes_of(&populated), vec![target as i32; 8]);
+    let refused = mman::MapOptions::new()
+        .len(page())
+        .policy(bind(offline_node()))
+        .map();
+    assert_eq!(refused.err(), Some(Errno::EINVAL));
+}
+
+#[test]
+fn reservations_place_committed_pages_by_their_policy() {
+    let _placement = placement();
+    or_skip!(numa());
+    let target = target_node();
+    let mut space = mman::Reservation::new(8 * page()).unwrap();
+    let none = ModeFlags::empty();
+    space
+        .set_policy(.., &bind(target), none, MbindFlags::empty())
+        .unwrap();
+    let mut out = vec![i32::MIN; 8];
+    assert_eq!(space.nodes(.., &mut out).unwrap(), 8);
+    assert_eq!(out, vec![ENOENT; 8], "nothing committed yet");
+    space
+        .commit(.., mman::Prot::READ | mman::Prot::WRITE)
+        .unwrap();
+    space.as_mut_slice(..).unwrap().fill(1);
+    space.nodes(.., &mut out).unwrap();
+    assert_eq!(out, vec![target as i32; 8]);
+    let offline = bind(offline_node());
+    let refused = space.set_policy(.., &offline, none, MbindFlags::empty());
+    assert_eq!(refused, Err(Errno::EINVAL));
+    // Pages given to a placed mapping are not the reservation's to place or ask about.
+    let placed = mman::MapOptions::new()
+        .len(page())
+        .map_in(&mut space, 0)
+        .err();
+    assert_eq!(
+        placed,
+        Some(Errno::EBUSY),
+        "committed pages cannot be placed into"
+    );
+    space.decommit(0..page()).unwrap();
+    let _placed = mman::MapOptions::new()
+        .len(page())
+        .map_in(&mut space, 0)
+        .unwrap();
+    assert_eq!(space.nodes(0..1, &mut out), Err(Errno::EINVAL));
+    let flags = MbindFlags::empty();
+    assert_eq!(
+        space.set_policy(..page(), &bind(target), none, flags),
+        Err(Errno::EINVAL)
+    );
 }

@@ -26,8 +26,10 @@ mod sealed;
 
 pub use access::AtomicWord;
 pub use guard::Guard;
+pub(crate) use numa::{bind_span, page_statuses};
 pub use ops::Flush;
 pub use options::MapOptions;
+pub(crate) use range::Span;
 
 /// What backs a mapping, which decides what the program may assume about its bytes, how
 /// it may grow, and how it is given back.

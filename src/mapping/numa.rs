@@ -118,7 +118,6 @@ impl Mapping {
 ///
 /// # Safety
 /// The range must be owned by the caller: the policy change splits VMAs there.
-#[allow(dead_code)] // Until the reservation uses it.
 pub(crate) unsafe fn bind_span(
     addr: usize,
     len: usize,
@@ -143,7 +142,7 @@ pub(crate) unsafe fn bind_span(
 /// `move_pages` over the pages `span` touches, [`CHUNK`] at a time, each moved to
 /// `target` (or, with none, only asked where it is); statuses go straight into `out`.
 /// Returns how many pages were done: as many as `out` holds, at most.
-fn page_statuses(
+pub(crate) fn page_statuses(
     span: Span,
     target: Option<i32>,
     flags: MbindFlags,

@@ -4,6 +4,7 @@ use core::ffi::{c_void, CStr};
 
 use super::{adopt, huge, sealed, Kind, Mapping};
 use crate::fd::{AsFd, AsRawFd, BorrowedFd};
+use crate::numa::{MbindFlags, ModeFlags, Policy};
 use crate::sys::FileBacking;
 use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Reservation, Result};
 
@@ -35,6 +36,8 @@ pub struct MapOptions {
     transparent_huge_pages: bool,
     /// The name given with [`name`](MapOptions::name).
     name: Option<&'static CStr>,
+    /// The NUMA policy given with [`policy`](MapOptions::policy).
+    policy: Option<Policy>,
 }
 
 impl Default for MapOptions {
@@ -54,6 +57,7 @@ impl MapOptions {
             align: 0,
             transparent_huge_pages: false,
             name: None,
+            policy: None,
         }
     }
 
@@ -188,6 +192,29 @@ impl MapOptions {
     /// name as optional, map without one and call [`Mapping::set_name`], ignoring its error.
     pub const fn name(mut self, name: &'static CStr) -> Self {
         self.name = Some(name);
+        self
+    }
+
+    /// Place the mapping's pages by a NUMA memory policy (`mbind` right after mapping, before
+    /// any page is touched; with [`populate`](MapOptions::populate), which faults pages in
+    /// during the mapping, they are moved to follow it). See
+    /// [`Mapping::set_policy`](crate::Mapping::set_policy) for the policies and errors
+    /// (`ENOSYS` without `CONFIG_NUMA`, `EINVAL` for nodes that are not online); if the
+    /// policy is refused, nothing stays mapped.
+    ///
+    /// ```
+    /// use mman::numa::{NodeMask, Policy};
+    /// let m = mman::MapOptions::new()
+    ///     .len(1 << 20)
+    ///     .policy(Policy::Bind(NodeMask::single(0)?))
+    ///     .map();
+    /// # // Kernels without CONFIG_NUMA answer ENOSYS.
+    /// # let m = match m { Err(mman::Errno::ENOSYS) => return Ok(()), m => m };
+    /// assert_eq!(m?.len(), 1 << 20);
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
+    pub const fn policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
         self
     }
 
@@ -382,16 +409,38 @@ impl MapOptions {
         offset: u64,
         kind: Kind,
     ) -> Result<Mapping> {
-        let request = self.request(len, extra, file, offset, kind)?;
         if self.align != 0 {
-            return self.map_aligned(request);
+            return self.map_aligned(len, extra, file, offset, kind);
         }
+        // Taken apart into its fields and put together again only where it is used: as one
+        // value, the compiler laid it out in memory ahead of the first `mmap`, for the cold
+        // call below (12 more instructions per `Mapping::anonymous` + drop).
+        let Request {
+            len,
+            lead,
+            kernel_len,
+            offset,
+            fd,
+            flags,
+            kind,
+            huge_page,
+        } = self.request(len, extra, file, offset, kind)?;
+        let request = || Request {
+            len,
+            lead,
+            kernel_len,
+            offset,
+            fd,
+            flags,
+            kind,
+            huge_page,
+        };
         // An address names where the byte at `offset` goes; its page starts `lead` earlier.
         let hint = match self.at {
             None => 0,
-            Some(at) => placement(at, request.lead)?,
+            Some(at) => placement(at, lead)?,
         };
-        let mut mapping = self.map_at(hint, MapFlags::empty(), &request)?;
+        let mut mapping = self.map_at(hint, MapFlags::empty(), &request())?;
         if self.at.is_some() && mapping.kernel_start() != hint {
             // The kernel would not place it there; `mapping` unmaps on return.
             return Err(Errno::EEXIST);
@@ -399,7 +448,7 @@ impl MapOptions {
         // Nowhere the main stack may grow, wherever the kernel or the hint put it.
         let span = mapping.kernel_span();
         if stack_reach::check(span.addr, span.len).is_err() {
-            mapping = self.map_below_the_stacks_reach(mapping, request)?;
+            mapping = self.map_below_the_stacks_reach(mapping, request())?;
         }
         self.after_mapping(mapping)
     }
@@ -442,22 +491,32 @@ impl MapOptions {
         })
     }
 
-    /// Advice and name asked for, once mapped; on failure `mapping` is unmapped.
+    /// Advice, name and NUMA policy asked for, once mapped; on failure `mapping` is
+    /// unmapped.
     #[inline(always)]
     fn after_mapping(&self, mapping: Mapping) -> Result<Mapping> {
-        if self.transparent_huge_pages || self.name.is_some() {
-            self.advise_and_name(mapping)
+        if self.transparent_huge_pages || self.name.is_some() || self.policy.is_some() {
+            self.advise_name_and_place(mapping)
         } else {
             Ok(mapping)
         }
     }
 
     #[cold]
-    fn advise_and_name(&self, mapping: Mapping) -> Result<Mapping> {
+    fn advise_name_and_place(&self, mapping: Mapping) -> Result<Mapping> {
         let span = mapping.kernel_span();
         if self.transparent_huge_pages {
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
             unsafe { sys::madvise(span.ptr(), span.len, Advice::HugePage)? };
+        }
+        if let Some(policy) = &self.policy {
+            // Pages MAP_POPULATE faulted in follow the policy too.
+            let flags = match self.flags.contains(MapFlags::POPULATE) {
+                true => MbindFlags::MOVE,
+                false => MbindFlags::empty(),
+            };
+            // SAFETY: the whole of the mapping just made; a policy changes no contents.
+            unsafe { super::bind_span(span.addr, span.len, policy, ModeFlags::empty(), flags)? };
         }
         if let Some(name) = self.name {
             // SAFETY: the whole of the mapping just made; naming changes no byte and no
@@ -470,10 +529,18 @@ impl MapOptions {
     /// A mapping at a multiple of `self.align`: placed at the start of an aligned
     /// reservation made for it.
     #[cold]
-    fn map_aligned(&self, request: Request) -> Result<Mapping> {
+    fn map_aligned(
+        &self,
+        len: usize,
+        extra: MapFlags,
+        file: Option<(BorrowedFd<'_>, FileBacking)>,
+        offset: u64,
+        kind: Kind,
+    ) -> Result<Mapping> {
         if self.at.is_some() {
             return Err(Errno::EINVAL);
         }
+        let request = self.request(len, extra, file, offset, kind)?;
         let align = self.align.max(request.huge_page.unwrap_or(0));
         let mut space = Reservation::with_align(request.span_len()?, align)?;
         self.place(&mut space, 0, request)

@@ -14,6 +14,7 @@ use crate::{page_size, place, stack_reach, sys, Errno, MapFlags, Prot, Result};
 mod advise;
 mod commit;
 mod lend;
+mod numa;
 mod pages;
 mod placement;
 
