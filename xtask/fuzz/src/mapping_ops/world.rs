@@ -104,11 +104,14 @@ pub(super) enum Memory {
     SharedAnonymous,
     /// The memfd from `offset` on; `shared` if writes reach the file.
     File { offset: u64, shared: bool },
+    /// The memfd from `offset` on, sealed against writing and shrinking when mapped and
+    /// within its size: exclusive (lent as slices), and it never grows.
+    SealedFile { offset: u64 },
 }
 
 impl Memory {
     pub(super) fn exclusive(self) -> bool {
-        self == Memory::Private
+        matches!(self, Memory::Private | Memory::SealedFile { .. })
     }
 
     fn grows(self) -> bool {
@@ -281,7 +284,7 @@ impl World<'_> {
                     (None, rest) => rest.map(|rest| rest as usize),
                 };
                 let shared = request.kind != Kind::Private;
-                let memory = Memory::File { offset, shared };
+                let memory = self.file_memory(offset, len, shared);
                 (options.map_file(&self.memfd, offset), len, memory)
             }
             Source::WholeFile { read_only } => {
@@ -293,17 +296,27 @@ impl World<'_> {
                     true => Access::ReadOnly,
                     false => Access::ReadWrite,
                 };
-                let memory = Memory::File {
-                    offset: 0,
-                    shared: true,
-                };
+                let memory = self.file_memory(0, Some(len as usize), true);
                 (self.memfd.map(access), Some(len as usize), memory)
             }
         };
-        // No length (anonymous memory, or a file with nothing from the offset on), or 0.
-        let Some(len @ 1..) = len else {
-            assert_eq!(result.err(), Some(Errno::EINVAL), "map without a length");
-            return None;
+        let is_file = !matches!(request.source, Source::Anonymous);
+        let len = match len {
+            Some(len @ 1..) => len,
+            // A file with nothing from the offset on, or a length of 0: an empty mapping
+            // (when the other options are acceptable), which is not held.
+            Some(0) if is_file => {
+                if let Ok(map) = result {
+                    assert_eq!((map.len(), map.as_slice().map(<[u8]>::len)), (0, Ok(0)));
+                }
+                return None;
+            }
+            // No length (anonymous memory without one, a file offset past the end), or an
+            // anonymous length of 0.
+            _ => {
+                assert_eq!(result.err(), Some(Errno::EINVAL), "map without a length");
+                return None;
+            }
         };
         let Ok(map) = result else {
             return None;
@@ -462,7 +475,7 @@ impl World<'_> {
         };
         match held.memory {
             _ if held.hugetlb => 0,
-            Memory::File { offset, .. } => {
+            Memory::File { offset, .. } | Memory::SealedFile { offset } => {
                 let rest = self.file_len().saturating_sub(offset);
                 usize::try_from(rest).unwrap_or(usize::MAX)
             }
@@ -478,6 +491,20 @@ impl World<'_> {
 
     pub(super) fn held(&mut self, slot: Slot) -> &mut Held {
         self.slots[slot.index()].as_mut().expect("an occupied slot")
+    }
+
+    /// What a mapping of `len` bytes of the memfd from `offset` is: sealed (slices lent)
+    /// when the memfd is sealed against writing and shrinking and the bytes lie within it.
+    fn file_memory(&self, offset: u64, len: Option<usize>, shared: bool) -> Memory {
+        let frozen = Seals::WRITE | Seals::SHRINK;
+        let sealed = self.memfd.seals().is_ok_and(|seals| seals.contains(frozen));
+        let within = len
+            .and_then(|len| offset.checked_add(len as u64))
+            .is_some_and(|end| end <= self.file_len());
+        match sealed && within {
+            true => Memory::SealedFile { offset },
+            false => Memory::File { offset, shared },
+        }
     }
 
     pub(super) fn file_len(&self) -> u64 {
