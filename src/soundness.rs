@@ -53,7 +53,12 @@
 //!
 //! **2. A reference promises its bytes do not change, so only exclusive memory is lent.**
 //! Private anonymous memory and [`SecretMemory`](crate::SecretMemory) are exclusive: only
-//! the owning value changes them. Shared, file-backed and droppable memory are *volatile*:
+//! the owning value changes them. So is a mapping of a file sealed against writing and
+//! shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`, read with `F_GET_SEALS` when mapping; seals
+//! are never removed) that lies within the file's size: no writer, writable shared
+//! mapping, hole punch or truncation can reach its bytes, and a private one's written pages
+//! are its own copies (see [`MapOptions::map_file`](crate::MapOptions::map_file)).
+//! Other shared, file-backed and droppable memory is *volatile*:
 //! `as_slice` refuses them (`EPERM`); they are copied with relaxed atomic accesses
 //! ([`read_at`](crate::Mapping::read_at), [`write_at`](crate::Mapping::write_at)), which
 //! race soundly with other processes and with other mappings of the same object, or viewed
@@ -139,6 +144,12 @@
 //! | | growth past a backing object (SIGBUS) | only private anonymous memory grows | `mapping`: `remap_refuses_to_grow_shared_anonymous_memory` |
 //! | | failure part-way | the mapping is as it was; a move's reservation is never unmapped unless known to be ours | `mapping`: `remap_in_place_blocked_by_a_neighbour_is_enomem_then_moves_if_allowed`, `drop_after_a_failed_remap_still_unmaps` |
 //! | `remap_file` | file grown and left grown on failure | size restored | `soundness`: `remap_file_that_fails_gives_the_file_its_size_back` |
+//! | `map_file` of a sealed file, then `as_slice`, `as_mut_slice` | bytes changed by `write(2)` through any descriptor, a writable shared mapping (also one made before the seal), a punched hole, truncation; a slice past the end (`SIGBUS` through a reference) | lent only when `F_GET_SEALS` has `WRITE` and `SHRINK` (`FUTURE_WRITE` is not enough) and the mapping lies within the size read *after* the seals; a shared mapping can never be writable (the kernel refuses `PROT_WRITE` at `mmap`, and at `mprotect` from 6.7, before which it refuses the shared mapping); a private one writes its own copies, through `&mut self`; never grows (`remap_file` is `EINVAL`) | `from_memmap2`: `a_memfd_sealed_against_writing_and_shrinking_lends_slices`, `sealed_bytes_cannot_be_changed_through_any_other_descriptor`, `fewer_seals_or_a_mapping_past_the_end_stay_volatile`, `any_descriptor_of_a_sealed_file_lends_slices_and_growth_is_not_needed` |
+//! | `map_file` of an empty file (an empty mapping) | a call with its dangling pointer (a `munmap` on drop would unmap whatever lies there) | every method answers without the kernel (`Ok` for protect, flush, advice, lock, seal, guard; `EINVAL` for growth); drop unmaps nothing; slices are empty | `from_memmap2`: `an_empty_mappings_methods_make_no_system_call_on_its_pointer` (a seccomp filter kills the child at any such call), `the_seccomp_filter_catches_a_call_on_a_real_mapping` |
+//! | `hint` (`&self`) | advice while slices are alive or from several threads | only advice that changes neither bytes nor access, here or in a forked child (`EINVAL` otherwise); the split book-keeping is atomic | `from_memmap2`: `hints_take_a_shared_borrow_reach_the_kernel_and_keep_the_bytes`, `a_hint_on_part_of_a_mapping_keeps_it_from_moving`, `hints_work_on_volatile_memory_too` |
+//! | `flush` | rounding the start down (msync needs a page-aligned address) reaching before the mapping | rounded within the kernel mapping, whose start is page aligned | `from_memmap2`: `flush_rounds_the_start_down_to_its_page_within_the_mapping` |
+//! | `protection`, `file_len`, `sys::file_size`, `sys::advice_supported`, `Advice::is_supported` | none: book-keeping, `statx`, and `madvise(NULL, 0, advice)`, which touches nothing | – | `from_memmap2`: `protection_is_the_whole_mappings_or_none_when_parts_may_differ`, `file_len_is_the_statx_size_and_the_default_mapping_length`, `the_kernel_says_which_advice_it_knows_by_version` |
+//! | `as_mut_slice_unchecked`, `sys::madvise_raw` | a `&mut` over memory others change; any advice | `unsafe`, with `# Safety` | `from_memmap2`: `as_mut_slice_unchecked_writes_shared_file_memory`, `raw_advice_round_trips_and_reaches_the_kernel` |
 //! | `seal` | partial seal | `sealed` set before the call; drop leaks what cannot be unmapped | `mapping`: `seal_blocks_protect_and_remap_and_the_drop_leaks_the_mapping` |
 //! | `guard`, `unguard` | markers outlive `mprotect`; partial installation | flags cleared before; only `unguard` restores | `mapping`: `guard_makes_accesses_fault_and_unguard_restores_them`, `unguard_after_the_prot_none_fallback_keeps_the_contents` |
 //! | `set_policy`, `set_home_node` | a policy on part of the mapping splits its VMA (and may fail part-way), after which a move would find several VMAs and fail after reserving its destination | `split_by_flags` set before the call (as `lock` does), so `remap` refuses with `EFAULT` before reserving anything | `numa`: `a_policy_on_part_of_a_mapping_splits_it_and_keeps_it_from_moving` |
