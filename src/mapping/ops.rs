@@ -144,14 +144,9 @@ impl Mapping {
         if !self.is_harmless(advice) {
             return Err(Errno::EINVAL);
         }
-        let span = self.aligned_span(range)?;
-        if self.has_no_pages() {
-            return Ok(());
-        }
-        self.note_flags_change(span);
         // SAFETY: the advice is harmless for this mapping (checked above), and `&mut self`
         // means no slice sees the zeros DontNeed leaves in exclusive memory.
-        unsafe { sys::madvise(span.ptr(), span.len, advice) }
+        unsafe { self.advise_range(range, advice) }
     }
 
     /// Gives the kernel advice that is only a hint, through a shared borrow: advice that
@@ -182,13 +177,24 @@ impl Mapping {
         if !is_hint(advice) {
             return Err(Errno::EINVAL);
         }
+        // SAFETY: a hint changes no byte and no access (checked above), so slices and
+        // copies alive meanwhile see the same bytes with the same rights.
+        unsafe { self.advise_range(range, advice) }
+    }
+
+    /// Checks `range` and gives `advice` for it, recording that the kernel may split the
+    /// mapping; an empty mapping answers `Ok` without the kernel.
+    ///
+    /// # Safety
+    /// The advice must be harmless for this mapping given how it is borrowed: a hint, or
+    /// `DontNeed` on exclusive memory borrowed mutably.
+    unsafe fn advise_range(&self, range: impl RangeBounds<usize>, advice: Advice) -> Result<()> {
         let span = self.aligned_span(range)?;
         if self.has_no_pages() {
             return Ok(());
         }
         self.note_flags_change(span);
-        // SAFETY: a hint changes no byte and no access (checked above), so slices and
-        // copies alive meanwhile see the same bytes with the same rights.
+        // SAFETY: the span lies in this mapping; the advice is the caller's to answer for.
         unsafe { sys::madvise(span.ptr(), span.len, advice) }
     }
 
@@ -371,6 +377,10 @@ impl Mapping {
     /// anonymous memory before 6.2). `EINVAL` where the kernel cannot name memory: an error
     /// the caller may ignore, the mapping is unchanged.
     pub fn set_name(&self, name: &core::ffi::CStr) -> Result<()> {
+        if self.has_no_pages() {
+            // An empty mapping: nothing to name, and no address to give the kernel.
+            return Ok(());
+        }
         let span = self.kernel_span();
         // SAFETY: the whole mapping (so nothing is split); naming changes no byte and no
         // access.
