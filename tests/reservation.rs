@@ -569,3 +569,15 @@ fn nothing_leaks() {
         },
     );
 }
+
+#[test]
+fn a_placement_whose_name_is_refused_gives_its_pages_back_to_the_reservation() {
+    let p = page();
+    let mut space = Reservation::new(4 * p).unwrap();
+    // '$' is refused in names (and so is every name where the kernel cannot name memory).
+    let named = MapOptions::new().len(p).name(c"bad$name").map_in(&mut space, p);
+    assert_eq!(err(named), Errno::EINVAL);
+    assert_eq!(perms(addr(&space, p)), "---p", "reserved again");
+    let placed = MapOptions::new().len(p).map_in(&mut space, p).unwrap();
+    assert_eq!(placed.as_ptr(), space.as_ptr().wrapping_add(p));
+}

@@ -562,7 +562,16 @@ impl MapOptions {
         let claim = space.claim(offset, request.span_len()?)?;
         space.vacate(&claim)?;
         match self.map_at(claim.addr, MapFlags::FIXED_NOREPLACE, &request) {
-            Ok(mapping) if mapping.kernel_start() == claim.addr => self.after_mapping(mapping),
+            Ok(mapping) if mapping.kernel_start() == claim.addr => {
+                match self.after_mapping(mapping) {
+                    Ok(mapping) => Ok(mapping),
+                    Err(e) => {
+                        // The mapping was unmapped as it dropped: the hole is reserved again.
+                        space.restore(claim);
+                        Err(e)
+                    }
+                }
+            }
             refused => {
                 // The kernel's refusal, or (before 4.17, which takes the flag for a hint)
                 // a mapping elsewhere, unmapped here as it drops.

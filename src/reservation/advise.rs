@@ -2,7 +2,7 @@
 
 use core::ops::RangeBounds;
 
-use super::pages::{require, Page};
+use super::pages::require_owned;
 use super::Reservation;
 use crate::{sys, Advice, Errno, Result};
 
@@ -39,7 +39,7 @@ impl Reservation {
             return Err(Errno::EINVAL);
         }
         let pages = self.whole_pages(range)?;
-        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
+        require_owned(&self.pages, pages.clone())?;
         let (addr, len) = self.span_of(&pages);
         // SAFETY: the pages are this reservation's own, and the advice changes no byte and
         // no access (populating faults in what the protection already allows).

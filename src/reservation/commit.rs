@@ -3,7 +3,7 @@
 use core::ops::{Range, RangeBounds};
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::pages::{require, Page};
+use super::pages::{require_owned, Plane};
 use super::Reservation;
 use crate::{arch, page_size, sys, Advice, Errno, Prot, Result};
 
@@ -22,38 +22,42 @@ impl Reservation {
             return Err(Errno::EINVAL);
         }
         let pages = self.whole_pages(range)?;
-        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
+        require_owned(&self.pages, pages.clone())?;
         // Lazily freed pages are still read-write: writing each one now makes the kernel
         // keep it (or fault in a zero page), so that it can be lent again.
         self.pin_lazy_pages(pages.clone());
-        let read_write = Prot::READ | Prot::WRITE;
-        if prot == read_write
-            && self
-                .pages
-                .all(pages.clone(), |state| state == Page::ReadWrite)
-        {
+        if prot == Prot::READ | Prot::WRITE && self.pages.all(Plane::Writable, pages.clone()) {
             return Ok(());
         }
         let (addr, len) = self.span_of(&pages);
         let executable = prot.contains(Prot::EXEC);
-        let was_readable = self.is_readable(pages.clone());
+        let was_readable = self.pages.all(Plane::Readable, pages.clone());
         if executable && was_readable {
             // SAFETY: the span is inside the reservation and readable.
             unsafe { arch::sync_instruction_cache(addr as usize, len) };
         }
         // Pessimistic: what the call may take away is taken first, and a page the call may
         // commit counts as committed (not lendable) even if the call then fails.
-        let newly = self
-            .pages
-            .count(pages.clone(), |state| !state.is_committed());
-        self.pages
-            .update(pages.clone(), |state| state.lowered_by(prot));
+        let newly = pages.len() - self.pages.count(Plane::Committed, pages.clone());
+        self.pages.set(Plane::Committed, pages.clone());
+        if !prot.contains(Prot::READ) {
+            self.pages.clear(Plane::Readable, pages.clone());
+        }
+        if !prot.contains(Prot::READ | Prot::WRITE) {
+            self.pages.clear(Plane::Writable, pages.clone());
+        }
         self.committed += newly * page_size();
         // SAFETY: the pages are this reservation's own (none given away), and `&mut self`
-        // means no slice of them is alive; their states allow no new slice that the new
+        // means no slice of them is alive; their bits allow no new slice that the new
         // protection would not allow.
         unsafe { sys::mprotect(addr, len, prot)? };
-        self.pages.fill(pages.clone(), Page::committed(prot));
+        // Granted only now.
+        if prot.contains(Prot::READ) {
+            self.pages.set(Plane::Readable, pages.clone());
+            if prot.contains(Prot::WRITE) {
+                self.pages.set(Plane::Writable, pages);
+            }
+        }
         if executable && !was_readable && prot.contains(Prot::READ) {
             // SAFETY: the span is inside the reservation and readable now.
             unsafe { arch::sync_instruction_cache(addr as usize, len) };
@@ -66,22 +70,21 @@ impl Reservation {
     /// boundaries or reaching pages given to a placed mapping.
     pub fn decommit(&mut self, range: impl RangeBounds<usize>) -> Result<()> {
         let pages = self.whole_pages(range)?;
-        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
-        let committed = self.pages.count(pages.clone(), Page::is_committed);
+        require_owned(&self.pages, pages.clone())?;
+        let committed = self.pages.count(Plane::Committed, pages.clone());
         // Pessimistic: nothing of the range is lendable from here on, and until both calls
         // succeeded its committed pages still count.
-        self.pages.update(pages.clone(), |state| match state {
-            Page::Reserved => Page::Reserved,
-            _ => Page::Locked,
-        });
+        self.pages.clear(Plane::Readable, pages.clone());
+        self.pages.clear(Plane::Writable, pages.clone());
         let (addr, len) = self.span_of(&pages);
-        // SAFETY: the pages are this reservation's own and none is lendable (states above);
+        // SAFETY: the pages are this reservation's own and none is lendable (bits above);
         // `&mut self` means no slice of them is alive.
         unsafe {
             sys::madvise(addr, len, Advice::DontNeed)?;
             sys::mprotect(addr, len, Prot::empty())?;
         }
-        self.pages.fill(pages, Page::Reserved);
+        self.pages.clear(Plane::Lazy, pages.clone());
+        self.pages.clear(Plane::Committed, pages);
         self.committed -= committed * page_size();
         Ok(())
     }
@@ -98,14 +101,19 @@ impl Reservation {
     /// (reserved pages are passed over).
     pub fn reset(&mut self, range: impl RangeBounds<usize>) -> Result<()> {
         let pages = self.whole_pages(range)?;
-        require(&self.pages, pages.clone(), |state| {
-            matches!(state, Page::Reserved | Page::ReadWrite | Page::Lazy)
-        })?;
+        // Reserved, read-write or lazy pages only.
+        let resettable = self
+            .pages
+            .none_where(pages.clone(), |[given, committed, _, writable, lazy]| {
+                given | (committed & !writable & !lazy)
+            });
+        if !resettable {
+            return Err(Errno::EINVAL);
+        }
         // Pessimistic: from the call on, the kernel may zero any page at any time.
-        self.pages.update(pages.clone(), |state| match state {
-            Page::ReadWrite => Page::Lazy,
-            other => other,
-        });
+        self.pages.copy_set(Plane::Writable, Plane::Lazy, pages.clone());
+        self.pages.clear(Plane::Readable, pages.clone());
+        self.pages.clear(Plane::Writable, pages.clone());
         let (addr, len) = self.span_of(&pages);
         // SAFETY: the pages are this reservation's own, private anonymous, and none is
         // lendable; `&mut self` means no slice of them is alive.
@@ -115,32 +123,23 @@ impl Reservation {
                 // SAFETY: as above.
                 unsafe { sys::madvise(addr, len, Advice::DontNeed)? };
                 // Zero now and for good: read-write memory again.
-                self.pages.update(pages, |state| match state {
-                    Page::Lazy => Page::ReadWrite,
-                    other => other,
-                });
+                self.unmark_lazy(pages);
                 Ok(())
             }
             other => other,
         }
     }
 
-    /// Whether every page of `pages` is known readable.
-    fn is_readable(&self, pages: Range<usize>) -> bool {
-        self.pages
-            .all(pages, |state| matches!(state, Page::Read | Page::ReadWrite))
-    }
-
     /// Writes each lazily freed page of `pages` (with its own value, atomically), which
     /// makes the kernel keep the page, or fault in a zero page if it took it; then it is
     /// read-write memory again.
     fn pin_lazy_pages(&mut self, pages: Range<usize>) {
-        let page = page_size();
-        for index in pages {
-            if self.pages.get(index) != Page::Lazy {
-                continue;
-            }
-            let first = (self.as_ptr() as usize + index * page) as *mut u8;
+        if self.pages.none(Plane::Lazy, pages.clone()) {
+            return;
+        }
+        let (base, page) = (self.as_ptr() as usize, page_size());
+        self.pages.each(Plane::Lazy, pages.clone(), |index| {
+            let first = (base + index * page) as *mut u8;
             // SAFETY: a lazy page is mapped read-write (reset takes only read-write pages
             // and changes no protection), and `&mut self` means nothing else in this
             // process accesses it.
@@ -155,7 +154,14 @@ impl Reservation {
             {
                 seen = now;
             }
-            self.pages.set(index, Page::ReadWrite);
-        }
+        });
+        self.unmark_lazy(pages);
+    }
+
+    /// Lazy pages of `pages` are read-write memory again.
+    fn unmark_lazy(&mut self, pages: Range<usize>) {
+        self.pages.copy_set(Plane::Lazy, Plane::Readable, pages.clone());
+        self.pages.copy_set(Plane::Lazy, Plane::Writable, pages.clone());
+        self.pages.clear(Plane::Lazy, pages);
     }
 }

@@ -2,7 +2,7 @@
 
 use core::ops::{Range, RangeBounds};
 
-use super::pages::Page;
+use super::pages::Plane;
 use super::Reservation;
 use crate::{page_size, Errno, Result};
 
@@ -10,7 +10,7 @@ impl Reservation {
     /// The bytes of `range` (any bytes, not only whole pages), if every page they touch is
     /// committed readable; `EACCES` otherwise (reserved, locked, reset or given away).
     pub fn as_slice(&self, range: impl RangeBounds<usize>) -> Result<&[u8]> {
-        let bytes = self.lendable(range, |state| matches!(state, Page::Read | Page::ReadWrite))?;
+        let bytes = self.lendable(range, Plane::Readable)?;
         // SAFETY: private anonymous memory of this reservation, readable on every page of
         // the range; it changes (in bytes or access) only through `&mut self`.
         Ok(unsafe { core::slice::from_raw_parts(self.as_ptr().add(bytes.start), bytes.len()) })
@@ -18,23 +18,20 @@ impl Reservation {
 
     /// The bytes of `range`, mutably, if every page they touch is committed read-write.
     pub fn as_mut_slice(&mut self, range: impl RangeBounds<usize>) -> Result<&mut [u8]> {
-        let bytes = self.lendable(range, |state| state == Page::ReadWrite)?;
+        let bytes = self.lendable(range, Plane::Writable)?;
         // SAFETY: as in `as_slice`, writable too, and `&mut self` makes the borrow unique.
         Ok(unsafe { core::slice::from_raw_parts_mut(self.as_ptr().add(bytes.start), bytes.len()) })
     }
 
-    /// `range` as bytes, if every page it touches passes `test`.
-    fn lendable(
-        &self,
-        range: impl RangeBounds<usize>,
-        test: impl Fn(Page) -> bool,
-    ) -> Result<Range<usize>> {
+    /// `range` as bytes, if every page it touches has its bit in `plane` (readable or
+    /// writable: each implies committed and not given away).
+    fn lendable(&self, range: impl RangeBounds<usize>, plane: Plane) -> Result<Range<usize>> {
         let bytes = self.bytes(range)?;
         let shift = super::page_shift();
         // The end rounded up to a page index; `end + page - 1` cannot overflow, as the
         // reservation ends at a page boundary inside the address space.
         let pages = bytes.start >> shift..(bytes.end + (page_size() - 1)) >> shift;
-        if self.pages.all(pages, test) {
+        if self.pages.all(plane, pages) {
             Ok(bytes)
         } else {
             Err(Errno::EACCES)

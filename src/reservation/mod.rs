@@ -18,7 +18,7 @@ mod numa;
 mod pages;
 mod placement;
 
-use pages::{Page, PageTable};
+use pages::{PageTable, Plane};
 
 /// `len` bytes of address space that this value owns: reserved with no access and no
 /// commit charge (`PROT_NONE`, `MAP_NORESERVE`, private anonymous), committed and
@@ -162,16 +162,13 @@ impl Reservation {
         let base = self.as_ptr() as usize;
         let page = page_size();
         let mut named = Ok(());
-        self.pages.runs(
-            |state| state != Page::Given,
-            |run| {
+        self.pages.clear_runs(Plane::Given, |run| {
                 let (addr, len) = (base + run.start * page, run.len() * page);
                 // SAFETY: the run is this reservation's own; naming changes no bytes and
                 // no access, and the reservation needs no run to stay one kernel mapping.
                 let result = unsafe { sys::set_anon_name(addr as *mut c_void, len, Some(name)) };
                 named = named.and(result);
-            },
-        );
+        });
         named
     }
 
@@ -223,14 +220,11 @@ impl Drop for Reservation {
         let base = self.as_ptr() as usize;
         let page = page_size();
         // Pages given to placed mappings are theirs; the rest is unmapped run by run.
-        self.pages.runs(
-            |state| state != Page::Given,
-            |run| {
+        self.pages.clear_runs(Plane::Given, |run| {
                 let addr = (base + run.start * page) as *mut c_void;
                 // SAFETY: the run is this reservation's own, and `&mut self` in drop means
                 // no slice of it remains.
                 let _ = unsafe { sys::munmap(addr, run.len() * page) };
-            },
-        );
+        });
     }
 }

@@ -3,7 +3,7 @@
 
 use core::ops::RangeBounds;
 
-use super::pages::{require, Page};
+use super::pages::require_owned;
 use super::Reservation;
 use crate::mapping::{bind_span, page_statuses, Span};
 use crate::numa::{MbindFlags, ModeFlags, Policy};
@@ -23,7 +23,7 @@ impl Reservation {
         flags: MbindFlags,
     ) -> Result<()> {
         let pages = self.whole_pages(range)?;
-        require(&self.pages, pages.clone(), |state| state != Page::Given)?;
+        require_owned(&self.pages, pages.clone())?;
         let (addr, len) = self.span_of(&pages);
         // SAFETY: the pages are this reservation's own (its book-keeping needs no range to
         // stay one kernel mapping); a policy changes no contents.
@@ -37,9 +37,7 @@ impl Reservation {
         let bytes = self.bytes(range)?;
         let shift = super::page_shift();
         let last = (bytes.end + (crate::page_size() - 1)) >> shift;
-        require(&self.pages, bytes.start >> shift..last, |state| {
-            state != Page::Given
-        })?;
+        require_owned(&self.pages, bytes.start >> shift..last)?;
         let span = Span {
             addr: self.as_ptr() as usize + bytes.start,
             len: bytes.len(),

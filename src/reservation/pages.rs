@@ -1,195 +1,315 @@
-//! What the reservation knows of each of its pages: four bits a page, kept inline for small
-//! reservations and in a private mapping of their own for larger ones.
+//! What the reservation knows of each of its pages, one bit a page in each of five planes:
+//! given away, committed, readable, writable, lazily freed. Kept inline for reservations
+//! of up to 512 pages, in a private mapping of their own beyond.
 //!
-//! The table is the book-keeping that makes lending sound: a slice is given only over pages
-//! whose state says they are committed and accessible, and every call that may take access
-//! away lowers the state before it is made.
+//! The planes are the book-keeping that makes lending sound: a slice is given only over
+//! pages whose bits say they are committed and accessible, and every call that may take
+//! access away clears the bits before it is made. A page's state is one of:
+//!
+//! | state | given | committed | readable | writable | lazy |
+//! |---|---|---|---|---|---|
+//! | reserved: `PROT_NONE`, no memory | | | | | |
+//! | given to a placed mapping, or lost: never touched again | 1 | | | | |
+//! | committed, not lendable (no read access, or unknown after a failure) | | 1 | | | |
+//! | read-write memory reset with `MADV_FREE` (zeros at any time until written) | | 1 | | | 1 |
+//! | committed read-only | | 1 | 1 | | |
+//! | committed read-write | | 1 | 1 | 1 | |
+//!
+//! Range operations work a 64-page word at a time, so book-keeping costs little next to
+//! the system calls it accompanies.
 
 use core::ops::Range;
 
-use crate::{Errno, MapOptions, Mapping, Prot, Result};
+use crate::{Errno, MapOptions, Mapping, Result};
 
-/// The state of one page of a reservation.
+/// One bit per page.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub(crate) enum Page {
-    /// Reserved: `PROT_NONE`, no memory behind it. A fresh table reads as this (zero).
-    Reserved = 0,
-    /// No longer the reservation's: given to a mapping placed there, or lost when a placement
-    /// failed and the reservation could not be restored. Never touched again.
-    Given = 1,
-    /// Committed (may hold memory) but not lendable: its protection has no read access, or
-    /// is unknown after a call that failed part-way.
-    Locked = 2,
-    /// Read-write memory reset with `MADV_FREE`: the kernel may replace it with zeros at any
-    /// time until it is written, so it is not lent until a commit pins it by writing.
-    Lazy = 3,
-    /// Committed read-only.
-    Read = 4,
-    /// Committed read-write.
-    ReadWrite = 5,
+pub(crate) enum Plane {
+    /// No longer the reservation's: given to a mapping placed there, or lost when a
+    /// placement failed and the pages could not be reserved again.
+    Given = 0,
+    /// May hold memory.
+    Committed = 1,
+    /// Known readable.
+    Readable = 2,
+    /// Known writable.
+    Writable = 3,
+    /// Reset with `MADV_FREE`: not lent until a commit has written it.
+    Lazy = 4,
 }
 
-impl Page {
-    const fn from_bits(bits: u8) -> Page {
-        match bits {
-            0 => Page::Reserved,
-            2 => Page::Locked,
-            3 => Page::Lazy,
-            4 => Page::Read,
-            5 => Page::ReadWrite,
-            // Only the values above are ever stored; anything else would be left alone.
-            _ => Page::Given,
-        }
-    }
+const PLANES: usize = 5;
+/// Words per plane kept inline: 512 pages, 2 MiB of 4 KiB pages.
+const INLINE_WORDS: usize = 8;
 
-    /// The state a successful commit with `prot` gives.
-    pub(crate) fn committed(prot: Prot) -> Page {
-        match (prot.contains(Prot::READ), prot.contains(Prot::WRITE)) {
-            (true, true) => Page::ReadWrite,
-            (true, false) => Page::Read,
-            _ => Page::Locked,
-        }
-    }
-
-    /// Whether the page may hold memory (counts as committed).
-    pub(crate) fn is_committed(self) -> bool {
-        matches!(
-            self,
-            Page::Locked | Page::Lazy | Page::Read | Page::ReadWrite
-        )
-    }
-
-    /// What is left of this state after a call that may set `prot` (before the call):
-    /// access `prot` does not grant is taken away, and a page that may have been committed
-    /// by it counts as committed but locked.
-    pub(crate) fn lowered_by(self, prot: Prot) -> Page {
-        match self {
-            Page::Given => Page::Given,
-            Page::ReadWrite if prot.contains(Prot::READ | Prot::WRITE) => Page::ReadWrite,
-            Page::ReadWrite | Page::Read if prot.contains(Prot::READ) => Page::Read,
-            _ => Page::Locked,
-        }
-    }
-}
-
-/// Pages whose state fits inline: 512 pages, 2 MiB of 4 KiB pages.
-const INLINE_BYTES: usize = 256;
-
-/// One state per page, two pages a byte (the low nibble holds the even page).
+/// The five planes, `words` 64-bit words each, one after the other.
 #[derive(Debug)]
 pub(crate) struct PageTable {
     pages: usize,
+    words: usize,
     storage: Storage,
 }
 
 #[derive(Debug)]
 enum Storage {
-    Inline([u8; INLINE_BYTES]),
-    /// A private mapping of its own (never lent, never shared): zero-filled, so every page
-    /// starts reserved, and committed by the kernel only where it is written.
+    Inline([u64; PLANES * INLINE_WORDS]),
+    /// A private read-write mapping of its own (never lent, never shared): zero-filled, so
+    /// every page starts reserved, and given memory by the kernel only where written.
     Mapped(Mapping),
 }
 
 impl PageTable {
     /// A table of `pages` reserved pages.
     pub(crate) fn new(pages: usize) -> Result<PageTable> {
-        let bytes = pages.div_ceil(2);
-        let storage = if bytes <= INLINE_BYTES {
-            Storage::Inline([0; INLINE_BYTES])
+        let words = pages.div_ceil(64);
+        let storage = if words <= INLINE_WORDS {
+            Storage::Inline([0; PLANES * INLINE_WORDS])
         } else {
+            let bytes = words
+                .checked_mul(PLANES * 8)
+                .ok_or(Errno::ENOMEM)?;
             Storage::Mapped(MapOptions::new().len(bytes).no_reserve().map()?)
         };
-        Ok(PageTable { pages, storage })
+        Ok(PageTable {
+            pages,
+            words,
+            storage,
+        })
     }
 
-    pub(crate) fn get(&self, page: usize) -> Page {
-        let byte = self
-            .bytes()
-            .get(page / 2)
-            .copied()
-            .unwrap_or(Page::Given as u8);
-        Page::from_bits((byte >> (4 * (page % 2))) & 0xf)
+    /// Whether every page of `pages` has its bit in `plane`.
+    pub(crate) fn all(&self, plane: Plane, pages: Range<usize>) -> bool {
+        let words = self.plane(plane);
+        masks(pages).all(|(word, mask)| bits(words, plane, word) & mask == mask)
     }
 
-    pub(crate) fn set(&mut self, page: usize, state: Page) {
-        let shift = 4 * (page % 2);
-        if let Some(byte) = self.bytes_mut().and_then(|bytes| bytes.get_mut(page / 2)) {
-            *byte = (*byte & !(0xf << shift)) | ((state as u8) << shift);
-        }
+    /// Whether no page of `pages` has its bit in `plane`.
+    pub(crate) fn none(&self, plane: Plane, pages: Range<usize>) -> bool {
+        let words = self.plane(plane);
+        masks(pages).all(|(word, mask)| bits(words, plane, word) & mask == 0)
     }
 
-    /// Sets every page of `pages` to `state`.
-    pub(crate) fn fill(&mut self, pages: Range<usize>, state: Page) {
-        for page in pages {
-            self.set(page, state);
-        }
+    /// How many pages of `pages` have their bit in `plane`.
+    pub(crate) fn count(&self, plane: Plane, pages: Range<usize>) -> usize {
+        let words = self.plane(plane);
+        masks(pages)
+            .map(|(word, mask)| (bits(words, plane, word) & mask).count_ones() as usize)
+            .sum()
     }
 
-    /// Replaces each state `s` of `pages` with `change(s)`.
-    pub(crate) fn update(&mut self, pages: Range<usize>, change: impl Fn(Page) -> Page) {
-        for page in pages {
-            let state = self.get(page);
-            self.set(page, change(state));
-        }
+    /// Whether `bad(given, committed, readable, writable, lazy)`, computed word by word,
+    /// is clear for every page of `pages`.
+    pub(crate) fn none_where(
+        &self,
+        pages: Range<usize>,
+        bad: impl Fn([u64; PLANES]) -> u64,
+    ) -> bool {
+        masks(pages).all(|(word, mask)| {
+            let planes = [
+                Plane::Given,
+                Plane::Committed,
+                Plane::Readable,
+                Plane::Writable,
+                Plane::Lazy,
+            ]
+            .map(|plane| bits(self.plane(plane), plane, word));
+            bad(planes) & mask == 0
+        })
     }
 
-    /// Whether every page of `pages` satisfies `test`.
-    pub(crate) fn all(&self, pages: Range<usize>, test: impl Fn(Page) -> bool) -> bool {
-        pages.into_iter().all(|page| test(self.get(page)))
-    }
-
-    /// How many pages of `pages` satisfy `test`.
-    pub(crate) fn count(&self, pages: Range<usize>, test: impl Fn(Page) -> bool) -> usize {
-        pages
-            .into_iter()
-            .filter(|&page| test(self.get(page)))
-            .count()
-    }
-
-    /// The maximal runs of pages that satisfy `test`, in order, as `found(run)` calls.
-    pub(crate) fn runs(&self, test: impl Fn(Page) -> bool, mut found: impl FnMut(Range<usize>)) {
-        let mut start = None;
-        for page in 0..self.pages {
-            match (test(self.get(page)), start) {
-                (true, None) => start = Some(page),
-                (false, Some(first)) => {
-                    found(first..page);
-                    start = None;
-                }
-                _ => {}
+    /// Sets the bit of every page of `pages` in `plane`.
+    pub(crate) fn set(&mut self, plane: Plane, pages: Range<usize>) {
+        let words = self.plane_mut(plane);
+        for (word, mask) in masks(pages) {
+            if let Some(bits) = words.get_mut(word) {
+                *bits |= mask;
             }
         }
-        if let Some(first) = start {
-            found(first..self.pages);
+    }
+
+    /// Clears the bit of every page of `pages` in `plane`.
+    pub(crate) fn clear(&mut self, plane: Plane, pages: Range<usize>) {
+        let words = self.plane_mut(plane);
+        for (word, mask) in masks(pages) {
+            if let Some(bits) = words.get_mut(word) {
+                *bits &= !mask;
+            }
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// Sets the bit in `to` of every page of `pages` whose bit in `from` is set.
+    pub(crate) fn copy_set(&mut self, from: Plane, to: Plane, pages: Range<usize>) {
+        for (word, mask) in masks(pages) {
+            let set = bits(self.plane(from), from, word) & mask;
+            if let Some(bits) = self.plane_mut(to).get_mut(word) {
+                *bits |= set;
+            }
+        }
+    }
+
+    /// Calls `found` with each page of `pages` whose bit in `plane` is set.
+    pub(crate) fn each(&self, plane: Plane, pages: Range<usize>, mut found: impl FnMut(usize)) {
+        let words = self.plane(plane);
+        for (word, mask) in masks(pages) {
+            let mut set = bits(words, plane, word) & mask;
+            while set != 0 {
+                found(word * 64 + set.trailing_zeros() as usize);
+                set &= set - 1;
+            }
+        }
+    }
+
+    /// Calls `found` with each maximal run of pages whose bit in `plane` is clear.
+    pub(crate) fn clear_runs(&self, plane: Plane, mut found: impl FnMut(Range<usize>)) {
+        let mut page = 0;
+        while page < self.pages {
+            let start = self.next(plane, page, false);
+            if start >= self.pages {
+                break;
+            }
+            let end = self.next(plane, start, true);
+            found(start..end);
+            page = end;
+        }
+    }
+
+    /// The first page from `from` on whose bit in `plane` is `set`, or the page count.
+    fn next(&self, plane: Plane, from: usize, set: bool) -> usize {
+        let words = self.plane(plane);
+        let wanted = |word| match set {
+            true => bits(words, plane, word),
+            false => !bits(words, plane, word),
+        };
+        let mut word = from / 64;
+        let mut bits = wanted(word) & (u64::MAX << (from % 64));
+        while bits == 0 {
+            word += 1;
+            if word >= self.words {
+                return self.pages;
+            }
+            bits = wanted(word);
+        }
+        (word * 64 + bits.trailing_zeros() as usize).min(self.pages)
+    }
+
+    /// The words of `plane` (empty past the storage, which no caller reaches).
+    fn plane(&self, plane: Plane) -> &[u64] {
+        let start = (plane as usize).wrapping_mul(self.words);
+        self.storage()
+            .get(start..start.wrapping_add(self.words))
+            .unwrap_or(&[])
+    }
+
+    fn plane_mut(&mut self, plane: Plane) -> &mut [u64] {
+        let (start, words) = ((plane as usize).wrapping_mul(self.words), self.words);
+        self.storage_mut()
+            .and_then(|storage| storage.get_mut(start..start.wrapping_add(words)))
+            .unwrap_or(&mut [])
+    }
+
+    fn storage(&self) -> &[u64] {
         match &self.storage {
-            Storage::Inline(bytes) => bytes,
-            // Private anonymous read-write memory that nothing but this table changes.
-            Storage::Mapped(mapping) => mapping.as_slice().unwrap_or(&[]),
+            Storage::Inline(words) => words,
+            Storage::Mapped(mapping) => match mapping.as_slice() {
+                // SAFETY: the mapping is page aligned (so aligned for u64), private, read and
+                // written only through this table, and `bytes.len() / 8` words long.
+                Ok(bytes) => unsafe {
+                    core::slice::from_raw_parts(bytes.as_ptr().cast::<u64>(), bytes.len() / 8)
+                },
+                Err(_) => &[],
+            },
         }
     }
 
-    fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+    fn storage_mut(&mut self) -> Option<&mut [u64]> {
         match &mut self.storage {
-            Storage::Inline(bytes) => Some(bytes),
-            Storage::Mapped(mapping) => mapping.as_mut_slice().ok(),
+            Storage::Inline(words) => Some(words),
+            Storage::Mapped(mapping) => mapping.as_mut_slice().ok().map(|bytes| {
+                // SAFETY: as in `storage`, and the borrow of the mapping is unique.
+                unsafe {
+                    core::slice::from_raw_parts_mut(
+                        bytes.as_mut_ptr().cast::<u64>(),
+                        bytes.len() / 8,
+                    )
+                }
+            }),
         }
     }
 }
 
-/// `EINVAL` unless `test` holds for every page of `pages`.
-pub(crate) fn require(
-    table: &PageTable,
-    pages: Range<usize>,
-    test: impl Fn(Page) -> bool,
-) -> Result<()> {
-    if table.all(pages, test) {
+/// Word `word` of a plane's `words`. Past them (which no caller reaches) a page reads as
+/// given away in that plane and as nothing in the others: never lent, never touched.
+fn bits(words: &[u64], plane: Plane, word: usize) -> u64 {
+    let outside = match plane {
+        Plane::Given => u64::MAX,
+        _ => 0,
+    };
+    words.get(word).copied().unwrap_or(outside)
+}
+
+/// The words `pages` touches, each with the mask of its bits inside `pages`: all ones but
+/// in the first and the last word.
+fn masks(pages: Range<usize>) -> impl Iterator<Item = (usize, u64)> {
+    let (start, end) = (pages.start, pages.end.max(pages.start));
+    let (first, last) = (start / 64, end.div_ceil(64));
+    let head = u64::MAX << (start % 64);
+    let tail = match end % 64 {
+        0 => u64::MAX,
+        used => u64::MAX >> (64 - used),
+    };
+    (first..last).map(move |word| {
+        let mut mask = u64::MAX;
+        if word == first {
+            mask &= head;
+        }
+        if word + 1 == last {
+            mask &= tail;
+        }
+        (word, mask)
+    })
+}
+
+/// `EINVAL` unless every page of `pages` still belongs to the reservation.
+pub(crate) fn require_owned(table: &PageTable, pages: Range<usize>) -> Result<()> {
+    if table.none(Plane::Given, pages) {
         Ok(())
     } else {
         Err(Errno::EINVAL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    #[test]
+    fn range_operations_touch_exactly_their_pages() {
+        for pages in [1, 63, 64, 65, 511, 512, 513, 5000] {
+            let mut table = PageTable::new(pages).unwrap();
+            let ranges = [0..0, 0..1, 3..70, 60..pages, 0..pages, pages - 1..pages];
+            for range in ranges.iter().filter(|r| r.start <= r.end && r.end <= pages) {
+                table.set(Plane::Committed, range.clone());
+                assert_eq!(table.count(Plane::Committed, 0..pages), range.len());
+                assert!(table.all(Plane::Committed, range.clone()));
+                let mut seen = Vec::new();
+                table.each(Plane::Committed, 0..pages, |page| seen.push(page));
+                assert_eq!(seen, range.clone().collect::<Vec<_>>());
+                let mut runs = Vec::new();
+                table.clear_runs(Plane::Committed, |run| runs.push(run));
+                let expected: Vec<Range<usize>> = [0..range.start, range.end..pages]
+                    .into_iter()
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                if range.is_empty() {
+                    assert_eq!(runs, [0..pages]);
+                } else {
+                    assert_eq!(runs, expected);
+                }
+                table.clear(Plane::Committed, 0..pages);
+                assert!(table.none(Plane::Committed, 0..pages));
+            }
+        }
     }
 }

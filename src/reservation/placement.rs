@@ -12,7 +12,7 @@
 
 use core::ops::Range;
 
-use super::pages::Page;
+use super::pages::{require_owned, Plane};
 use super::Reservation;
 use crate::{page_size, sys, Errno, MapFlags, Prot, Result};
 
@@ -40,18 +40,12 @@ impl Reservation {
             return Err(Errno::EINVAL);
         }
         let pages = self.whole_pages(offset..end)?;
-        if !self.pages.all(pages.clone(), |state| state != Page::Given) {
-            return Err(Errno::EINVAL);
-        }
-        if !self
-            .pages
-            .all(pages.clone(), |state| state == Page::Reserved)
-        {
+        require_owned(&self.pages, pages.clone())?;
+        if !self.pages.none(Plane::Committed, pages.clone()) {
             return Err(Errno::EBUSY);
         }
-        // Pessimistic: the pages are given away before `MAP_FIXED` replaces them, which
-        // may leave them unmapped if it fails.
-        self.pages.fill(pages.clone(), Page::Given);
+        // Pessimistic: the pages are given away before they are unmapped for the mapping.
+        self.pages.set(Plane::Given, pages.clone());
         let addr = self.span_of(&pages).0 as usize;
         Ok(Claim { pages, addr })
     }
@@ -67,7 +61,7 @@ impl Reservation {
             Ok(()) => Ok(()),
             Err(e) => {
                 // munmap fails before unmapping anything (splitting at the map-count limit).
-                self.pages.fill(claim.pages.clone(), Page::Reserved);
+                self.pages.clear(Plane::Given, claim.pages.clone());
                 Err(e)
             }
         }
@@ -83,7 +77,7 @@ impl Reservation {
             | MapFlags::FIXED_NOREPLACE;
         // SAFETY: MAP_FIXED_NOREPLACE maps nothing over an existing mapping.
         match unsafe { sys::mmap(addr, len, Prot::empty(), flags, -1, 0) } {
-            Ok(raw) if raw == addr => self.pages.fill(claim.pages, Page::Reserved),
+            Ok(raw) if raw == addr => self.pages.clear(Plane::Given, claim.pages),
             Ok(raw) => {
                 // A kernel older than 4.17 took the flag for a hint and put it elsewhere.
                 // SAFETY: the region just mapped, which nothing refers to.

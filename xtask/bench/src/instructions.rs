@@ -1,5 +1,6 @@
 //! The loops callgrind counts: one anonymous page mapped and unmapped N times through one
-//! API.
+//! API (and, for a table of its own, a 2 MiB reservation's life through `mman::sys` and
+//! `Reservation`).
 //!
 //! The xtask runs this under callgrind twice, with N and with 0 iterations, and divides the
 //! difference by N: everything else the process does (start-up, argument parsing, exit)
@@ -11,6 +12,8 @@ use std::process::abort;
 use std::ptr::null_mut;
 
 use mman::{sys, MapFlags, Mapping, Prot};
+
+use crate::reservations::SIZE;
 
 /// The variants, by the name the xtask passes.
 pub const VARIANTS: &[&str] = &["asm", "sys", "mapping", "rustix", "libc", "memmap2"];
@@ -24,6 +27,9 @@ pub fn run(variant: &str, iterations: u64) -> Result<(), String> {
         "rustix" => repeat(iterations, page, rustix_pair),
         "libc" => repeat(iterations, page, libc_pair),
         "memmap2" => repeat(iterations, page, memmap2_pair),
+        // A 2 MiB reservation's life (see `reservations`), for its own table.
+        "reservation-sys" => repeat(iterations, SIZE, crate::reservations::cycle_sys),
+        "reservation" => repeat(iterations, SIZE, crate::reservations::cycle_reservation),
         _ => return Err(format!("unknown variant `{variant}` (one of {VARIANTS:?})")),
     }
     Ok(())

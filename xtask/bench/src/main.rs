@@ -10,6 +10,8 @@
 //!   of about BYTES bytes;
 //! - `numa OUT BATCHES`: wall time of a `move_pages` query of 1,000 pages through
 //!   `Mapping::nodes` and as one bare call;
+//! - `reservations OUT BATCHES`: wall time of a 2 MiB reservation's life (reserve, commit,
+//!   decommit, release) through `mman::sys` and `Reservation`;
 //! - `alloc OUT ROUNDS`: `mman::alloc` against glibc's malloc (a block doubling to 1 GiB,
 //!   a mixed small-object workload on 1 and 4 threads) and `MirrorBuffer` against
 //!   `VecDeque` (streaming 1 GiB).
@@ -23,6 +25,7 @@ mod floor;
 mod instructions;
 mod numa;
 mod populate;
+mod reservations;
 mod ring;
 mod stats;
 mod walltime;
@@ -33,7 +36,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
                      | walltime OUT BATCHES CALLS | populate OUT ROUNDS \
                      | copies OUT BATCHES BYTES | numa OUT BATCHES \
-                     | alloc OUT ROUNDS";
+                     | alloc OUT ROUNDS | reservations OUT BATCHES";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
         ["numa", out, batches] => {
             count(batches).and_then(|batches| numa::run(&PathBuf::from(out), batches as usize))
         }
+        ["reservations", out, batches] => count(batches)
+            .and_then(|batches| reservations::run(&PathBuf::from(out), batches as usize)),
         ["alloc", out, rounds] => {
             count(rounds).and_then(|rounds| alloc::run(&PathBuf::from(out), rounds as usize))
         }
