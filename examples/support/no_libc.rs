@@ -114,3 +114,28 @@ unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: forwarded to the caller.
     unsafe { memcmp(a, b, n) }
 }
+
+// aarch64: Rust calls compiler-builtins' helpers for atomic read-modify-write operations
+// ("outline atomics"), and their module also holds libgcc's start-up check for the LSE
+// instructions, which asks libc's `getauxval` and is built with a stack protector. With no
+// libc, these three stand in. Answering 0 says "no LSE": the helpers then use the ARMv8.0
+// exclusive loads and stores, which every aarch64 CPU has.
+
+/// No auxiliary-vector entry is known here: 0, as `getauxval` answers for a missing one.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(no_mangle)]
+extern "C" fn getauxval(_entry: u64) -> u64 {
+    0
+}
+
+/// The stack protector's canary for that check.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(no_mangle)]
+static __stack_chk_guard: u64 = 0x6d6d_616e_2d67_7561;
+
+/// A smashed stack in that check: exit at once.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(no_mangle)]
+extern "C" fn __stack_chk_fail() -> ! {
+    sys::exit_group(134)
+}
