@@ -68,7 +68,24 @@ impl Memfd {
     }
 
     /// Maps the whole file, shared, with `access` (`EPERM` for `ReadWrite` once sealed
-    /// against writing).
+    /// against writing). An empty memfd gives an empty mapping; once frozen (or sealed
+    /// against writing and shrinking), the mapping lends slices (see
+    /// [`MapOptions::map_file`](crate::MapOptions::map_file)).
+    ///
+    /// ```
+    /// use mman::{Access, Memfd};
+    /// let memfd = Memfd::new(c"table")?;
+    /// memfd.set_len(4096)?;
+    /// memfd.map(Access::ReadWrite)?.write_at(0, &[1, 2, 3])?;
+    /// memfd.freeze()?;
+    /// // A read-only descriptor maps shared on every kernel (through a writable one, only
+    /// // from Linux 6.7): here the memfd's own, so fall back to a private mapping before.
+    /// let m = memfd.map(Access::ReadOnly).or_else(|_| {
+    ///     mman::MapOptions::new().prot(mman::Prot::READ).map_file(&memfd, 0)
+    /// })?;
+    /// assert_eq!(&m.as_slice()?[..3], &[1, 2, 3]);
+    /// # Ok::<(), mman::Errno>(())
+    /// ```
     pub fn map(&self, access: Access) -> Result<Mapping> {
         map_whole(self.fd.as_fd(), access)
     }

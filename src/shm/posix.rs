@@ -88,7 +88,8 @@ impl SharedMemory {
         sys::ftruncate(self.fd.as_fd(), len)
     }
 
-    /// Maps the whole object, shared, with the access it was opened with.
+    /// Maps the whole object, shared, with the access it was opened with (an empty object
+    /// gives an empty mapping).
     pub fn map(&self) -> Result<Mapping> {
         map_whole(self.fd.as_fd(), self.access)
     }
