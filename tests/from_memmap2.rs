@@ -491,7 +491,11 @@ fn any_descriptor_of_a_sealed_file_lends_slices_and_growth_is_not_needed() {
     assert_eq!(m.as_slice().unwrap()[1], pattern(1));
     // Shared through a read-only descriptor: allowed on every kernel (no VM_MAYWRITE), lends
     // slices, and never becomes writable.
-    let mut shared = MapOptions::new().shared().prot(Prot::READ).map_file(&fd, 0).unwrap();
+    let mut shared = MapOptions::new()
+        .shared()
+        .prot(Prot::READ)
+        .map_file(&fd, 0)
+        .unwrap();
     assert_eq!(shared.as_slice().unwrap()[1], pattern(1));
     assert_eq!(shared.protect(.., RW), Err(Errno::EACCES));
     assert_eq!(shared.as_slice().unwrap()[1], pattern(1));
