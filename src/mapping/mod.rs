@@ -29,7 +29,7 @@ pub use guard::Guard;
 pub(crate) use numa::{bind_span, page_statuses};
 pub use ops::Flush;
 pub use options::MapOptions;
-pub(crate) use range::Span;
+pub(crate) use range::{offsets, Span};
 
 /// What backs a mapping, which decides what the program may assume about its bytes, how
 /// it may grow, and how it is given back.

@@ -1,7 +1,7 @@
 //! Checking a caller's byte range against a mapping.
 
 use core::ffi::c_void;
-use core::ops::{Bound, RangeBounds};
+use core::ops::{Bound, Range, RangeBounds};
 
 use super::Mapping;
 use crate::{Errno, Result};
@@ -23,22 +23,10 @@ impl Mapping {
     /// Resolves `range` (byte offsets from `as_ptr()`) to a span inside the mapping.
     /// `EINVAL` if it reaches outside `[0, len())`, is reversed, or its end overflows.
     pub(crate) fn span(&self, range: impl RangeBounds<usize>) -> Result<Span> {
-        let start = match range.start_bound() {
-            Bound::Included(&s) => s,
-            Bound::Excluded(&s) => s.checked_add(1).ok_or(Errno::EINVAL)?,
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(&e) => e.checked_add(1).ok_or(Errno::EINVAL)?,
-            Bound::Excluded(&e) => e,
-            Bound::Unbounded => self.len,
-        };
-        if start > end || end > self.len {
-            return Err(Errno::EINVAL);
-        }
+        let offsets = offsets(range, self.len)?;
         Ok(Span {
-            addr: self.as_ptr() as usize + start,
-            len: end - start,
+            addr: self.as_ptr() as usize + offsets.start,
+            len: offsets.len(),
         })
     }
 
@@ -55,4 +43,23 @@ impl Mapping {
             len: self.kernel_len(),
         }
     }
+}
+
+/// `range` as byte offsets into something `len` bytes long: `EINVAL` if it reaches outside,
+/// is reversed, or its end overflows.
+pub(crate) fn offsets(range: impl RangeBounds<usize>, len: usize) -> Result<Range<usize>> {
+    let start = match range.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.checked_add(1).ok_or(Errno::EINVAL)?,
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&e) => e.checked_add(1).ok_or(Errno::EINVAL)?,
+        Bound::Excluded(&e) => e,
+        Bound::Unbounded => len,
+    };
+    if start > end || end > len {
+        return Err(Errno::EINVAL);
+    }
+    Ok(start..end)
 }

@@ -6,7 +6,7 @@
 //! inside the reservation with `MapOptions::map_in`.
 
 use core::ffi::{c_void, CStr};
-use core::ops::{Bound, Range, RangeBounds};
+use core::ops::{Range, RangeBounds};
 use core::ptr::NonNull;
 
 use crate::{page_size, place, stack_reach, sys, Errno, MapFlags, Prot, Result};
@@ -163,11 +163,11 @@ impl Reservation {
         let page = page_size();
         let mut named = Ok(());
         self.pages.clear_runs(Plane::Given, |run| {
-                let (addr, len) = (base + run.start * page, run.len() * page);
-                // SAFETY: the run is this reservation's own; naming changes no bytes and
-                // no access, and the reservation needs no run to stay one kernel mapping.
-                let result = unsafe { sys::set_anon_name(addr as *mut c_void, len, Some(name)) };
-                named = named.and(result);
+            let (addr, len) = (base + run.start * page, run.len() * page);
+            // SAFETY: the run is this reservation's own; naming changes no bytes and
+            // no access, and the reservation needs no run to stay one kernel mapping.
+            let result = unsafe { sys::set_anon_name(addr as *mut c_void, len, Some(name)) };
+            named = named.and(result);
         });
         named
     }
@@ -185,20 +185,7 @@ impl Reservation {
     /// `range` as byte offsets inside the reservation: `EINVAL` if it reaches outside, is
     /// reversed, or its end overflows.
     fn bytes(&self, range: impl RangeBounds<usize>) -> Result<Range<usize>> {
-        let start = match range.start_bound() {
-            Bound::Included(&s) => s,
-            Bound::Excluded(&s) => s.checked_add(1).ok_or(Errno::EINVAL)?,
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(&e) => e.checked_add(1).ok_or(Errno::EINVAL)?,
-            Bound::Excluded(&e) => e,
-            Bound::Unbounded => self.len,
-        };
-        if start > end || end > self.len {
-            return Err(Errno::EINVAL);
-        }
-        Ok(start..end)
+        crate::mapping::offsets(range, self.len)
     }
 
     /// The address and length of `pages`.
@@ -221,10 +208,10 @@ impl Drop for Reservation {
         let page = page_size();
         // Pages given to placed mappings are theirs; the rest is unmapped run by run.
         self.pages.clear_runs(Plane::Given, |run| {
-                let addr = (base + run.start * page) as *mut c_void;
-                // SAFETY: the run is this reservation's own, and `&mut self` in drop means
-                // no slice of it remains.
-                let _ = unsafe { sys::munmap(addr, run.len() * page) };
+            let addr = (base + run.start * page) as *mut c_void;
+            // SAFETY: the run is this reservation's own, and `&mut self` in drop means
+            // no slice of it remains.
+            let _ = unsafe { sys::munmap(addr, run.len() * page) };
         });
     }
 }
