@@ -84,10 +84,11 @@ impl Mapping {
 
     /// Where the pages of `range` are (`move_pages` with no target): `out[i]` receives the
     /// node of the `i`th page the range touches, or the kernel's negative errno for it:
-    /// `-ENOENT` (-2) for a page not faulted in yet, `-EFAULT` (-14) for one that maps the
-    /// shared zero page (read but never written). Returns how many entries were written:
-    /// one per page, at most `out.len()`. On an error part of `out` may have been written.
-    /// `ENOSYS` without `CONFIG_NUMA`.
+    /// `-ENOENT` (-2) for a page not faulted in yet (`-EFAULT` before Linux 6.12, whose
+    /// lookup took a missing page table entry for a hole in a core dump), `-EFAULT` (-14)
+    /// for one that maps the shared zero page (read but never written). Returns how many
+    /// entries were written: one per page, at most `out.len()`. On an error part of `out`
+    /// may have been written. `ENOSYS` without `CONFIG_NUMA`.
     pub fn nodes(&self, range: impl RangeBounds<usize>, out: &mut [i32]) -> Result<usize> {
         let span = self.span(range)?;
         page_statuses(span, None, MbindFlags::empty(), out)
@@ -95,8 +96,9 @@ impl Mapping {
 
     /// Moves the pages of `range` to `node` (`move_pages`), keeping their contents.
     /// `out[i]` receives the node of the `i`th page afterwards or why it was not moved (a
-    /// negative errno: `-ENOENT` not faulted in, `-EACCES` mapped by other processes too,
-    /// without `MbindFlags::MOVE_ALL`, `-EBUSY` pinned, `-ENOMEM` the node is full).
+    /// negative errno: `-ENOENT` not faulted in (`-EFAULT` before 6.12), `-EACCES` mapped
+    /// by other processes too, without `MbindFlags::MOVE_ALL`, `-EBUSY` pinned, `-ENOMEM`
+    /// the node is full).
     /// Returns how many entries were written, at most `out.len()`; pages past that are
     /// not moved. `flags` is `MOVE` or `MOVE_ALL` (`CAP_SYS_NICE`, else `EPERM`); `ENODEV`
     /// for a node without memory, `EACCES` for one the cpuset does not allow.

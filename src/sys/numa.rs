@@ -136,8 +136,9 @@ pub unsafe fn set_mempolicy_home_node(
 
 /// Moves pages of process `pid` (0: this one) to nodes, or reports where they are
 /// (`move_pages(2)`). `pages` holds `count` addresses; with `nodes` null, `status[i]`
-/// receives the node of page `i` or a negative errno (`-ENOENT`: not present, `-EFAULT`:
-/// not mapped, or the shared zero page); otherwise page `i` is moved to `nodes[i]` and its
+/// receives the node of page `i` or a negative errno (`-ENOENT`: not present, which kernels
+/// before 6.12 report as `-EFAULT` for anonymous memory; `-EFAULT`: not mapped, or the shared
+/// zero page); otherwise page `i` is moved to `nodes[i]` and its
 /// status is its node afterwards or why it was not moved. `flags`: `MOVE` (pages only `pid`
 /// maps) or `MOVE_ALL` (`CAP_SYS_NICE`). Returns 0, or how many pages could not be moved.
 ///
