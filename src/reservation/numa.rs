@@ -32,7 +32,7 @@ impl Reservation {
 
     /// Where the pages of `range` are: as [`Mapping::nodes`](crate::Mapping::nodes), one
     /// entry per page the range touches (`-ENOENT` for pages not committed or not touched
-    /// yet). `EINVAL` for pages given to a mapping.
+    /// yet; `-EFAULT` before Linux 6.12). `EINVAL` for pages given to a mapping.
     pub fn nodes(&self, range: impl RangeBounds<usize>, out: &mut [i32]) -> Result<usize> {
         let bytes = self.bytes(range)?;
         let shift = super::page_shift();
