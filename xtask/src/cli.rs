@@ -20,8 +20,9 @@ commands:
            `bench copies` times only the shared-memory copies (seconds),
            `bench numa` only the move_pages query (seconds),
            `bench alloc` only the allocators and the mirrored ring (a minute)
-  fuzz     run the fuzz targets (shm_name, mapping_ops) longer than the
-           host lane does: `fuzz [TARGET...] [--runs N | --time SECONDS]`
+  fuzz     run the fuzz targets (shm_name, mapping_ops, reservation_ops)
+           longer than the host lane does:
+           `fuzz [TARGET...] [--runs N | --time SECONDS]`
            (default: every target, 60 s each); corpus and crashing inputs
            in target/fuzz/
   mutants  mutation testing with cargo-mutants against the host tests:

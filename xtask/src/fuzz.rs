@@ -4,6 +4,10 @@
 //!   glibc 2.38's name rules (in a private /dev/shm when run as root).
 //! - `mapping_ops`: operation sequences on `Mapping`s (every `MapOptions` kind, every
 //!   range-checked method, arbitrary bounds), checking refusals, accessibility and leaks.
+//! - `reservation_ops`: a `Reservation` of any size and alignment, commit, decommit, reset,
+//!   slices with arbitrary bounds, mappings placed inside it and dropped, then its drop;
+//!   every answer against the documented page states, lent memory against
+//!   `/proc/self/maps`, `committed()`, what stays mapped after each drop, and leaks.
 //!
 //! The host lane of `cargo xtask test` runs each target for `SMOKE_RUNS` executions with a
 //! fixed seed, from the checked-in seeds in `xtask/fuzz/corpus/<target>/` only. Longer runs:
@@ -44,7 +48,7 @@ use crate::toolchain::present;
 use crate::workspace_root;
 
 /// The fuzz targets, in `xtask/fuzz/fuzz_targets/`.
-pub const TARGETS: [&str; 2] = ["shm_name", "mapping_ops"];
+pub const TARGETS: [&str; 3] = ["shm_name", "mapping_ops", "reservation_ops"];
 
 /// Executions per target in the host lane: a few seconds each.
 const SMOKE_RUNS: u64 = 20_000;

@@ -1,8 +1,10 @@
 //! What the fuzz targets share: the closing line that `cargo xtask test` shows, and the
 //! exact check that iterations give back every descriptor and mapping they take. `mapping_ops`
-//! holds that target's input types and checks (`shm_name` fits in its own file).
+//! and `reservation_ops` hold those targets' input types and checks (the second reuses the
+//! first's ranges, offsets and protections); `shm_name` fits in its own file.
 
 pub mod mapping_ops;
+pub mod reservation_ops;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -163,7 +163,7 @@ impl World<'_> {
 }
 
 /// Reads a byte of every page of a lent slice (and its last byte).
-fn touch(bytes: &[u8], page: usize) {
+pub(crate) fn touch(bytes: &[u8], page: usize) {
     for i in (0..bytes.len())
         .step_by(page)
         .chain(bytes.len().checked_sub(1))
@@ -174,7 +174,7 @@ fn touch(bytes: &[u8], page: usize) {
 }
 
 /// Rewrites a byte of every page of a lent mutable slice (and its last byte).
-fn touch_mut(bytes: &mut [u8], page: usize) {
+pub(crate) fn touch_mut(bytes: &mut [u8], page: usize) {
     for i in (0..bytes.len())
         .step_by(page)
         .chain(bytes.len().checked_sub(1))

@@ -78,7 +78,7 @@ fn sample(map: &Mapping, n: usize, buf: &mut [u8], page: usize) -> Result<u64> {
 
 /// The byte range `bounds` selects in a mapping of `len` bytes, by the documented rule:
 /// None if it reaches outside `[0, len)`, is reversed, or overflows.
-pub(super) fn span(bounds: Bounds, len: usize) -> Option<(usize, usize)> {
+pub(crate) fn span(bounds: Bounds, len: usize) -> Option<(usize, usize)> {
     let start = match bounds.0 {
         Bound::Included(start) => start,
         Bound::Excluded(start) => start.checked_add(1)?,
@@ -104,7 +104,7 @@ pub(super) fn destroys(advice: Advice, exclusive: bool) -> bool {
 }
 
 /// The page-aligned range the kernel maps for `map`.
-pub(super) fn kernel_range(map: &Mapping, page: usize) -> (usize, usize) {
+pub(crate) fn kernel_range(map: &Mapping, page: usize) -> (usize, usize) {
     let start = map.as_ptr() as usize;
     (
         start & !(page - 1),
@@ -112,14 +112,14 @@ pub(super) fn kernel_range(map: &Mapping, page: usize) -> (usize, usize) {
     )
 }
 
-pub(super) fn is_mapped(page: usize) -> bool {
+pub(crate) fn is_mapped(page: usize) -> bool {
     let mut resident = 0u8;
     // SAFETY: mincore only reports on the page; ENOMEM means nothing is mapped there.
     unsafe { libc::mincore(page as *mut libc::c_void, 1, &mut resident) == 0 }
 }
 
 /// The /proc/self/maps lines (as start, end and permissions) that overlap `[start, end)`.
-fn vmas(start: usize, end: usize) -> impl Iterator<Item = (usize, usize, String)> {
+pub(crate) fn vmas(start: usize, end: usize) -> impl Iterator<Item = (usize, usize, String)> {
     let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
     // Lines come in address order: stop at the first past `end`.
     let vmas: Vec<_> = maps

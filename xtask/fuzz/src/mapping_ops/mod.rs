@@ -16,9 +16,9 @@
 //! its file; huge pages when none is free) are not made: that signal is the documented
 //! behaviour, not mman's to prevent.
 
-mod access;
-mod checks;
-mod input;
+pub(crate) mod access;
+pub(crate) mod checks;
+pub(crate) mod input;
 mod world;
 
 pub use input::Op;
