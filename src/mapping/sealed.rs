@@ -44,7 +44,10 @@ pub(super) fn file_kind(file: BorrowedFd<'_>, offset: u64, len: usize) -> Kind {
     }
 }
 
+/// The seals that keep a file's bytes from changing or going away.
+const FROZEN: Seals = Seals::WRITE.union(Seals::SHRINK);
+
 /// Whether `file` is sealed so that the bytes it holds can never change or go away.
 fn is_frozen(file: BorrowedFd<'_>) -> bool {
-    sys::fcntl_get_seals(file).is_ok_and(|seals| seals.contains(Seals::WRITE | Seals::SHRINK))
+    sys::fcntl_get_seals(file).is_ok_and(|seals| seals.contains(FROZEN))
 }
