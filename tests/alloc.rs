@@ -53,30 +53,24 @@ fn resident_pages(ptr: *mut u8, len: usize) -> usize {
 }
 
 #[test]
-fn page_blocks_are_aligned_up_to_1_gib_and_exactly_as_long_as_their_pages() {
-    let _serial = serial();
-    let mut align = 8;
-    while align <= GIB {
-        let size = 3 * page() + 5;
-        let l = layout(size, align);
-        let ptr = unsafe { PageAllocator.alloc(l) };
-        assert!(!ptr.is_null(), "alloc of {size} bytes aligned to {align}");
-        assert_eq!(ptr as usize % align.max(page()), 0, "alignment {align}");
-        // Only the block is mapped: the padding that aligned it was given back.
-        let entry = block_entry(ptr);
-        if entry.start == ptr as usize {
-            assert!(entry.end >= ptr as usize + 4 * page());
+fn page_blocks_are_aligned_up_to_1_gib_and_unmapped_when_freed() {
+    // In a child of one thread: nothing else maps into what the blocks give back.
+    in_child_ok(|| {
+        let mut align = 8;
+        while align <= GIB {
+            let size = 3 * page() + 5;
+            let l = layout(size, align);
+            let ptr = unsafe { PageAllocator.alloc(l) };
+            assert!(!ptr.is_null(), "alloc of {size} bytes aligned to {align}");
+            assert_eq!(ptr as usize % align.max(page()), 0, "alignment {align}");
+            block_entry(ptr);
+            fill(ptr, size, align.trailing_zeros() as u8);
+            check(ptr, size, align.trailing_zeros() as u8);
+            unsafe { PageAllocator.dealloc(ptr, l) };
+            assert!(!is_mapped(ptr.cast()), "block at {ptr:p} still mapped");
+            align *= 8;
         }
-        assert!(
-            !is_mapped(unsafe { ptr.sub(page()) }.cast()) || entry.start < ptr as usize,
-            "the page below an aligned block"
-        );
-        fill(ptr, size, align.trailing_zeros() as u8);
-        check(ptr, size, align.trailing_zeros() as u8);
-        unsafe { PageAllocator.dealloc(ptr, l) };
-        assert!(!is_mapped(ptr.cast()), "block at {ptr:p} still mapped");
-        align *= 8;
-    }
+    });
 }
 
 #[test]
@@ -98,21 +92,23 @@ fn over_aligned_blocks_leave_no_padding_mapped() {
 
 #[test]
 fn zero_size_blocks_are_a_page_each() {
-    let _serial = serial();
-    for align in [1, 16, page(), 2 * MIB] {
-        let l = layout(0, align);
-        let a = unsafe { PageAllocator.alloc(l) };
-        let b = unsafe { PageAllocator.alloc(l) };
-        assert!(!a.is_null() && !b.is_null());
-        assert_ne!(a, b, "two zero-size blocks are distinct");
-        assert_eq!(a as usize % align.max(page()), 0);
-        write_byte(a, 1);
-        unsafe {
-            PageAllocator.dealloc(a, l);
-            PageAllocator.dealloc(b, l);
+    // In a child of one thread: nothing else maps into what the blocks give back.
+    in_child_ok(|| {
+        for align in [1, 16, page(), 2 * MIB] {
+            let l = layout(0, align);
+            let a = unsafe { PageAllocator.alloc(l) };
+            let b = unsafe { PageAllocator.alloc(l) };
+            assert!(!a.is_null() && !b.is_null());
+            assert_ne!(a, b, "two zero-size blocks are distinct");
+            assert_eq!(a as usize % align.max(page()), 0);
+            write_byte(a, 1);
+            unsafe {
+                PageAllocator.dealloc(a, l);
+                PageAllocator.dealloc(b, l);
+            }
+            assert!(!is_mapped(a.cast()));
         }
-        assert!(!is_mapped(a.cast()));
-    }
+    });
 }
 
 #[test]
@@ -149,48 +145,50 @@ fn realloc_shrinks_in_place_and_grows_in_place_into_free_pages() {
 
 #[test]
 fn realloc_moves_pages_not_bytes_and_keeps_the_alignment() {
-    let _serial = serial();
-    let p = page();
-    for align in [8, 2 * MIB] {
-        let (size, new_size) = (16 * MIB, 64 * MIB);
-        let l = layout(size, align);
-        let ptr = unsafe { PageAllocator.alloc(l) };
-        assert!(!ptr.is_null());
-        // A neighbour right above the block: it cannot grow in place.
-        let above = ptr as usize + size;
-        let neighbour = MapOptions::new().prot(Prot::READ).len(p).at(above).map();
-        assert!(is_mapped(above as *const c_void), "{neighbour:?}");
-        // Touch one page in four: a copy would make every page of the new block resident.
-        for i in (0..size).step_by(4 * p) {
-            write_byte(unsafe { ptr.add(i) }, (i / p) as u8 | 1);
+    // In a child of one thread: nothing else maps into what the blocks give back.
+    in_child_ok(|| {
+        let p = page();
+        for align in [8, 2 * MIB] {
+            let (size, new_size) = (16 * MIB, 64 * MIB);
+            let l = layout(size, align);
+            let ptr = unsafe { PageAllocator.alloc(l) };
+            assert!(!ptr.is_null());
+            // A neighbour right above the block: it cannot grow in place.
+            let above = ptr as usize + size;
+            let neighbour = MapOptions::new().prot(Prot::READ).len(p).at(above).map();
+            assert!(is_mapped(above as *const c_void), "{neighbour:?}");
+            // Touch one page in four: a copy would make every page of the new block resident.
+            for i in (0..size).step_by(4 * p) {
+                write_byte(unsafe { ptr.add(i) }, (i / p) as u8 | 1);
+            }
+            let moved = unsafe { PageAllocator.realloc(ptr, l, new_size) };
+            assert!(!moved.is_null());
+            assert_ne!(moved, ptr, "moved");
+            assert_eq!(
+                moved as usize % align.max(p),
+                0,
+                "aligned to {align} after the move"
+            );
+            // Before any read: reading an untouched page maps the zero page, resident too.
+            let resident = resident_pages(moved, new_size);
+            assert!(
+                resident <= size / (4 * p) + 1,
+                "{resident} pages resident after the move: bytes were copied"
+            );
+            for i in (0..size).step_by(p) {
+                let want = if i % (4 * p) == 0 {
+                    (i / p) as u8 | 1
+                } else {
+                    0
+                };
+                assert_eq!(read_byte(unsafe { moved.add(i) }), want, "page {}", i / p);
+            }
+            assert_eq!(block_entry(moved).end - moved as usize, new_size);
+            unsafe { PageAllocator.dealloc(moved, layout(new_size, align)) };
+            assert!(!is_mapped(moved.cast()));
+            drop(neighbour);
         }
-        let moved = unsafe { PageAllocator.realloc(ptr, l, new_size) };
-        assert!(!moved.is_null());
-        assert_ne!(moved, ptr, "moved");
-        assert_eq!(
-            moved as usize % align.max(p),
-            0,
-            "aligned to {align} after the move"
-        );
-        // Before any read: reading an untouched page maps the zero page, resident too.
-        let resident = resident_pages(moved, new_size);
-        assert!(
-            resident <= size / (4 * p) + 1,
-            "{resident} pages resident after the move: bytes were copied"
-        );
-        for i in (0..size).step_by(p) {
-            let want = if i % (4 * p) == 0 {
-                (i / p) as u8 | 1
-            } else {
-                0
-            };
-            assert_eq!(read_byte(unsafe { moved.add(i) }), want, "page {}", i / p);
-        }
-        assert_eq!(block_entry(moved).end - moved as usize, new_size);
-        unsafe { PageAllocator.dealloc(moved, layout(new_size, align)) };
-        assert!(!is_mapped(moved.cast()));
-        drop(neighbour);
-    }
+    });
 }
 
 #[test]
@@ -357,15 +355,17 @@ mod malloc {
 
     #[test]
     fn large_blocks_are_mappings_of_their_own_and_go_back_on_free() {
-        let _serial = serial();
-        let l = layout(4 * MIB, 8);
-        let ptr = unsafe { MALLOC.alloc_zeroed(l) };
-        assert!(!ptr.is_null());
-        assert_eq!(resident_pages(ptr, 4 * MIB), 0, "zeroed without a write");
-        let entry = block_entry(ptr);
-        assert!(entry.start <= ptr as usize && entry.end >= ptr as usize + 4 * MIB);
-        unsafe { MALLOC.dealloc(ptr, l) };
-        assert!(!is_mapped(ptr.cast()));
+        // In a child of one thread: nothing else maps into what the blocks give back.
+        in_child_ok(|| {
+            let l = layout(4 * MIB, 8);
+            let ptr = unsafe { MALLOC.alloc_zeroed(l) };
+            assert!(!ptr.is_null());
+            assert_eq!(resident_pages(ptr, 4 * MIB), 0, "zeroed without a write");
+            let entry = block_entry(ptr);
+            assert!(entry.start <= ptr as usize && entry.end >= ptr as usize + 4 * MIB);
+            unsafe { MALLOC.dealloc(ptr, l) };
+            assert!(!is_mapped(ptr.cast()));
+        });
     }
 
     #[test]
