@@ -13,6 +13,7 @@
 mod common;
 
 use std::sync::{RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use common::*;
 use linux_raw_sys::mempolicy as uapi;
@@ -127,6 +128,33 @@ fn nodes_of(m: &Mapping) -> Vec<i32> {
     let written = m.nodes(.., &mut out).expect("move_pages query");
     assert_eq!(written, out.len());
     out
+}
+
+/// The nodes of `m`'s pages once `done` holds for them, or after two seconds. A page the
+/// kernel is migrating at the moment (compaction, NUMA balancing) has a migration entry,
+/// which `move_pages` reports as not present (`-ENOENT`) until the move ends.
+fn nodes_when(m: &Mapping, done: impl Fn(&[i32]) -> bool) -> Vec<i32> {
+    answer_when(|| nodes_of(m), |nodes| done(nodes))
+}
+
+/// `query`'s answer once `done` holds for it, or after two seconds (see [`nodes_when`]).
+fn answer_when<T>(query: impl Fn() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let answer = query();
+        if done(&answer) || Instant::now() > deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Asserts that `m`'s pages are (or, within two seconds of moves ending, come to be) on
+/// `expected`.
+#[track_caller]
+fn assert_nodes(m: &Mapping, expected: &[i32], what: &str) {
+    let nodes = nodes_when(m, |nodes| nodes == expected);
+    assert_eq!(nodes, expected, "{what}");
 }
 
 /// A node that is not online: `EINVAL` to the policy calls.
@@ -270,7 +298,7 @@ fn binding_to_node_0_places_populated_pages_there_and_reads_back() {
     assert_eq!(m.policy_of(m.len() - 1), Ok((bind(0), none)));
     assert_eq!(m.policy_of(m.len()), Err(Errno::EINVAL), "past the end");
     assert_eq!(m.policy_of(usize::MAX), Err(Errno::EINVAL), "overflowing");
-    assert_eq!(nodes_of(&m), [0; 8]);
+    assert_nodes(&m, &[0; 8], "");
     // With a mode flag, which get_mempolicy gives back.
     m.set_policy(.., &bind(0), ModeFlags::STATIC_NODES, MbindFlags::STRICT)
         .unwrap();
@@ -285,14 +313,14 @@ fn untouched_pages_and_the_zero_page_have_no_node() {
     let _placement = placement();
     or_skip!(numa());
     let mut m = pages(4);
-    assert_eq!(nodes_of(&m), [untouched(); 4]);
+    assert_nodes(&m, &[untouched(); 4], "");
     // Read (the shared zero page is mapped), written, untouched, written.
     let p = page();
     assert_eq!(read_byte(m.as_ptr()), 0);
     let bytes = m.as_mut_slice().unwrap();
     bytes[p] = 1;
     bytes[3 * p] = 1;
-    let nodes = nodes_of(&m);
+    let nodes = nodes_when(&m, |nodes| nodes[1] >= 0 && nodes[3] >= 0);
     assert_eq!(nodes[0], EFAULT, "the zero page: {nodes:?}");
     assert!(nodes[1] >= 0 && nodes[3] >= 0, "{nodes:?}");
     assert_eq!(nodes[2], untouched(), "{nodes:?}");
@@ -309,7 +337,7 @@ fn nodes_works_through_many_chunks_and_stops_at_the_output() {
     for i in (0..count).step_by(3) {
         m.as_mut_slice().unwrap()[i * p] = 1;
     }
-    let nodes = nodes_of(&m);
+    let nodes = nodes_when(&m, |nodes| nodes.iter().step_by(3).all(|&node| node >= 0));
     for (i, &node) in nodes.iter().enumerate() {
         if i % 3 == 0 {
             assert!(node >= 0, "page {i}: {node}");
@@ -319,13 +347,21 @@ fn nodes_works_through_many_chunks_and_stops_at_the_output() {
     }
     // A shorter output gets the first pages; a sub-range its own pages, the partial pages
     // at its ends included.
-    let mut short = [i32::MIN; 10];
-    assert_eq!(m.nodes(.., &mut short), Ok(10));
-    assert_eq!(short[..], nodes[..10]);
+    let query = |range: std::ops::Range<usize>| {
+        let mut out = [i32::MIN; 10];
+        let written = m.nodes(range, &mut out);
+        (written, out)
+    };
+    let (written, short) = answer_when(|| query(0..m.len()), |(_, out)| out[..] == nodes[..10]);
+    assert_eq!((written, &short[..]), (Ok(10), &nodes[..10]));
+    let sub_range = 3 * p - 1..5 * p + 1;
+    let (written, out) = answer_when(
+        || query(sub_range.clone()),
+        |(_, out)| out[..4] == nodes[2..6],
+    );
+    assert_eq!((written, &out[..4]), (Ok(4), &nodes[2..6]));
+    assert_eq!(out[4..], [i32::MIN; 6], "nothing written past the pages");
     let mut out = [i32::MIN; 8];
-    assert_eq!(m.nodes(3 * p - 1..5 * p + 1, &mut out), Ok(4));
-    assert_eq!(out[..4], nodes[2..6]);
-    assert_eq!(out[4..], [i32::MIN; 4], "nothing written past the pages");
     assert_eq!(
         m.nodes(p..p, &mut out),
         Ok(0),
@@ -340,7 +376,7 @@ fn absent_nodes_are_refused_and_change_nothing() {
     or_skip!(numa());
     let offline = offline_node();
     let m = placed(4, &Policy::Default);
-    let before = nodes_of(&m);
+    let before = nodes_when(&m, |nodes| nodes.iter().all(|&node| node >= 0));
     let none = ModeFlags::empty();
     let refused = |policy: &Policy, flags: MbindFlags| {
         assert_eq!(
@@ -373,7 +409,7 @@ fn absent_nodes_are_refused_and_change_nothing() {
             Err(Errno::ENODEV)
         );
     }
-    assert_eq!(nodes_of(&m), before);
+    assert_nodes(&m, &before, "");
     // Unaligned starts are the kernel's EINVAL.
     assert_eq!(
         m.set_policy(1.., &Policy::Local, none, MbindFlags::empty()),
@@ -445,7 +481,7 @@ fn the_thread_policy_round_trips_and_places_the_threads_pages() {
         set_thread_policy(&bind(0), none).unwrap();
         let mut m = pages(4);
         populate(&mut m);
-        assert_eq!(nodes_of(&m), [0; 4]);
+        assert_nodes(&m, &[0; 4], "");
         set_thread_policy(&Policy::Default, none).unwrap();
     })
     .join()
@@ -468,7 +504,7 @@ fn home_node_needs_bind_or_preferred_many() {
     assert_eq!(m.set_home_node(.., 0), Ok(()));
     assert_eq!(m.set_home_node(.., offline_node()), Err(Errno::EINVAL));
     populate(&mut m);
-    assert_eq!(nodes_of(&m), [0; 4]);
+    assert_nodes(&m, &[0; 4], "");
 }
 
 #[test]
@@ -542,7 +578,7 @@ fn binding_to_the_second_node_places_pages_there() {
     let (first, second) = or_skip!(two_nodes());
     for node in [second, first] {
         let m = placed(8, &bind(node));
-        assert_eq!(nodes_of(&m), [node as i32; 8], "bound to {node}");
+        assert_nodes(&m, &[node as i32; 8], &format!("bound to {node}"));
     }
 }
 
@@ -552,11 +588,11 @@ fn preferred_policies_place_pages_on_their_node() {
     let (first, second) = or_skip!(two_nodes());
     for node in [second, first] {
         let m = placed(8, &Policy::Preferred(node));
-        assert_eq!(nodes_of(&m), [node as i32; 8], "preferred {node}");
+        assert_nodes(&m, &[node as i32; 8], &format!("preferred {node}"));
         let many = Policy::PreferredMany(NodeMask::single(node).unwrap());
         let m = placed(8, &many);
         assert_eq!(m.policy_of(0), Ok((many, ModeFlags::empty())));
-        assert_eq!(nodes_of(&m), [node as i32; 8], "preferred-many {node}");
+        assert_nodes(&m, &[node as i32; 8], &format!("preferred-many {node}"));
     }
 }
 
@@ -565,15 +601,15 @@ fn interleaving_alternates_page_by_page() {
     let _placement = placement();
     let (first, second) = or_skip!(two_nodes());
     let both = NodeMask::from_nodes(&[first, second]).unwrap();
-    let nodes = nodes_of(&placed(16, &Policy::Interleave(both)));
     // The node of a page follows from its offset in the mapping: the two alternate.
     let ours = [first as i32, second as i32];
-    for pair in nodes.windows(2) {
-        assert!(
-            pair[0] != pair[1] && pair.iter().all(|n| ours.contains(n)),
-            "{nodes:?}"
-        );
-    }
+    let alternate = |nodes: &[i32]| {
+        nodes
+            .windows(2)
+            .all(|pair| pair[0] != pair[1] && pair.iter().all(|n| ours.contains(n)))
+    };
+    let nodes = nodes_when(&placed(16, &Policy::Interleave(both)), alternate);
+    assert!(alternate(&nodes), "{nodes:?}");
 }
 
 #[test]
@@ -592,9 +628,10 @@ fn weighted_interleaving_uses_both_nodes() {
     }
     assert_eq!(m.policy_of(0), Ok((weighted, ModeFlags::empty())));
     populate(&mut m);
-    let nodes = nodes_of(&m);
-    for node in [first, second] {
-        assert!(nodes.contains(&(node as i32)), "{node} missing: {nodes:?}");
+    let both = [first as i32, second as i32];
+    let nodes = nodes_when(&m, |nodes| both.iter().all(|node| nodes.contains(node)));
+    for node in both {
+        assert!(nodes.contains(&node), "{node} missing: {nodes:?}");
     }
 }
 
@@ -603,7 +640,7 @@ fn moving_pages_to_the_other_node_keeps_their_contents() {
     let _placement = placement();
     let (first, second) = or_skip!(two_nodes());
     let m = placed(8, &bind(first));
-    assert_eq!(nodes_of(&m), [first as i32; 8]);
+    assert_nodes(&m, &[first as i32; 8], "");
     // move_pages on half of it ...
     let p = page();
     let mut status = [i32::MIN; 4];
@@ -614,13 +651,13 @@ fn moving_pages_to_the_other_node_keeps_their_contents() {
     assert_eq!(status, [second as i32; 4]);
     let mut expected = [first as i32; 8];
     expected[..4].fill(second as i32);
-    assert_eq!(nodes_of(&m), expected);
+    assert_nodes(&m, &expected, "");
     assert_contents_kept(&m);
     // ... and mbind with MOVE on all of it.
     let strict_move = MbindFlags::MOVE | MbindFlags::STRICT;
     m.set_policy(.., &bind(second), ModeFlags::empty(), strict_move)
         .unwrap();
-    assert_eq!(nodes_of(&m), [second as i32; 8]);
+    assert_nodes(&m, &[second as i32; 8], "");
     assert_contents_kept(&m);
 }
 
@@ -637,7 +674,7 @@ fn home_node_decides_within_a_bind_set() {
             answer => answer.unwrap(),
         }
         populate(&mut m);
-        assert_eq!(nodes_of(&m), [home as i32; 8], "home {home}");
+        assert_nodes(&m, &[home as i32; 8], &format!("home {home}"));
     }
 }
 
@@ -646,7 +683,7 @@ fn migrating_the_process_moves_its_pages_to_the_other_node() {
     let _whole_process = PLACEMENT.write().unwrap_or_else(|p| p.into_inner());
     let (first, second) = or_skip!(two_nodes());
     let m = placed(8, &bind(first));
-    assert_eq!(nodes_of(&m), [first as i32; 8]);
+    assert_nodes(&m, &[first as i32; 8], "");
     // A range policy would pull pages back to `first`: default again before migrating.
     apply(&m, &Policy::Default);
     let (from, to) = (
@@ -654,10 +691,10 @@ fn migrating_the_process_moves_its_pages_to_the_other_node() {
         NodeMask::single(second).unwrap(),
     );
     migrate_own_pages(&from, &to).expect("migrate_pages");
-    assert_eq!(nodes_of(&m), [second as i32; 8]);
+    assert_nodes(&m, &[second as i32; 8], "");
     assert_contents_kept(&m);
     migrate_own_pages(&to, &from).expect("migrate_pages back");
-    assert_eq!(nodes_of(&m), [first as i32; 8]);
+    assert_nodes(&m, &[first as i32; 8], "");
 }
 
 /// The second node with memory where there are two, else node 0: where the placement tests
@@ -678,7 +715,7 @@ fn map_options_place_new_mappings_by_their_policy() {
         .unwrap();
     assert_eq!(m.policy_of(0).unwrap().0, bind(target));
     populate(&mut m);
-    assert_eq!(nodes_of(&m), vec![target as i32; 8]);
+    assert_nodes(&m, &[target as i32; 8], "");
     // Pages MAP_POPULATE faulted in during the mapping are moved to follow the policy.
     let populated = mman::MapOptions::new()
         .len(8 * page())
@@ -686,7 +723,7 @@ fn map_options_place_new_mappings_by_their_policy() {
         .policy(bind(target))
         .map()
         .unwrap();
-    assert_eq!(nodes_of(&populated), vec![target as i32; 8]);
+    assert_nodes(&populated, &[target as i32; 8], "");
     let refused = mman::MapOptions::new()
         .len(page())
         .policy(bind(offline_node()))
