@@ -9,8 +9,9 @@ const WORD_BITS: usize = usize::BITS as usize;
 /// [`NodeMask::BITS`] nodes: no allocation.
 ///
 /// 1024 bits is `MAX_NUMNODES` of Debian's x86_64 kernels (`CONFIG_NODES_SHIFT=10`, the
-/// most x86_64 and arm64 allow; Debian's arm64 kernels have 16), measured on 6.1, 6.12
-/// and 6.18 by `tests/numa.rs`. `get_mempolicy` needs room for the kernel's `nr_node_ids`
+/// most x86_64 and arm64 allow; Debian's arm64 kernels have 16), as `tests/numa.rs`
+/// measures it: 1024 on Debian's x86_64 6.1 and 6.12 and on a 6.18 host, 16 on Debian's
+/// arm64 6.1 and 6.12. `get_mempolicy` needs room for the kernel's `nr_node_ids`
 /// (`EINVAL` otherwise), and `mbind` and friends refuse a set bit at or above the
 /// kernel's `MAX_NUMNODES` (also `EINVAL`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
