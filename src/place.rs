@@ -1,5 +1,5 @@
 //! Placing new memory where the kernel chooses, aligned, and out of the main stack's reach;
-//! and replacing memory inside address space the caller already owns.
+//! and committing and decommitting pages of address space the caller reserved.
 //!
 //! Shared by `Mapping`'s growth (which moves into a region placed here) and the allocators
 //! in `alloc`, which need the same guarantee for every block they hand out (see
@@ -8,23 +8,39 @@
 use core::ffi::c_void;
 use core::ptr::null_mut;
 
-use crate::{page_size, stack_reach, sys, Errno, MapFlags, Prot, Result};
+use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Result};
 
 /// Maps `len` bytes (a whole number of pages, not 0) of anonymous memory with `prot` and
 /// `flags` (which must not hold `MAP_FIXED`), starting at a multiple of `align` (a power of
 /// two, at least a page), where the kernel places them; if that is where the main stack may
 /// grow, right below that reach. `ENOMEM` if neither works.
 ///
-/// An alignment above a page is had by mapping `len + align - page` bytes and unmapping
-/// the ends beyond the aligned range, which costs address space only for a moment. If
-/// unmapping an end fails (the map-count limit), that end stays mapped and unused: a leak,
-/// which is sound.
+/// An alignment above a page is had by reserving `len + align - page` bytes with no access
+/// (which no overcommit policy charges for), unmapping the ends beyond the aligned range,
+/// and mapping what was asked over the rest (`MAP_FIXED` inside the reservation just made),
+/// so the padding costs neither memory nor commit charge. If unmapping an end fails (the
+/// map-count limit), that end stays mapped and unused; if the last mapping fails, the
+/// aligned range is left as it is, since a kernel may have unmapped it before failing and
+/// another thread's mapping may be there now: leaks of address space, which are sound.
 pub(crate) fn map_out_of_the_stacks_reach(
     len: usize,
     align: usize,
     prot: Prot,
     flags: MapFlags,
 ) -> Result<*mut c_void> {
+    if align <= page_size() {
+        return place(len, page_size(), prot, flags);
+    }
+    let start = place(len, align, Prot::empty(), flags | MapFlags::NORESERVE)?;
+    if prot.is_empty() && flags.contains(MapFlags::NORESERVE) {
+        return Ok(start);
+    }
+    // SAFETY: MAP_FIXED over the reservation just made, which nothing refers to.
+    unsafe { sys::mmap(start, len, prot, flags | MapFlags::FIXED, -1, 0) }
+}
+
+/// [`map_out_of_the_stacks_reach`] in one `mmap`, trimmed to `align`.
+fn place(len: usize, align: usize, prot: Prot, flags: MapFlags) -> Result<*mut c_void> {
     let page = page_size();
     let total = len.checked_add(align - page).ok_or(Errno::ENOMEM)?;
     let mut hint = null_mut();
@@ -47,22 +63,30 @@ pub(crate) fn map_out_of_the_stacks_reach(
     Err(Errno::ENOMEM)
 }
 
-/// Replaces `[addr, addr + len)` with fresh private anonymous memory of protection `prot`
-/// (`MAP_FIXED`): zero-filled pages when accessible, no memory and no commit charge
-/// (`MAP_NORESERVE`) when `prot` is empty. This is how an allocator commits and gives back
-/// pages of address space it reserved.
+/// Commits `[addr, addr + len)` of a private anonymous `PROT_NONE` reservation: makes it
+/// read-write (`mprotect`), so it reads as zeros until written, or as it was left by
+/// [`decommit`]. The range stays mapped whatever happens, so no other mapping can come
+/// between: on failure it may be partly committed.
 ///
 /// # Safety
-/// The range must be page aligned and lie inside a mapping the caller owns, with no
-/// reference into it alive: its contents are discarded.
-pub(crate) unsafe fn replace(addr: usize, len: usize, prot: Prot) -> Result<()> {
-    let mut flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED;
-    if prot.is_empty() {
-        flags |= MapFlags::NORESERVE;
+/// The range must be page aligned and lie inside a reservation the caller owns.
+pub(crate) unsafe fn commit(addr: usize, len: usize) -> Result<()> {
+    // SAFETY: access is only added to the caller's own range.
+    unsafe { sys::mprotect(addr as *mut c_void, len, Prot::READ | Prot::WRITE) }
+}
+
+/// Gives committed pages back to the kernel and makes them inaccessible again
+/// (`MADV_DONTNEED`, then `mprotect(PROT_NONE)`): committed again, they read as zeros.
+///
+/// # Safety
+/// The range must be page aligned, inside a private anonymous reservation the caller owns,
+/// with no reference into it alive: its contents are discarded.
+pub(crate) unsafe fn decommit(addr: usize, len: usize) -> Result<()> {
+    // SAFETY: the caller's own private range, whose contents it gives up.
+    unsafe {
+        sys::madvise(addr as *mut c_void, len, Advice::DontNeed)?;
+        sys::mprotect(addr as *mut c_void, len, Prot::empty())
     }
-    // SAFETY: MAP_FIXED replaces only the caller's own range, as the caller guarantees.
-    unsafe { sys::mmap(addr as *mut c_void, len, prot, flags, -1, 0)? };
-    Ok(())
 }
 
 /// Unmaps `len` bytes at `addr` unless `len` is 0.

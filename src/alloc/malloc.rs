@@ -11,7 +11,7 @@ use dlmalloc::Dlmalloc;
 use super::pages;
 use super::segments::Segments;
 use super::spin::SpinLock;
-use crate::place::{map_out_of_the_stacks_reach, replace};
+use crate::place::{commit, map_out_of_the_stacks_reach};
 use crate::{page_size, sys, MapFlags, Prot};
 
 /// How many dlmalloc instances: enough that a handful of threads rarely meet on one lock.
@@ -175,8 +175,8 @@ fn make_shard() -> Option<usize> {
     let space = map_out_of_the_stacks_reach(SHARD_SPACE, SHARD_SPACE, Prot::empty(), flags);
     let base = space.ok()? as usize;
     let header = core::mem::size_of::<Shard>().next_multiple_of(page_size());
-    // SAFETY: the first pages of the space just reserved, which nothing refers to.
-    if unsafe { replace(base, header, Prot::READ | Prot::WRITE) }.is_err() {
+    // SAFETY: the first pages of the space just reserved.
+    if unsafe { commit(base, header) }.is_err() {
         // SAFETY: as above.
         let _ = unsafe { sys::munmap(base as *mut _, SHARD_SPACE) };
         return None;

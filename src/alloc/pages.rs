@@ -11,8 +11,9 @@ use crate::{page_size, stack_reach, sys, MapFlags, MremapFlags, Prot};
 /// rounded up to whole pages.
 ///
 /// - **Alignment**: up to a page, as the kernel places mappings; above it (any power of two
-///   whose padding fits the address space, 2 MiB and 1 GiB included), by mapping
-///   `size + align - page` bytes and unmapping the ends, so the padding costs no memory.
+///   whose padding fits the address space, 2 MiB and 1 GiB included), by reserving
+///   `size + align - page` bytes with no access, unmapping the ends and mapping the block
+///   over the rest, so the padding costs neither memory nor commit charge.
 /// - **Zeroed blocks are free**: fresh anonymous pages read as zeros, so
 ///   [`alloc_zeroed`](GlobalAlloc::alloc_zeroed) writes nothing and touches no page.
 /// - **`realloc` moves pages, not bytes**: a block grows in place when the pages above it

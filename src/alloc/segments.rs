@@ -3,7 +3,7 @@
 use core::cell::Cell;
 use core::ffi::c_void;
 
-use crate::place::{map_out_of_the_stacks_reach, replace};
+use crate::place::{commit, decommit, map_out_of_the_stacks_reach};
 use crate::{page_size, sys, MapFlags, Prot};
 
 /// The system layer [`Malloc`](crate::alloc::Malloc) gives each of its dlmalloc instances,
@@ -11,11 +11,12 @@ use crate::{page_size, sys, MapFlags, Prot};
 ///
 /// It reserves its whole address space once (`PROT_NONE`, `MAP_NORESERVE`: no memory and no
 /// commit charge, placed out of the main stack's reach), on the first request, and hands
-/// dlmalloc segments from it bottom up: each is committed by mapping fresh zero-filled
-/// pages over its part of the reservation (`MAP_FIXED` inside address space it owns), so
-/// consecutive segments are adjacent and dlmalloc merges them into one. A freed segment, or
-/// the tail dlmalloc trims off one, is given back to the kernel by mapping `PROT_NONE` over
-/// it again; when it was the last one handed out, its space is handed out again next.
+/// dlmalloc segments from it bottom up: each is committed by making its part of the
+/// reservation read-write (`mprotect`), so consecutive segments are adjacent and dlmalloc
+/// merges them into one. A freed segment, or the tail dlmalloc trims off one, is given back
+/// to the kernel (`MADV_DONTNEED`) and made inaccessible again, so it reads as zeros when
+/// committed next; when it was the last one handed out, its space is handed out again next.
+/// The reservation stays mapped throughout: no other mapping can come between its pages.
 ///
 /// `free` and `free_part` act only on ranges inside what was handed out, and
 /// `remap` always refuses (dlmalloc's Rust port never asks). Dropping it unmaps the whole
@@ -101,7 +102,7 @@ impl Segments {
         }
         // SAFETY: the range is inside this reservation and was handed out; dlmalloc gives
         // it back when it holds no block there any more.
-        if unsafe { replace(ptr, len, Prot::empty()) }.is_err() {
+        if unsafe { decommit(ptr, len) }.is_err() {
             return false;
         }
         if ptr + len == self.next.get() {
@@ -124,8 +125,8 @@ unsafe impl dlmalloc::Allocator for Segments {
         }
         let start = self.next.get();
         // SAFETY: `[start, start + size)` lies in this reservation past everything handed
-        // out, so nothing refers to it.
-        if unsafe { replace(start, size, Prot::READ | Prot::WRITE) }.is_err() {
+        // out.
+        if unsafe { commit(start, size) }.is_err() {
             return failed;
         }
         self.next.set(start + size);

@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 
 use super::Control;
 use crate::fd::{AsFd, AsRawFd};
-use crate::place::{map_out_of_the_stacks_reach, replace};
+use crate::place::{commit, map_out_of_the_stacks_reach};
 use crate::{page_size, sys, Advice, Errno, MapFlags, Memfd, Prot, Result, Seals};
 
 /// The region while it is being made: unmapped whole if dropped.
@@ -38,8 +38,8 @@ impl Region {
             capacity,
         };
         let base = base as usize;
-        // SAFETY: the first page of the reservation just made, which nothing refers to.
-        unsafe { replace(base, page, Prot::READ | Prot::WRITE)? };
+        // SAFETY: the first page of the reservation just made.
+        unsafe { commit(base, page)? };
         // SAFETY: wiping on fork changes nothing in this process.
         unsafe { sys::madvise(base as *mut c_void, page, Advice::WipeOnFork)? };
 
@@ -50,7 +50,7 @@ impl Region {
         let shared = MapFlags::SHARED | MapFlags::FIXED;
         for view in [base + page, base + page + capacity.get()] {
             // SAFETY: MAP_FIXED over a half of the reservation, which nothing refers to.
-            unsafe {
+            let mapped = unsafe {
                 sys::mmap(
                     view as *mut c_void,
                     capacity.get(),
@@ -58,11 +58,30 @@ impl Region {
                     shared,
                     memfd.as_fd().as_raw_fd(),
                     0,
-                )?
+                )
             };
+            if let Err(e) = mapped {
+                region.release_all_but(view, capacity.get());
+                return Err(e);
+            }
         }
         // The views keep the memory; the descriptor closes here.
         Ok(region)
+    }
+
+    /// Unmaps the region except `[start, start + len)`, which a failed `MAP_FIXED` may
+    /// have unmapped before failing, so that another thread's mapping may be there now: it
+    /// is left as it is (a leak of address space at worst, which is sound).
+    fn release_all_but(self, start: usize, len: usize) {
+        let base = self.base.as_ptr() as usize;
+        let end = total_len(self.capacity).map_or(start + len, |total| base + total);
+        core::mem::forget(self);
+        for (from, to) in [(base, start), (start + len, end)] {
+            if to > from {
+                // SAFETY: parts of the region that are surely still its own.
+                let _ = unsafe { sys::munmap(from as *mut c_void, to - from) };
+            }
+        }
     }
 
     pub(super) fn control(&self) -> NonNull<Control> {
