@@ -35,26 +35,19 @@ impl Mapping {
         flags: MbindFlags,
     ) -> Result<()> {
         let span = self.aligned_span(range)?;
-        let (mode, nodes) = policy.kernel_form()?;
+        // A policy the kernel cannot be given is refused before anything is recorded.
+        policy.kernel_form()?;
         self.note_flags_change(span);
-        // SAFETY: the span is this mapping's own; a policy changes no contents.
-        unsafe {
-            sys::mbind(
-                span.ptr(),
-                span.len,
-                mode,
-                mode_flags,
-                nodes.as_ref(),
-                flags,
-            )
-        }
+        // SAFETY: the span is this mapping's own.
+        unsafe { bind_span(span.addr, span.len, policy, mode_flags, flags) }
     }
 
     /// Sets the home node of `range`'s `Bind` or `PreferredMany` policy
     /// (`set_mempolicy_home_node`, Linux 5.17): pages are allocated there first when the
     /// policy allows it, the nearest allowed node otherwise. `EOPNOTSUPP` if part of the
     /// range has another policy, `ENOENT` if none of it has a policy of its own, `EINVAL`
-    /// for a node that is not online; `ENOSYS` before 5.17. Alignment and VMA splitting as for [`set_policy`](Mapping::set_policy).
+    /// for a node that is not online; `ENOSYS` before 5.17. Alignment and VMA splitting as
+    /// for [`set_policy`](Mapping::set_policy).
     pub fn set_home_node(&self, range: impl RangeBounds<usize>, node: u32) -> Result<()> {
         let span = self.aligned_span(range)?;
         self.note_flags_change(span);
