@@ -29,7 +29,8 @@
 //!
 //! Measured on the 2-core CI machine (x86_64, kernel 6.18, AddressSanitizer): `shm_name`
 //! 20,000-50,000 executions/s; `mapping_ops` about 3,500/s from the seeds, falling to about
-//! 1,000/s as the corpus fills with long operation sequences. The host lane's step takes
+//! 1,000/s as the corpus fills with long operation sequences; `reservation_ops` about
+//! 1,500/s, falling to 400-700/s. The host lane's step takes
 //! about 6 s, after a first build of the targets of 35-80 s; `cargo xtask setup` installs
 //! cargo-fuzz in about 40 s.
 //!
