@@ -2,7 +2,8 @@
 //! read, read-write, write-only, read-execute), `decommit`, `reset`, `as_slice` and
 //! `as_mut_slice` over any bytes (with writes through the mutable ones), placement of
 //! anonymous and memfd mappings inside the reservation with `MapOptions::map_in` /
-//! `map_file_in` (at any offset, sometimes with `align`), drops of placed mappings, memory
+//! `map_file_in` (at any offset, sometimes with `align`, or with a `name` the kernel takes or
+//! refuses once the mapping is placed), drops of placed mappings, memory
 //! pressure made by the test (`MADV_PAGEOUT`, which discards reset pages not yet pinned and
 //! must keep every other byte), and at the end the drop of the reservation, over a
 //! reservation of `PAGES` pages (sometimes made with `with_align`).

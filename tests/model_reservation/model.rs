@@ -1,6 +1,7 @@
 //! The model: what each page of the reservation is and holds, each call's predicted
 //! answer, and how the calls change the pages.
 
+use std::ffi::CStr;
 use std::ops::{Bound, Range};
 
 use mman::fd::OwnedFd;
@@ -80,6 +81,9 @@ pub(crate) struct Placement {
     /// `MapOptions::align` (0: not called).
     pub(crate) align: usize,
     pub(crate) source: Source,
+    /// `MapOptions::name` (anonymous memory only): named after the mapping is placed, so a
+    /// refused name takes the mapping back out again.
+    pub(crate) name: Option<&'static CStr>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -122,6 +126,10 @@ pub(crate) struct Held {
     pub(crate) fill: Option<u8>,
 }
 
+/// A name the kernel takes (where it names memory at all), and one it refuses everywhere.
+pub(crate) const VALID_NAME: &CStr = c"mman-model";
+pub(crate) const REFUSED_NAME: &CStr = c"bad$name";
+
 /// The kernel features the model depends on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Features {
@@ -129,6 +137,9 @@ pub(crate) struct Features {
     pub(crate) free: bool,
     /// `MADV_PAGEOUT` (Linux 5.4), with which the test reclaims reset pages.
     pub(crate) pageout: bool,
+    /// `PR_SET_VMA_ANON_NAME` (Linux 5.17 with `CONFIG_ANON_VMA_NAME`): without it every
+    /// name is refused.
+    pub(crate) names: bool,
 }
 
 impl Features {
@@ -142,6 +153,7 @@ impl Features {
         Features {
             free: advise(Advice::Free) != Err(Errno::EINVAL),
             pageout: advise(Advice::PageOut) != Err(Errno::EINVAL),
+            names: probe.set_name(VALID_NAME).is_ok(),
         }
     }
 }
@@ -357,6 +369,9 @@ impl World<'_> {
         if p.align != 0 {
             options = options.align(p.align);
         }
+        if let Some(name) = p.name {
+            options = options.name(name);
+        }
         let memfd = self.memfd;
         let space = self.space.as_mut().expect("alive");
         let result = match p.source {
@@ -420,7 +435,11 @@ impl World<'_> {
         if owners.iter().any(|o| *o != Owner::RESERVED) {
             return Err(Errno::EBUSY);
         }
-        Ok(pages)
+        match p.name {
+            // Refused once placed: the mapping is taken out, the pages reserved again.
+            Some(name) if name == REFUSED_NAME || !self.features.names => Err(Errno::EINVAL),
+            _ => Ok(pages),
+        }
     }
 
     /// The pages of `range` for a call that changes them: `EINVAL` unless it lies inside,

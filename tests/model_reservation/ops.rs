@@ -6,7 +6,7 @@ use std::ops::Bound;
 use mman::Prot;
 
 use crate::common::page;
-use crate::model::{Bounds, Op, Owner, Placement, Source, World};
+use crate::model::{Bounds, Op, Owner, Placement, Source, World, REFUSED_NAME, VALID_NAME};
 use crate::model_support::Rng;
 use crate::{FILE_PAGES, PAGES, SLOTS};
 
@@ -165,6 +165,11 @@ pub(crate) fn placement(rng: &mut Rng, world: &World, slot: usize) -> Placement 
         ]),
         align: rng.pick(&[0, 0, 0, page, 2 * page, 4 * page]),
         source,
+        name: match (source, rng.below(8)) {
+            (Source::Anonymous, 0) => Some(VALID_NAME),
+            (Source::Anonymous, 1) => Some(REFUSED_NAME),
+            _ => None,
+        },
     }
 }
 
