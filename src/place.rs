@@ -81,6 +81,7 @@ pub(crate) unsafe fn commit(addr: usize, len: usize) -> Result<()> {
 /// # Safety
 /// The range must be page aligned, inside a private anonymous reservation the caller owns,
 /// with no reference into it alive: its contents are discarded.
+#[cfg_attr(not(feature = "dlmalloc"), allow(dead_code))] // only `Segments` gives pages back
 pub(crate) unsafe fn decommit(addr: usize, len: usize) -> Result<()> {
     // SAFETY: the caller's own private range, whose contents it gives up.
     unsafe {

@@ -10,8 +10,9 @@ pub struct Example {
     /// `#![no_main]`: brings its own `_start` and is linked without the C
     /// runtime (see `freestanding`) instead of being run with `cargo run`.
     pub freestanding: bool,
-    /// Freestanding and built once more with `--cfg mman_panic_check` (its source names
-    /// that cfg), whose link fails if any panic path is reachable.
+    /// Freestanding and built once more with `--cfg mman_panic_check`, whose link fails if
+    /// any panic path is reachable: its source has the panic handler for that build, which
+    /// calls the undefined `mman_panic_is_reachable`.
     pub panic_checked: bool,
 }
 
@@ -40,7 +41,7 @@ pub fn find() -> Vec<Example> {
             Some(Example {
                 name,
                 freestanding: text.contains("#![no_main]"),
-                panic_checked: text.contains("mman_panic_check"),
+                panic_checked: text.contains("mman_panic_is_reachable"),
             })
         })
         .collect();

@@ -9,9 +9,9 @@
 //! it must exit with status 0 and print `NAME: ok` last. The system lane packs
 //! the same executables into its initramfs.
 //!
-//! First, an example whose source names `mman_panic_check` is built with
-//! `--cfg mman_panic_check`, which gives it a panic handler that calls a
-//! symbol defined nowhere: if any panic path survives optimisation, in the
+//! First, an example whose source has a panic handler calling the undefined
+//! `mman_panic_is_reachable` is built with `--cfg mman_panic_check`, which
+//! selects that handler: if any panic path survives optimisation, in the
 //! example or in the parts of mman it uses, that link fails.
 
 use std::fs;
