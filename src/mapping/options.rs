@@ -326,7 +326,8 @@ impl MapOptions {
     /// memfd.map(Access::ReadWrite)?.write_at(0, b"hello")?;
     /// memfd.freeze()?; // WRITE | SHRINK | GROW
     /// let m = MapOptions::new().prot(Prot::READ).shared().len(4096).map_file(&memfd, 0);
-    /// # // Before Linux 6.7 the kernel refuses shared mappings of write-sealed files.
+    /// # // Before Linux 6.7 (without the change backported) the kernel refuses shared
+    /// # // mappings of write-sealed files through writable descriptors.
     /// # let m = match m { Err(mman::Errno::EPERM) => MapOptions::new().prot(Prot::READ).len(4096).map_file(&memfd, 0), m => m };
     /// assert_eq!(&m?.as_slice()?[..5], b"hello");
     /// # Ok::<(), mman::Errno>(())

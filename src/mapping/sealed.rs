@@ -18,9 +18,10 @@
 //! A private mapping may still be writable: the pages it writes become its own
 //! copies-on-write, which only this value writes, through `&mut self`. A shared mapping
 //! cannot be writable: the kernel refuses `PROT_WRITE` for it at `mmap` (`EPERM`), and at
-//! `mprotect` (`EACCES`) because `VM_MAYWRITE` is clear: the seal clears it from Linux 6.7;
-//! before, a shared mapping through a writable descriptor is refused even read-only
-//! (`EPERM`), and one through a read-only descriptor never had it.
+//! `mprotect` (`EACCES`) because `VM_MAYWRITE` is clear: the seal clears it from Linux 6.7
+//! (and in kernels with that change backported, such as Debian's 6.1.192); before, a shared
+//! mapping through a writable descriptor is refused even read-only (`EPERM`), and one
+//! through a read-only descriptor never had it.
 //!
 //! `F_GET_SEALS` is `EINVAL` for files that cannot be sealed (anything but shmem and
 //! hugetlbfs): their mappings stay volatile, as does any file whose seals could not be

@@ -78,8 +78,8 @@ impl Memfd {
     /// memfd.set_len(4096)?;
     /// memfd.map(Access::ReadWrite)?.write_at(0, &[1, 2, 3])?;
     /// memfd.freeze()?;
-    /// // A read-only descriptor maps shared on every kernel (through a writable one, only
-    /// // from Linux 6.7): here the memfd's own, so fall back to a private mapping before.
+    /// // A read-only descriptor maps shared on every kernel (through a writable one, from
+    /// // Linux 6.7 or a backport): here the memfd's own, so fall back to a private mapping.
     /// let m = memfd.map(Access::ReadOnly).or_else(|_| {
     ///     mman::MapOptions::new().prot(mman::Prot::READ).map_file(&memfd, 0)
     /// })?;
