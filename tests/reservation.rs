@@ -597,3 +597,49 @@ fn a_placement_whose_name_is_refused_gives_its_pages_back_to_the_reservation() {
     });
     assert_eq!(end, common::ChildEnd::Exited(0));
 }
+
+#[test]
+fn reset_never_leaves_lent_memory_lazily_freed() {
+    // Adopted memory may hold bytes although its pages count as reserved: reset must not
+    // free it lazily behind the book-keeping's back.
+    let p = page();
+    let mut space = Reservation::new(p).unwrap();
+    space.commit(.., Prot::READ | Prot::WRITE).unwrap();
+    space.as_mut_slice(..).unwrap().fill(7);
+    let (ptr, len) = space.into_raw();
+    let mut space = unsafe { Reservation::from_raw(ptr, len) }.unwrap();
+    space.reset(..).unwrap();
+    space.commit(.., Prot::READ | Prot::WRITE).unwrap();
+    let bytes = space.as_slice(..).unwrap();
+    assert_eq!(bytes[0], 7);
+    // Memory pressure, as the kernel may apply it at any time (it changes no byte of
+    // memory that is not lazily freed).
+    match unsafe { mman::sys::madvise(ptr.cast(), p, mman::Advice::PageOut) } {
+        Ok(()) => {}
+        Err(Errno::EINVAL) => skip!(
+            "MADV_PAGEOUT unknown (Linux 5.4; {})",
+            common::kernel_release()
+        ),
+        Err(e) => panic!("MADV_PAGEOUT: {e}"),
+    }
+    assert_eq!(common::read_byte(&bytes[0]), 7, "a lent slice changed");
+}
+
+#[test]
+fn map_in_refuses_alignments_below_a_page() {
+    let mut space = Reservation::new(page()).unwrap();
+    let small = MapOptions::new().len(page()).align(16);
+    assert_eq!(err(small.map()), Errno::EINVAL);
+    assert_eq!(err(small.map_in(&mut space, 0)), Errno::EINVAL);
+    // 0 is the default: no alignment beyond a page.
+    let default = MapOptions::new().len(page()).align(0);
+    assert!(default.map_in(&mut space, 0).is_ok());
+}
+
+#[test]
+fn an_empty_slice_touches_no_page() {
+    let space = Reservation::new(page()).unwrap();
+    assert_eq!(space.as_slice(0..0).map(<[u8]>::len), Ok(0));
+    assert_eq!(space.as_slice(3..3).map(<[u8]>::len), Ok(0));
+    assert_eq!(err(space.as_slice(3..4)), Errno::EACCES);
+}

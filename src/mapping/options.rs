@@ -173,7 +173,7 @@ impl MapOptions {
     /// moment and its ends beyond the aligned range unmapped, so alignment costs no memory
     /// (see [`Reservation::with_align`]). For a file mapping at an unaligned offset it is
     /// the start of the page holding the offset that is aligned. Not with
-    /// [`at`](MapOptions::at) (`EINVAL`).
+    /// [`at`](MapOptions::at) (`EINVAL`). 0, the default, asks for no more than a page.
     ///
     /// ```
     /// let m = mman::MapOptions::new().len(4 << 20).align(2 << 20).map()?;
@@ -554,7 +554,7 @@ impl MapOptions {
         }
         let align = match self.align {
             0 => page_size(),
-            align if align.is_power_of_two() => align,
+            align if align.is_power_of_two() && align >= page_size() => align,
             _ => return Err(Errno::EINVAL),
         };
         if (space.as_ptr() as usize).wrapping_add(offset) & (align - 1) != 0 {

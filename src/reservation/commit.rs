@@ -111,23 +111,37 @@ impl Reservation {
             return Err(Errno::EINVAL);
         }
         // Pessimistic: from the call on, the kernel may zero any page at any time.
-        self.pages.copy_set(Plane::Writable, Plane::Lazy, pages.clone());
+        self.pages
+            .copy_set(Plane::Writable, Plane::Lazy, pages.clone());
         self.pages.clear(Plane::Readable, pages.clone());
         self.pages.clear(Plane::Writable, pages.clone());
-        let (addr, len) = self.span_of(&pages);
-        // SAFETY: the pages are this reservation's own, private anonymous, and none is
-        // lendable; `&mut self` means no slice of them is alive.
-        match unsafe { sys::madvise(addr, len, Advice::Free) } {
-            // A kernel without MADV_FREE (EINVAL): take the pages now instead.
-            Err(Errno::EINVAL) => {
-                // SAFETY: as above.
-                unsafe { sys::madvise(addr, len, Advice::DontNeed)? };
-                // Zero now and for good: read-write memory again.
-                self.unmark_lazy(pages);
-                Ok(())
+        // Only the pages marked lazy are given to MADV_FREE: a reserved page may hold memory
+        // too (adopted with `from_raw`), and freeing it lazily unmarked would let the next
+        // commit lend it without pinning it.
+        let mut freed = Ok(());
+        let mut lacks_free = false;
+        self.pages.runs(Plane::Lazy, true, pages.clone(), |run| {
+            let (addr, len) = self.span_of(&run);
+            // SAFETY: the pages are this reservation's own, private anonymous, and none is
+            // lendable; `&mut self` means no slice of them is alive.
+            match unsafe { sys::madvise(addr, len, Advice::Free) } {
+                // A kernel without MADV_FREE: take the pages now instead (below).
+                Err(Errno::EINVAL) => lacks_free = true,
+                other => freed = freed.and(other),
             }
-            other => other,
+        });
+        if lacks_free {
+            let mut taken = Ok(());
+            self.pages.runs(Plane::Lazy, true, pages.clone(), |run| {
+                let (addr, len) = self.span_of(&run);
+                // SAFETY: as above.
+                taken = taken.and(unsafe { sys::madvise(addr, len, Advice::DontNeed) });
+            });
+            taken?;
+            // Zero now and for good: read-write memory again.
+            self.unmark_lazy(pages);
         }
+        freed
     }
 
     /// Writes each lazily freed page of `pages` (with its own value, atomically), which
@@ -160,8 +174,10 @@ impl Reservation {
 
     /// Lazy pages of `pages` are read-write memory again.
     fn unmark_lazy(&mut self, pages: Range<usize>) {
-        self.pages.copy_set(Plane::Lazy, Plane::Readable, pages.clone());
-        self.pages.copy_set(Plane::Lazy, Plane::Writable, pages.clone());
+        self.pages
+            .copy_set(Plane::Lazy, Plane::Readable, pages.clone());
+        self.pages
+            .copy_set(Plane::Lazy, Plane::Writable, pages.clone());
         self.pages.clear(Plane::Lazy, pages);
     }
 }

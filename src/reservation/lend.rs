@@ -30,7 +30,11 @@ impl Reservation {
         let shift = super::page_shift();
         // The end rounded up to a page index; `end + page - 1` cannot overflow, as the
         // reservation ends at a page boundary inside the address space.
-        let pages = bytes.start >> shift..(bytes.end + (page_size() - 1)) >> shift;
+        let pages = match bytes.is_empty() {
+            // An empty slice touches no page.
+            true => 0..0,
+            false => bytes.start >> shift..(bytes.end + (page_size() - 1)) >> shift,
+        };
         if self.pages.all(plane, pages) {
             Ok(bytes)
         } else {

@@ -103,6 +103,8 @@ impl Reservation {
     /// # Safety
     /// The range must be private anonymous memory that nothing else uses or will unmap: it
     /// is this value's from now on, and its bytes read as whatever they hold once committed.
+    /// No part of it may be lazily freed (`MADV_FREE`) and unwritten since: the reservation
+    /// would lend it as committed memory, which the kernel may zero at any time.
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Result<Reservation> {
         let mask = page_size() - 1;
         let base = NonNull::new(ptr).ok_or(Errno::EINVAL)?;

@@ -161,16 +161,29 @@ impl PageTable {
     }
 
     /// Calls `found` with each maximal run of pages whose bit in `plane` is clear.
-    pub(crate) fn clear_runs(&self, plane: Plane, mut found: impl FnMut(Range<usize>)) {
-        let mut page = 0;
-        while page < self.pages {
-            let start = self.next(plane, page, false);
-            if start >= self.pages {
+    pub(crate) fn clear_runs(&self, plane: Plane, found: impl FnMut(Range<usize>)) {
+        self.runs(plane, false, 0..self.pages, found);
+    }
+
+    /// Calls `found` with each maximal run of pages of `pages` whose bit in `plane` is
+    /// `set`.
+    pub(crate) fn runs(
+        &self,
+        plane: Plane,
+        set: bool,
+        pages: Range<usize>,
+        mut found: impl FnMut(Range<usize>),
+    ) {
+        let end = pages.end.min(self.pages);
+        let mut page = pages.start;
+        while page < end {
+            let start = self.next(plane, page, set);
+            if start >= end {
                 break;
             }
-            let end = self.next(plane, start, true);
-            found(start..end);
-            page = end;
+            let stop = self.next(plane, start, !set).min(end);
+            found(start..stop);
+            page = stop;
         }
     }
 

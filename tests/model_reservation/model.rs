@@ -419,7 +419,8 @@ impl World<'_> {
     /// The pages a placement takes, or the error it must answer.
     pub(crate) fn model_place(&self, p: &Placement, lead: usize) -> mman::Result<Range<usize>> {
         let page = page();
-        let aligned = p.align == 0 || self.base.wrapping_add(p.offset) % p.align == 0;
+        let aligned = p.align == 0
+            || (p.align >= page && self.base.wrapping_add(p.offset) % p.align == 0);
         if p.len == 0 || !aligned || p.offset % page != 0 {
             return Err(Errno::EINVAL);
         }
@@ -482,7 +483,10 @@ pub(crate) fn span(range: Bounds, len: usize) -> Option<Range<usize>> {
     (start <= end && end <= len).then_some(start..end)
 }
 
-/// The pages `bytes` touch.
+/// The pages `bytes` touch: none for no bytes.
 pub(crate) fn touched(bytes: &Range<usize>) -> Range<usize> {
-    bytes.start / page()..bytes.end.div_ceil(page())
+    match bytes.is_empty() {
+        true => 0..0,
+        false => bytes.start / page()..bytes.end.div_ceil(page()),
+    }
 }

@@ -95,7 +95,11 @@ impl Book {
     /// `EINVAL` outside, `EACCES` unless every page they touch is lendable.
     pub(super) fn lends(&self, bounds: Bounds, write: bool) -> Result<(usize, usize)> {
         let (start, end) = span(bounds, self.len()).ok_or(Errno::EINVAL)?;
-        let touched = start / self.page..end.div_ceil(self.page);
+        // An empty slice touches no page.
+        let touched = match start == end {
+            true => 0..0,
+            false => start / self.page..end.div_ceil(self.page),
+        };
         match self.pages[touched].iter().all(|p| p.lendable(write)) {
             true => Ok((start, end)),
             false => Err(Errno::EACCES),

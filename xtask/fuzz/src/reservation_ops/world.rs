@@ -244,9 +244,8 @@ impl World {
                         let len = request.len.unwrap_or(0);
                         self.book.places(request.offset, len, 0).err()
                     });
-                    // The kernel may refuse protection bits it does not know; alignments
-                    // below a page are documented as refused (see `Request::refused`); a
-                    // length that no whole number of pages holds is ENOMEM, as for mmap.
+                    // The kernel may refuse protection bits it does not know; a length that
+                    // no whole number of pages holds is ENOMEM, as for mmap.
                     let unpageable = request
                         .len
                         .is_some_and(|len| len.checked_next_multiple_of(page).is_none());
@@ -400,11 +399,13 @@ struct Request {
 impl Request {
     /// Why the options alone are refused (`EINVAL`), before the reservation's pages are
     /// looked at: no length (anonymous), a grows-down/up protection, an alignment that is
-    /// not a power of two or that the place does not have.
+    /// not a power of two, is below a page, or that the place does not have (0 asks for
+    /// none).
     fn refused(&self, base: usize) -> Option<Errno> {
         let misaligned = |align: usize| {
             align != 0
                 && (!align.is_power_of_two()
+                    || align < page_size()
                     || !base.wrapping_add(self.offset).is_multiple_of(align))
         };
         let bad = (self.file.is_none() && self.len.is_none())
@@ -414,11 +415,9 @@ impl Request {
     }
 
     /// Whether `EINVAL` is an answer besides the book's: for protection bits the kernel
-    /// does not know, and for an alignment below a page (which `MapOptions::align`
-    /// documents as refused, though `map_in` takes it).
+    /// does not know.
     fn odd(&self) -> bool {
         let known = Prot::READ | Prot::WRITE | Prot::EXEC | Prot::SEM;
-        let small = self.align.is_some_and(|a| a != 0 && a < page_size());
-        !known.contains(self.prot) || small
+        !known.contains(self.prot)
     }
 }
