@@ -15,6 +15,8 @@
 //!   that `cargo xtask bench copies` can measure them alone (seconds, not minutes);
 //! - `numa`: the `move_pages` query of 1,000 pages, likewise with files and a README
 //!   section of its own (`cargo xtask bench numa`);
+//! - `reservations`: a 2 MiB reservation's life against the bare calls, likewise
+//!   (`cargo xtask bench reservations`);
 //! - `alloc`: `mman::alloc` against glibc's malloc and `MirrorBuffer` against `VecDeque`,
 //!   likewise (`cargo xtask bench alloc`).
 
@@ -24,6 +26,7 @@ mod json;
 mod machine;
 mod markdown;
 mod numa;
+mod reservations;
 mod results;
 mod sizes;
 mod timed;
@@ -46,6 +49,8 @@ pub enum Parts {
     Numa,
     /// Only the allocators and the mirrored ring (`cargo xtask bench alloc`).
     Alloc,
+    /// Only a reservation's life (`cargo xtask bench reservations`).
+    Reservations,
 }
 
 pub fn run(parts: Parts) -> ExitCode {
@@ -68,6 +73,9 @@ fn bench(parts: Parts) -> Result<(), String> {
     if let Parts::Alloc = parts {
         return alloc::run(&program, &dir, &readme);
     }
+    if let Parts::Reservations = parts {
+        return reservations::run(&program, &dir, &readme);
+    }
     if let Parts::All = parts {
         let results = results::Results {
             instructions: callgrind::measure(&program, &dir)?,
@@ -79,6 +87,7 @@ fn bench(parts: Parts) -> Result<(), String> {
         results::write(&dir, &readme, &results)?;
         numa::run(&program, &dir, &readme)?;
         alloc::run(&program, &dir, &readme)?;
+        reservations::run(&program, &dir, &readme)?;
     }
     let copies = timed::copies(&program, &dir)?;
     results::write_copies(&dir, &readme, &machine::describe(&program)?, &copies)

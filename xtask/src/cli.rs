@@ -19,7 +19,8 @@ commands:
            minutes); writes target/bench/results.json and results.md;
            `bench copies` times only the shared-memory copies (seconds),
            `bench numa` only the move_pages query (seconds),
-           `bench alloc` only the allocators and the mirrored ring (a minute)
+           `bench alloc` only the allocators and the mirrored ring (a minute),
+           `bench reservations` only a reservation's life (seconds)
   fuzz     run the fuzz targets (shm_name, mapping_ops, reservation_ops)
            longer than the host lane does:
            `fuzz [TARGET...] [--runs N | --time SECONDS]`
@@ -73,8 +74,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             Some("copies") => Ok(Command::Bench(Parts::Copies)),
             Some("numa") => Ok(Command::Bench(Parts::Numa)),
             Some("alloc") => Ok(Command::Bench(Parts::Alloc)),
+            Some("reservations") => Ok(Command::Bench(Parts::Reservations)),
             Some(extra) => Err(format!(
-                "`bench` takes no argument but `copies`, `numa` or `alloc` (got `{extra}`)"
+                "`bench` takes no argument but `copies`, `numa`, `alloc` or `reservations` (got `{extra}`)"
             )),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),

@@ -37,18 +37,29 @@ pub fn measure(program: &Path, dir: &Path) -> Result<Vec<Count>, String> {
     VARIANTS
         .iter()
         .map(|&(variant, label)| {
-            let counted = total(program, dir, variant, ITERATIONS)?;
-            let baseline = total(program, dir, variant, 0)?;
-            let added = counted.checked_sub(baseline).ok_or_else(|| {
-                format!("{variant}: {ITERATIONS} iterations counted fewer instructions than 0")
-            })?;
             Ok(Count {
                 variant,
                 label,
-                per_pair: added as f64 / ITERATIONS as f64,
+                per_pair: per_iteration(program, dir, variant, ITERATIONS)?,
             })
         })
         .collect()
+}
+
+/// User-space instructions per iteration of `variant`: its count with `iterations` less
+/// its count with none, divided by `iterations`.
+pub(super) fn per_iteration(
+    program: &Path,
+    dir: &Path,
+    variant: &str,
+    iterations: u64,
+) -> Result<f64, String> {
+    let counted = total(program, dir, variant, iterations)?;
+    let baseline = total(program, dir, variant, 0)?;
+    let added = counted.checked_sub(baseline).ok_or_else(|| {
+        format!("{variant}: {iterations} iterations counted fewer instructions than 0")
+    })?;
+    Ok(added as f64 / iterations as f64)
 }
 
 /// The program's whole `Ir` count for `iterations` pairs.
