@@ -192,7 +192,8 @@ impl World {
                 (bytes.as_ptr() as usize - base, bytes.len())
             }),
         };
-        if let Ok((start, n)) = got {
+        // An empty slice touches no page, so there is nothing to look at.
+        if let Ok((start, n @ 1..)) = got {
             let (first, end) = (base + start, base + start + n);
             let (first, end) = (first - first % page, end.next_multiple_of(page));
             let need = if mutable { "rw" } else { "r" };
