@@ -33,10 +33,6 @@ pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
     unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
 }
 
-/// Offset of `shm_segsz` in the asm-generic 64-bit `struct shmid64_ds`: a 48-byte
-/// `ipc64_perm`, then the size.
-pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
-
 /// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
 pub(crate) const SHMCTL_VERSION: usize = 0;
 

@@ -17,3 +17,7 @@ pub(crate) const MAP_GROWSDOWN: u32 = 0x0100;
 pub(crate) const MCL_CURRENT: u32 = 1;
 pub(crate) const MCL_FUTURE: u32 = 2;
 pub(crate) const MCL_ONFAULT: u32 = 4;
+
+/// Offset of `shm_segsz` in the asm-generic 64-bit `struct shmid64_ds`: a 48-byte
+/// `ipc64_perm`, then the size.
+pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;

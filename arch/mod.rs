@@ -18,6 +18,8 @@
 
 mod abi64;
 mod generic_consts;
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+mod generic_nr;
 
 cfg_if::cfg_if! {
     if #[cfg(target_arch = "x86_64")] {
@@ -26,7 +28,13 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "aarch64")] {
         mod aarch64;
         pub(crate) use aarch64::*;
+    } else if #[cfg(target_arch = "riscv64")] {
+        mod riscv64;
+        pub(crate) use riscv64::*;
+    } else if #[cfg(all(target_arch = "powerpc64", target_endian = "little"))] {
+        mod powerpc64le;
+        pub(crate) use powerpc64le::*;
     } else {
-        compile_error!("mman supports Linux on x86_64 and aarch64 so far");
+        compile_error!("mman supports Linux on x86_64, aarch64, riscv64 and powerpc64le so far");
     }
 }

@@ -10,8 +10,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, Statfs, SHMCTL_VERSION, SHMID_DS_SEGSZ_OFFSET, STATFS_BSIZE,
-    STATFS_TYPE,
+    fstatfs, ftruncate, mmap, Statfs, SHMCTL_VERSION, STATFS_BSIZE, STATFS_TYPE,
 };
 pub(crate) use super::generic_consts::*;
 

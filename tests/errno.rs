@@ -4,8 +4,9 @@
 mod common;
 
 use std::collections::HashSet;
+use std::ptr;
 
-use mman::Errno;
+use mman::{sys, Errno, MapFlags, MlockAllFlags, Mode, MremapFlags, OFlags, Prot, ShmGetFlags};
 
 #[test]
 fn einval_name_description_display_debug() {
@@ -65,6 +66,80 @@ fn failed_call_returns_the_kernels_errno() {
     let map = common::Map::anon(common::page());
     let inside = map.ptr.cast::<u8>().wrapping_add(1).cast();
     assert_eq!(unsafe { mman::sys::munmap(inside, 1) }, Err(Errno::EINVAL));
+}
+
+/// One failing call through each of the architecture's syscall shapes (one to six
+/// arguments, and the read-only variants), each with the errno its kernel documents. On
+/// powerpc64 the kernel signals an error in cr0.SO with a *positive* errno, which every shape
+/// must turn into `-errno`: a shape that forgets would make its call look like a success
+/// (munmap, mlock) or return the errno as an address or an fd (mmap, shm_open).
+#[test]
+fn every_syscall_shape_decodes_the_kernels_errno() {
+    let page = common::page();
+    let map = common::Map::anon(page);
+    let misaligned = map
+        .ptr
+        .cast::<u8>()
+        .wrapping_add(1)
+        .cast::<std::ffi::c_void>();
+    // 1 argument: shmdt of an address no SysV segment is attached at.
+    assert_eq!(unsafe { sys::shmdt(map.ptr) }, Err(Errno::EINVAL), "shmdt");
+    // 1, read-only: mlockall with neither CURRENT nor FUTURE.
+    assert_eq!(
+        sys::mlockall(MlockAllFlags::empty()),
+        Err(Errno::EINVAL),
+        "mlockall"
+    );
+    // 2: munmap of a misaligned address.
+    assert_eq!(
+        unsafe { sys::munmap(misaligned, page) },
+        Err(Errno::EINVAL),
+        "munmap"
+    );
+    // 2, read-only: pidfd_open of a pid that cannot exist.
+    assert_eq!(
+        sys::pidfd_open(-1, 0).err(),
+        Some(Errno::EINVAL),
+        "pidfd_open"
+    );
+    // 3: mprotect of a misaligned address.
+    assert_eq!(
+        unsafe { sys::mprotect(misaligned, page, Prot::READ) },
+        Err(Errno::EINVAL),
+        "mprotect"
+    );
+    // 3, read-only: shmget of a size below SHMMIN (1).
+    assert_eq!(
+        sys::shmget(0, 0, ShmGetFlags::CREAT),
+        Err(Errno::EINVAL),
+        "shmget"
+    );
+    // 4: openat (shm_open) of a name that does not exist, without O_CREAT.
+    assert_eq!(
+        sys::shm_open(c"/mman-errno-no-such-object", OFlags::RDONLY, Mode::empty()).err(),
+        Some(Errno::ENOENT),
+        "shm_open"
+    );
+    // 5: mremap of a misaligned address.
+    assert_eq!(
+        unsafe {
+            sys::mremap(
+                misaligned,
+                page,
+                2 * page,
+                MremapFlags::MAYMOVE,
+                ptr::null_mut(),
+            )
+        },
+        Err(Errno::EINVAL),
+        "mremap"
+    );
+    // 6: mmap of a file mapping with no file.
+    assert_eq!(
+        unsafe { sys::mmap(ptr::null_mut(), page, Prot::READ, MapFlags::PRIVATE, -1, 0) },
+        Err(Errno::EBADF),
+        "mmap"
+    );
 }
 
 #[cfg(feature = "std")]

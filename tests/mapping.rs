@@ -1053,6 +1053,20 @@ fn code_returning(v: u8) -> Vec<u8> {
     [mov.to_le_bytes(), ret.to_le_bytes()].concat()
 }
 
+#[cfg(target_arch = "riscv64")]
+fn code_returning(v: u8) -> Vec<u8> {
+    let li = (u32::from(v) << 20) | (10 << 7) | 0x13; // li a0, v (addi a0, zero, v)
+    let ret = 0x0000_8067u32; // ret (jalr zero, 0(ra))
+    [li.to_le_bytes(), ret.to_le_bytes()].concat()
+}
+
+#[cfg(target_arch = "powerpc64")]
+fn code_returning(v: u8) -> Vec<u8> {
+    let li = 0x3860_0000u32 | u32::from(v); // li r3, v (addi r3, 0, v)
+    let blr = 0x4e80_0020u32; // blr
+    [li.to_le_bytes(), blr.to_le_bytes()].concat()
+}
+
 fn call(m: &Mapping) -> u32 {
     // SAFETY: the mapping holds a complete function of this signature and is executable.
     let f = unsafe { std::mem::transmute::<*mut u8, extern "C" fn() -> u32>(m.as_ptr()) };

@@ -29,6 +29,36 @@ core::arch::global_asm!(
     entry = sym entry,
 );
 
+#[cfg(target_arch = "riscv64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    // The linker relaxes accesses near `__global_pointer$` into gp-relative ones; gp must
+    // hold it before any Rust code runs (and this load must not be relaxed itself).
+    ".option push",
+    ".option norelax",
+    "lla gp, __global_pointer$",
+    ".option pop",
+    "mv a0, sp", // the kernel leaves sp 16-byte aligned, pointing at argc
+    "call {entry}",
+    entry = sym entry,
+);
+
+#[cfg(target_arch = "powerpc64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    // ELFv2: the kernel enters with r12 = _start; the TOC pointer (r2) is derived from it.
+    "addis 2, 12, .TOC.-_start@ha",
+    "addi 2, 2, .TOC.-_start@l",
+    "mr 3, 1",          // the initial stack: argc, argv..., 0, envp..., 0, auxv...
+    "clrrdi 1, 1, 4",   // a 16-byte aligned stack
+    "li 0, 0",
+    "stdu 0, -32(1)",   // a minimal frame with a null back chain
+    "bl {entry}",
+    entry = sym entry,
+);
+
 /// Finds the auxiliary vector on the initial stack and runs the program.
 ///
 /// # Safety

@@ -1,13 +1,19 @@
-//! The architectures the lanes build for, and the names of their tools.
+//! The architectures the lanes build for, and the names of their tools: everything the
+//! xtask knows about one architecture, apart from how to boot it (`system/qemu.rs`) and
+//! which Debian kernels it has (`system/kernels.rs`).
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Arch {
     X86_64,
     Aarch64,
+    Riscv64,
+    // Described below, not yet in `ALL`: its lanes have not passed yet.
+    #[allow(dead_code)]
+    Powerpc64le,
 }
 
 impl Arch {
-    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
+    pub const ALL: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
     /// The machine xtask runs on: CI and the development machines are x86_64.
     pub const HOST: Arch = Arch::X86_64;
@@ -16,11 +22,28 @@ impl Arch {
         match self {
             Arch::X86_64 => "x86_64",
             Arch::Aarch64 => "aarch64",
+            Arch::Riscv64 => "riscv64",
+            Arch::Powerpc64le => "powerpc64le",
         }
     }
 
+    /// Rust's target triple.
     pub fn triple(self) -> String {
-        format!("{}-unknown-linux-gnu", self.name())
+        match self {
+            // The general-purpose profile (IMAFDC): Debian's riscv64 baseline.
+            Arch::Riscv64 => "riscv64gc-unknown-linux-gnu".into(),
+            _ => format!("{}-unknown-linux-gnu", self.name()),
+        }
+    }
+
+    /// Debian's name for the architecture (packages, kernels).
+    pub fn debian(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Aarch64 => "arm64",
+            Arch::Riscv64 => "riscv64",
+            Arch::Powerpc64le => "ppc64el",
+        }
     }
 
     /// A GNU tool for this architecture, e.g. `aarch64-linux-gnu-strip`.
@@ -32,6 +55,39 @@ impl Arch {
 
     /// The qemu-user emulator that runs this architecture's Linux binaries.
     pub fn qemu_user(self) -> String {
-        format!("qemu-{}", self.name())
+        match self {
+            Arch::Powerpc64le => "qemu-ppc64le".into(),
+            _ => format!("qemu-{}", self.name()),
+        }
+    }
+
+    /// Whether Debian ships a prebuilt std for this target that matches rustc-web
+    /// (`/usr/lib/rustlib/<triple>`): the host's, and arm64's from `libstd-rust-web-dev:arm64`.
+    /// The others' (1.85) do not match rustc-web 1.96, so their std is built from
+    /// `rust-web-src` with `-Zbuild-std` (once; cached in the target directory).
+    pub fn prebuilt_std(self) -> bool {
+        matches!(self, Arch::X86_64 | Arch::Aarch64)
+    }
+
+    /// Linker flags this target's static programs need besides `+crt-static`.
+    pub fn link_args(self) -> &'static [&'static str] {
+        match self {
+            // A debug std is large enough to land between the libc.a members pulled in by
+            // the first and the second `-lc`, out of reach (±1 MiB) of their `jal` to
+            // `__syscall_error` ("relocation truncated to fit: R_RISCV_JAL"); sorting the
+            // sections by name keeps libc's plain `.text` together.
+            Arch::Riscv64 => &["-Wl,--sort-section=name"],
+            _ => &[],
+        }
+    }
+
+    /// The largest page size a kernel for this architecture may use: segments of a program
+    /// linked by hand must be aligned to it (Debian's powerpc64le 6.1 kernel runs 64 KiB
+    /// pages; the others here use 4 KiB).
+    pub fn max_page_size(self) -> usize {
+        match self {
+            Arch::Powerpc64le => 64 << 10,
+            _ => 4 << 10,
+        }
     }
 }

@@ -33,11 +33,15 @@ commands:
 
 test options (repeatable; default: every lane on every arch it supports):
   --lane host|user|system   host: x86_64 natively, with rustup's toolchain
-                            user: aarch64 under qemu-user, with Debian's Rust
-                            system: x86_64 and aarch64 as the whole userland
+                            user: the other architectures under qemu-user,
+                              with Debian's Rust
+                            system: every architecture as the whole userland
                               of Debian's kernels, booted under qemu-system
-  --arch x86_64|aarch64     only lanes on these architectures
-  --kernel 6.1|6.12         system lane: only these kernels (default: both)
+  --arch ARCH               only lanes on these architectures: x86_64,
+                            aarch64, riscv64
+  --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
+                            series Debian has for the arch, of 6.1 and 6.12;
+                            riscv64: 6.12 and newest, Debian's sid)
   -v, --verbose             system lane: show the whole console, not only
                             init's lines (it is always in target/system/)
 ";

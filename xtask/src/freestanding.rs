@@ -70,8 +70,11 @@ pub fn check(s: &mut Session, example: &Example) {
 /// panic path survives optimisation, in the example or in the parts of mman it uses.
 fn panic_check(s: &mut Session, name: &str) {
     let dir = s.toolchain.examples_dir("release");
-    let mut build = s.toolchain.cargo("rustc", &static_library(name));
-    build.env("RUSTFLAGS", "--cfg mman_panic_check");
+    // After `--`: for the example alone, so mman (and a std built from source) are the
+    // same as in the ordinary build and are not built again.
+    let mut args = static_library(name).to_vec();
+    args.extend(["--", "--cfg", "mman_panic_check"]);
+    let build = s.toolchain.cargo("rustc", &args);
     if !s.step(
         &format!("build example {name} with --cfg mman_panic_check"),
         build,
@@ -142,14 +145,15 @@ fn link(toolchain: &Toolchain, archive: &Path, binary: &Path) -> Command {
     link.args(["-nostdlib", "-static", "-no-pie", "-Wl,--gc-sections"])
         // Without these, padding dwarfs the program in the reported size:
         // x86_64's ld gives code pages of its own, aarch64's aligns segments
-        // in the file for 64 KiB pages (the kernels here use 4 KiB), and
+        // in the file for 64 KiB pages (the kernels here use 4 KiB; the
+        // largest page an arch's kernels use is its `max_page_size`), and
         // RELRO pads to a page boundary although with no dynamic loader or
         // libc start code nothing would ever apply it.
-        .args([
-            "-Wl,-z,noseparate-code",
-            "-Wl,-z,max-page-size=4096",
-            "-Wl,-z,norelro",
-        ])
+        .args(["-Wl,-z,noseparate-code", "-Wl,-z,norelro"])
+        .arg(format!(
+            "-Wl,-z,max-page-size={}",
+            toolchain.arch.max_page_size()
+        ))
         // Nothing refers to `_start` but the ELF header: make the linker
         // take it (and what it reaches) from the archive.
         .arg("-Wl,--undefined=_start")

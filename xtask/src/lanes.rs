@@ -56,16 +56,12 @@ pub fn run(options: &TestOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let kernels = match options.kernels.is_empty() {
-        true => system::Series::ALL.to_vec(),
-        false => options.kernels.clone(),
-    };
     let results: Vec<LaneResult> = jobs
         .into_iter()
         .flat_map(|(lane, arch)| match lane {
             Lane::Host => vec![run_lane(lane, arch, Rust::Rustup, host)],
             Lane::User => vec![run_lane(lane, arch, Rust::Debian, user)],
-            Lane::System => system::run(arch, &kernels, options.verbose),
+            Lane::System => system::run(arch, &options.kernels, options.verbose),
         })
         .collect();
     report::summary(&results);

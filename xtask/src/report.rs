@@ -156,14 +156,14 @@ pub fn lane_end(result: &LaneResult) {
 pub fn summary(results: &[LaneResult]) {
     println!();
     println!(
-        "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>8}",
+        "{:<8} {:<11} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>8}",
         "lane", "arch", "kernel", "result", "passed", "failed", "skipped", "runs", "time"
     );
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for r in results {
         let t = &r.tally;
         println!(
-            "{:<8} {:<8} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>7.1}s",
+            "{:<8} {:<11} {:<6} {:<6} {:>7} {:>7} {:>8} {:>5} {:>7.1}s",
             r.lane,
             r.arch.name(),
             // The host and user lanes run on the build machine's kernel.

@@ -46,6 +46,13 @@ const PACKAGES: &[Package] = &[
     stable("gcc-aarch64-linux-gnu"),
     stable("libc6-dev-arm64-cross"),
     stable("linux-libc-dev-arm64-cross"),
+    // The same for riscv64 and powerpc64le (their std is built from rust-web-src).
+    stable("gcc-riscv64-linux-gnu"),
+    stable("libc6-dev-riscv64-cross"),
+    stable("linux-libc-dev-riscv64-cross"),
+    stable("gcc-powerpc64le-linux-gnu"),
+    stable("libc6-dev-ppc64el-cross"),
+    stable("linux-libc-dev-ppc64el-cross"),
     // Debian's Rust (1.96 from bookworm-security) with its library source,
     // and the matching prebuilt aarch64 std: rustup cannot add targets here.
     stable("rustc-web"),
@@ -63,6 +70,9 @@ const PACKAGES: &[Package] = &[
     backport("qemu-user"),
     backport("qemu-system-arm"),
     backport("qemu-system-x86"),
+    // riscv64 (it brings backports' OpenSBI, its default firmware) and powerpc64 (VOF).
+    backport("qemu-system-riscv"),
+    backport("qemu-system-ppc"),
 ];
 
 /// One step of the plan, shown as the shell command a person would type.
@@ -292,7 +302,7 @@ fn backports_configured() -> bool {
 
 /// The URI this machine's apt takes Debian's `bookworm` suite from (its mirror), so that
 /// backports come from the same place; no package host is named here.
-fn debian_archive() -> Result<String, String> {
+pub fn debian_archive() -> Result<String, String> {
     apt_sources()
         .iter()
         .find_map(|text| archive_for(text, CODENAME))

@@ -9,6 +9,9 @@ use std::process::Command;
 use crate::arch::Arch;
 use crate::workspace_root;
 
+/// rustc-web's library source (package `rust-web-src`), for `-Zbuild-std`.
+const STD_SOURCE: &str = "/usr/lib/rustlib/src/rust/library";
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Rust {
     /// rustup's default toolchain: whatever `cargo` on PATH resolves to.
@@ -45,6 +48,12 @@ impl Toolchain {
         }
     }
 
+    /// Whether cargo builds std from Debian's library source (`-Zbuild-std`) rather than
+    /// linking a prebuilt one: for the targets Debian has no matching std for.
+    fn builds_std(&self) -> bool {
+        self.rust == Rust::Debian && !self.arch.prebuilt_std()
+    }
+
     /// Foreign code: link with the cross gcc, run under qemu-user.
     fn cross(&self) -> bool {
         self.arch != Arch::HOST
@@ -69,7 +78,10 @@ impl Toolchain {
                 "/usr/bin/cargo".into(),
                 "/usr/bin/rustc".into(),
                 "/usr/bin/rustdoc".into(),
-                format!("/usr/lib/rustlib/{}/lib", self.arch.triple()),
+                match self.builds_std() {
+                    true => STD_SOURCE.into(),
+                    false => format!("/usr/lib/rustlib/{}/lib", self.arch.triple()),
+                },
             ]);
         }
         if self.cross() {
@@ -117,6 +129,28 @@ impl Toolchain {
                 // compiler must load only its own libraries.
                 .env_remove("LD_LIBRARY_PATH");
         }
+        if self.builds_std() {
+            // rustc-web's own library source, so the std matches the compiler; cargo
+            // keeps the build in the target directory, once per profile and flags.
+            cmd.env("RUSTC_BOOTSTRAP", "1");
+            if subcommand != "test" {
+                // The profiles abort on panic, which needs the `panic_abort` runtime.
+                cmd.arg("-Zbuild-std=std,panic_abort");
+            } else {
+                cmd.arg("-Zbuild-std");
+                // The test harness unwinds. With the profiles' `panic = "abort"`, cargo
+                // would build the std from source for both strategies at once: E0152
+                // (duplicate lang items), or "panic_unwind does not have the panic
+                // strategy unwind" for doc tests. A prebuilt std carries both.
+                for profile in ["dev", "release"] {
+                    cmd.arg("--config")
+                        .arg(format!("profile.{profile}.panic=\"unwind\""));
+                }
+                // rustdoc links doc tests with RUSTDOCFLAGS, not the target's RUSTFLAGS:
+                // static too, as no dynamic loader for these targets is installed.
+                cmd.env("RUSTDOCFLAGS", self.rustflags());
+            }
+        }
         let triple = self.arch.triple();
         let var = |key: &str| {
             format!(
@@ -130,7 +164,7 @@ impl Toolchain {
                 // Static: the system lane's machine has no C library, and a
                 // dynamic glibc program under qemu-user can hang for ever in
                 // pthread_create (cross vs multiarch libc mix-up).
-                .env(var("RUSTFLAGS"), "-C target-feature=+crt-static");
+                .env(var("RUSTFLAGS"), self.rustflags());
         }
         if self.cross() {
             cmd.env(var("LINKER"), self.arch.gnu_tool("gcc"))
@@ -141,6 +175,16 @@ impl Toolchain {
             cmd.env("CARGO_TERM_COLOR", "always");
         }
         cmd
+    }
+
+    /// The target's flags for static programs: `+crt-static` and its linker's needs.
+    fn rustflags(&self) -> String {
+        let mut flags = String::from("-C target-feature=+crt-static");
+        for arg in self.arch.link_args() {
+            flags.push_str(" -C link-arg=");
+            flags.push_str(arg);
+        }
+        flags
     }
 
     /// Where `cargo build --example` puts its output for `profile`.

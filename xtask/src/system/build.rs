@@ -10,6 +10,7 @@ use crate::toolchain::Toolchain;
 use crate::workspace_root;
 
 use super::protocol::{EXAMPLES_DIR, TESTS_DIR};
+use super::Profile;
 
 /// An executable to pack, and where it goes in the initramfs.
 pub struct Program {
@@ -27,11 +28,20 @@ impl Program {
 }
 
 /// Every libtest program (the library's unit tests and each integration
-/// test), and each example named.
-pub fn programs(toolchain: &Toolchain, examples: &[String]) -> Result<Vec<Program>, String> {
-    let mut built = suite::build(toolchain, &["--all-features"])?;
+/// test), and each example named, built with `profile`.
+pub fn programs(
+    toolchain: &Toolchain,
+    examples: &[String],
+    profile: Profile,
+) -> Result<Vec<Program>, String> {
+    let release: &[&str] = match profile {
+        Profile::Debug => &[],
+        Profile::Release => &["--release"],
+    };
+    let mut built = suite::build(toolchain, &[&["--all-features"], release].concat())?;
     if !examples.is_empty() {
         let mut args = vec!["--all-features", "--message-format=json-render-diagnostics"];
+        args.extend(release);
         for name in examples {
             args.extend(["--example", name]);
         }

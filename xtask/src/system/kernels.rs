@@ -1,11 +1,15 @@
-//! The kernels the system lane boots: Debian's "cloud" flavour (the fewest
-//! drivers, so the fastest boot; its 8250 and PL011 serial consoles are built
-//! in), from bookworm (6.1) and bookworm-backports (6.12). Each is fetched
-//! with `apt-get download` once and cached under `target/kernels/`.
+//! The kernels the system lane boots: Debian's own, for each architecture the series Debian
+//! builds for it (6.1 from bookworm, 6.12 from bookworm-backports or trixie, and the newest,
+//! from sid), in the flavour with the fewest drivers (`cloud` where there is one: the fastest
+//! boot; its 8250 and PL011 serial consoles are built in). Each is fetched with `apt-get
+//! download` once and cached under `target/kernels/`.
 //!
-//! The package is looked up when the lane runs, not written down here: a
-//! kernel's package name carries its ABI number (`linux-image-6.1.0-56-...`),
-//! which changes with every security update.
+//! The package is looked up when the lane runs, not written down here: a kernel's package
+//! name carries its ABI number (`linux-image-6.1.0-56-...`), which changes with every
+//! security update. The lookups go through a private apt state in `target/kernels/apt/`
+//! (`apt.rs`), so the machine's apt sources and dpkg architectures stay as they are.
+
+mod apt;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,18 +22,64 @@ use crate::workspace_root;
 pub enum Series {
     /// bookworm's own kernel.
     V6_1,
-    /// bookworm-backports'.
+    /// bookworm-backports' (trixie's for riscv64, which bookworm lacks).
     V6_12,
+    /// Debian's newest (sid's): recent calls (guard pages, 6.13) meet a real kernel there.
+    Newest,
 }
 
 impl Series {
-    pub const ALL: [Series; 2] = [Series::V6_1, Series::V6_12];
+    pub const ALL: [Series; 3] = [Series::V6_1, Series::V6_12, Series::Newest];
 
     pub fn name(self) -> &'static str {
         match self {
             Series::V6_1 => "6.1",
             Series::V6_12 => "6.12",
+            Series::Newest => "newest",
         }
+    }
+
+    /// The suites that carry the series (for any architecture).
+    fn suites(self) -> &'static [&'static str] {
+        match self {
+            Series::V6_1 => &["bookworm"],
+            Series::V6_12 => &["bookworm-backports", "trixie"],
+            Series::Newest => &["sid"],
+        }
+    }
+
+    /// Whether a kernel of `version` (the meta-package's) belongs to the series.
+    fn has(self, version: &str) -> bool {
+        match self {
+            Series::Newest => true,
+            _ => version.starts_with(&format!("{}.", self.name())),
+        }
+    }
+
+    /// The series the lane boots on `arch` unless told otherwise: those Debian builds for it.
+    /// (Debian has no riscv64 6.1; x86_64 and aarch64 boot the newest on request only, to
+    /// keep the whole run within its time budget.)
+    pub fn of(arch: Arch) -> &'static [Series] {
+        match arch {
+            Arch::X86_64 | Arch::Aarch64 | Arch::Powerpc64le => &[Series::V6_1, Series::V6_12],
+            Arch::Riscv64 => &[Series::V6_12, Series::Newest],
+        }
+    }
+
+    /// Whether Debian has a kernel of this series for `arch` at all.
+    pub fn exists_for(self, arch: Arch) -> bool {
+        !(self == Series::V6_1 && arch == Arch::Riscv64)
+    }
+}
+
+/// The kernel flavour booted on `arch`: Debian's meta-package `linux-image-FLAVOUR`
+/// depends on the current kernel of that flavour.
+fn flavour(arch: Arch) -> String {
+    match arch {
+        Arch::X86_64 | Arch::Aarch64 => format!("cloud-{}", arch.debian()),
+        // One flavour each (powerpc64le's 6.1 runs 64 KiB pages, its 6.12 4 KiB).
+        Arch::Riscv64 => "riscv64".into(),
+        Arch::Powerpc64le => "powerpc64le".into(),
     }
 }
 
@@ -42,10 +92,10 @@ pub struct Kernel {
     pub vmlinuz: PathBuf,
 }
 
-/// The newest `series` kernel apt knows for `arch`, from the cache or
-/// downloaded into it.
+/// The newest `series` kernel Debian has for `arch`, from the cache or downloaded into it.
 pub fn fetch(arch: Arch, series: Series) -> Result<Kernel, String> {
-    let (package, version) = newest_package(arch, series)?;
+    let apt = apt::State::current()?;
+    let (package, version) = newest_package(&apt, arch, series)?;
     let dir = cache_dir().join(format!("{package}_{version}"));
     let kernel = Kernel {
         vmlinuz: dir.join("vmlinuz"),
@@ -53,8 +103,8 @@ pub fn fetch(arch: Arch, series: Series) -> Result<Kernel, String> {
         version,
     };
     if !kernel.vmlinuz.is_file() {
-        download(arch, &kernel, &dir)?;
-        forget_older(arch, series, &dir);
+        download(&apt, arch, &kernel, &dir)?;
+        forget_older(arch, &kernel.version, &dir);
     }
     Ok(kernel)
 }
@@ -63,82 +113,79 @@ fn cache_dir() -> PathBuf {
     workspace_root().join("target").join("kernels")
 }
 
-/// Reads the versions of the flavour's meta-package (`linux-image-cloud-amd64`
-/// depends on exactly one kernel package) and takes the newest of the series.
-fn newest_package(arch: Arch, series: Series) -> Result<(String, String), String> {
-    let meta = format!("linux-image-cloud-{0}:{0}", debian_arch(arch));
-    let output = Command::new("apt-cache")
-        .args(["show", &meta])
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run apt-cache: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
+/// Reads the versions of the flavour's meta-package (`linux-image-cloud-amd64` depends on
+/// exactly one kernel package) in the series' suites and takes the newest.
+fn newest_package(
+    apt: &apt::State,
+    arch: Arch,
+    series: Series,
+) -> Result<(String, String), String> {
+    let meta = format!("linux-image-{}", flavour(arch));
+    let records = apt.show(arch, &meta)?;
     // apt lists a package's versions newest first.
-    let newest = text.split("\n\n").find_map(|record| {
-        let field = |name: &str| {
-            record
-                .lines()
-                .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
-        };
-        let version = field("Version")?;
-        if !version.starts_with(&format!("{}.", series.name())) {
+    let newest = records.iter().find_map(|record| {
+        let version = record.field("Version")?;
+        if !series.has(version) {
             return None;
         }
-        // "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)"
-        let package = field("Depends")?.split_whitespace().next()?;
+        // "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)"; sid's also names linux-base-*.
+        let package = record
+            .field("Depends")?
+            .split(',')
+            .filter_map(|dependency| dependency.split_whitespace().next())
+            .find(|name| name.starts_with("linux-image-"))?;
         Some((package.to_string(), version.to_string()))
     });
     newest.ok_or_else(|| {
         format!(
-            "apt knows no {} kernel in {meta}; run `cargo xtask setup` (it adds \
-             bookworm-backports and the arm64 architecture, and updates apt's lists)",
-            series.name()
+            "Debian's {} has no {} kernel in {meta} for {}",
+            series.suites().join(" or "),
+            series.name(),
+            arch.debian()
         )
     })
 }
 
-/// Downloads the package and keeps only its `boot/vmlinuz-*`, as `dir/vmlinuz`.
-/// Works in a scratch directory first, so an interrupted run leaves no
-/// half-made cache entry.
-fn download(arch: Arch, kernel: &Kernel, dir: &Path) -> Result<(), String> {
+/// Downloads the package and keeps only its kernel image (`boot/vmlinuz-*` or
+/// `boot/vmlinux-*`), as `dir/vmlinuz`. Since 6.18 the image package is empty and depends
+/// on `linux-binary-*`, which holds `usr/lib/modules/VERSION/vmlinuz`: that one is fetched
+/// then. Works in a scratch directory first, so an interrupted run leaves no half-made
+/// cache entry.
+fn download(apt: &apt::State, arch: Arch, kernel: &Kernel, dir: &Path) -> Result<(), String> {
     let scratch = PathBuf::from(format!("{}.partial", dir.display()));
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let binary = kernel.package.replacen("linux-image-", "linux-binary-", 1);
+    let split = apt
+        .show(arch, &kernel.package)?
+        .iter()
+        .filter_map(|record| record.field("Depends"))
+        .any(|depends| depends.contains(&binary));
+    let package = if split { &binary } else { &kernel.package };
     eprintln!(
-        "--> downloading {} {} into {}",
-        kernel.package,
+        "--> downloading {package} {} into {}",
         kernel.version,
         cache_dir().display()
     );
-    let spec = format!(
-        "{}:{}={}",
-        kernel.package,
-        debian_arch(arch),
-        kernel.version
-    );
-    succeed(
-        Command::new("apt-get")
-            // As root apt would hand the download to its `_apt` user, who
-            // cannot write here (and says so); this is our own directory.
-            .args(["-q", "-o", "APT::Sandbox::User=root", "download", &spec])
-            .current_dir(&scratch)
-            .stdin(Stdio::null()),
-    )
-    // The mirrors drop a kernel soon after its successor arrives.
-    .map_err(|e| format!("{e}; if apt's lists are old, `apt-get update` (as root) renews them"))?;
+    apt.download(arch, package, &kernel.version, &scratch)?;
     let deb = only_file(&scratch, |name| name.ends_with(".deb"))?;
 
-    // dpkg-deb --fsys-tarfile PACKAGE.deb | tar -x --wildcards './boot/vmlinuz-*'
+    // dpkg-deb --fsys-tarfile PACKAGE.deb | tar -x --wildcards PATTERN...
     let mut unpack = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(&deb)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+    let patterns: &[&str] = match split {
+        true => &["./usr/lib/modules/*/vmlinu[xz]"],
+        false => &["./boot/vmlinu[xz]-*"],
+    };
     let tar = succeed(
         Command::new("tar")
-            .args(["-x", "--wildcards", "./boot/vmlinuz-*"])
+            .args(["-x", "--wildcards", "--no-anchored"])
+            .args(patterns)
             .current_dir(&scratch)
             .stdin(unpack.stdout.take().expect("piped")),
     );
@@ -150,22 +197,28 @@ fn download(arch: Arch, kernel: &Kernel, dir: &Path) -> Result<(), String> {
             deb.display()
         ));
     }
-    let image = only_file(&scratch.join("boot"), |name| name.starts_with("vmlinuz-"))?;
+    let image_dir = match split {
+        true => only_file(&scratch.join("usr/lib/modules"), |_| true)?,
+        false => scratch.join("boot"),
+    };
+    let image = only_file(&image_dir, |name| name.starts_with("vmlinu"))?;
     let rename = |from: &Path, to: &Path| {
         fs::rename(from, to)
             .map_err(|e| format!("cannot rename {} to {}: {e}", from.display(), to.display()))
     };
     rename(&image, &scratch.join("vmlinuz"))?;
     let _ = fs::remove_file(&deb);
-    let _ = fs::remove_dir(scratch.join("boot"));
+    let _ = fs::remove_dir_all(scratch.join("boot"));
+    let _ = fs::remove_dir_all(scratch.join("usr"));
     rename(&scratch, dir)
 }
 
-/// Removes the cache entries of this series and arch other than `keep`:
-/// each kernel update would otherwise leave a stale 15–35 MB image behind.
-fn forget_older(arch: Arch, series: Series, keep: &Path) {
-    let prefix = format!("linux-image-{}.", series.name());
-    let flavour = format!("-cloud-{}_", debian_arch(arch));
+/// Removes the cache entries of this kernel's flavour and series (the same major.minor)
+/// other than `keep`: each kernel update would otherwise leave a stale 15–110 MB image.
+fn forget_older(arch: Arch, version: &str, keep: &Path) {
+    let series: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let prefix = format!("linux-image-{series}.");
+    let flavour = format!("-{}_", flavour(arch));
     let Ok(entries) = fs::read_dir(cache_dir()) else {
         return;
     };
@@ -195,20 +248,12 @@ fn only_file(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<PathBuf, Strin
     }
 }
 
-fn succeed(cmd: &mut Command) -> Result<(), String> {
+pub(super) fn succeed(cmd: &mut Command) -> Result<(), String> {
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     match status.success() {
         true => Ok(()),
         false => Err(format!("{} failed ({status})", crate::run::describe(cmd))),
-    }
-}
-
-/// Debian's name for the architecture.
-fn debian_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "amd64",
-        Arch::Aarch64 => "arm64",
     }
 }

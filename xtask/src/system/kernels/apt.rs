@@ -1,0 +1,158 @@
+//! A private apt state for finding and downloading kernels: its own sources (every suite a
+//! kernel series comes from, on the machine's own Debian mirror), its own architectures
+//! and lists, all under `target/kernels/apt/`. The machine's apt sources, lists and dpkg
+//! architectures are never changed; no root is needed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use crate::arch::Arch;
+use crate::setup;
+use crate::workspace_root;
+
+use super::{succeed, Series};
+
+/// Lists older than this are renewed before a lookup: the mirrors drop a kernel soon after
+/// its successor arrives.
+const MAX_AGE: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// One record of `apt-cache show`.
+pub struct Record(String);
+
+impl Record {
+    /// The value of a one-line field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.0
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+    }
+}
+
+pub struct State {
+    config: PathBuf,
+}
+
+impl State {
+    /// The state, its configuration written and its lists fresh.
+    pub fn current() -> Result<State, String> {
+        let dir = workspace_root().join("target").join("kernels").join("apt");
+        let state = State {
+            config: dir.join("apt.conf"),
+        };
+        let mirror = setup::debian_archive()?;
+        for sub in [
+            "lists/partial",
+            "cache/archives/partial",
+            "preferences.d",
+            "sources.list.d",
+        ] {
+            fs::create_dir_all(dir.join(sub))
+                .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
+        }
+        let mut suites: Vec<&str> = Series::ALL
+            .iter()
+            .flat_map(|s| s.suites())
+            .copied()
+            .collect();
+        suites.dedup();
+        let sources: String = suites
+            .iter()
+            .map(|suite| {
+                format!(
+                    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \
+                     {mirror} {suite} main\n"
+                )
+            })
+            .collect();
+        let arches: String = Arch::ALL
+            .iter()
+            .map(|arch| format!("\"{}\"; ", arch.debian()))
+            .collect();
+        let d = dir.display();
+        // The machine's own settings (/etc/apt/apt.conf.d: proxies, how to reach and trust
+        // its mirror) still apply; only the sources, lists, caches and architectures are ours.
+        let config = format!(
+            "Dir::State \"{d}\";\nDir::State::Lists \"{d}/lists\";\nDir::Cache \"{d}/cache\";\n\
+             Dir::Etc::SourceList \"{d}/sources.list\";\n\
+             Dir::Etc::SourceParts \"{d}/sources.list.d\";\n\
+             Dir::Etc::PreferencesParts \"{d}/preferences.d\";\n\
+             APT::Architectures {{ {arches}}};\nAcquire::Languages \"none\";\n\
+             APT::Sandbox::User \"root\";\n"
+        );
+        let changed = write_if_changed(&dir.join("sources.list"), &sources)?
+            | write_if_changed(&state.config, &config)?;
+        let stamp = dir.join("updated");
+        let fresh = fs::metadata(&stamp)
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| SystemTime::now().duration_since(at).unwrap_or_default() < MAX_AGE);
+        if changed || !fresh {
+            state.update()?;
+            fs::write(&stamp, "").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+        }
+        Ok(state)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("APT_CONFIG", &self.config).stdin(Stdio::null());
+        cmd
+    }
+
+    fn update(&self) -> Result<(), String> {
+        eprintln!(
+            "--> apt-get update (kernel lists, {})",
+            self.config.display()
+        );
+        succeed(self.command("apt-get").args(["-q", "update"]))
+    }
+
+    /// Every version of `package` for `arch` the suites have, newest first.
+    pub fn show(&self, arch: Arch, package: &str) -> Result<Vec<Record>, String> {
+        let output = self
+            .command("apt-cache")
+            .args(["show", &format!("{package}:{}", arch.debian())])
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run apt-cache: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(text
+            .split("\n\n")
+            .filter(|record| !record.trim().is_empty())
+            .map(|record| Record(record.to_string()))
+            .collect())
+    }
+
+    /// `apt-get download PACKAGE:ARCH=VERSION` into `dir`; the lists renewed and tried
+    /// again once if the mirror no longer has it.
+    pub fn download(
+        &self,
+        arch: Arch,
+        package: &str,
+        version: &str,
+        dir: &Path,
+    ) -> Result<(), String> {
+        let spec = format!("{package}:{}={version}", arch.debian());
+        let download = || {
+            succeed(
+                self.command("apt-get")
+                    .args(["-q", "download", &spec])
+                    .current_dir(dir),
+            )
+        };
+        download().or_else(|_| {
+            self.update()?;
+            download()
+        })
+    }
+}
+
+/// Writes `contents` unless the file holds them already; whether it wrote.
+fn write_if_changed(path: &Path, contents: &str) -> Result<bool, String> {
+    if fs::read_to_string(path).is_ok_and(|old| old == contents) {
+        return Ok(false);
+    }
+    fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(true)
+}
