@@ -270,7 +270,8 @@ impl MapOptions {
     /// `file` from byte `file_offset` on, placed at byte `offset` of `space`: as
     /// [`map_file`](MapOptions::map_file) for what is mapped, as
     /// [`map_in`](MapOptions::map_in) for where. With an unaligned `file_offset`, the page
-    /// holding it goes at `offset`.
+    /// holding it goes at `offset`. A length of 0 (given, or an empty rest of the file) is
+    /// `EINVAL`: unlike `map_file`'s empty mappings, a placement needs pages to place.
     pub fn map_file_in(
         &self,
         space: &mut Reservation,
