@@ -44,7 +44,7 @@ fn place(len: usize, align: usize, prot: Prot, flags: MapFlags) -> Result<*mut c
     let page = page_size();
     let total = len.checked_add(align - page).ok_or(Errno::ENOMEM)?;
     let mut hint = null_mut();
-    for _ in 0..2 {
+    for attempt in 0..ATTEMPTS {
         // SAFETY: without MAP_FIXED the kernel replaces nothing.
         let raw = unsafe { sys::mmap(hint, total, prot, flags, -1, 0)? } as usize;
         let start = raw.wrapping_add(align - 1) & !(align - 1);
@@ -58,10 +58,18 @@ fn place(len: usize, align: usize, prot: Prot, flags: MapFlags) -> Result<*mut c
         }
         // SAFETY: as above.
         unsafe { unmap_if_any(start, len) };
-        hint = stack_reach::below(total, align).ok_or(Errno::ENOMEM)? as *mut c_void;
+        // Below the reach, further down each time: a hint the kernel cannot honour (the
+        // range is taken, by the previous block placed there for one) is ignored, and
+        // qemu-user then places the mapping in the reach again.
+        let distance = total.saturating_mul(1 << attempt);
+        hint = stack_reach::below(distance, align).ok_or(Errno::ENOMEM)? as *mut c_void;
     }
     Err(Errno::ENOMEM)
 }
+
+/// Placements tried before giving up: the kernel's choice, then hints ever further below
+/// the stack's reach (the last `2^(ATTEMPTS - 2)` lengths below it).
+const ATTEMPTS: u32 = 16;
 
 /// Commits `[addr, addr + len)` of a private anonymous `PROT_NONE` reservation: makes it
 /// read-write (`mprotect`), so it reads as zeros until written, or as it was left by
