@@ -1,11 +1,13 @@
 //! Project automation for `mman`, run as `cargo xtask <command>`.
 //!
 //! - `setup` installs the Debian packages the test lanes need (cross gcc,
-//!   Debian's Rust with an aarch64 std, QEMU from bookworm-backports), and
-//!   unpacks Debian's Rust 1.85 into `target/msrv/` for the `msrv` step.
+//!   Debian's Rust with an aarch64 std and its library source, QEMU from
+//!   bookworm-backports), and unpacks Debian's Rust 1.85 into `target/msrv/`
+//!   for the `msrv` step.
 //! - `test` runs the test lanes and prints a summary: `host` (x86_64
-//!   natively), `user` (aarch64 under qemu-user), `system` (both, as the
-//!   userland of Debian's kernels under qemu-system).
+//!   natively), `user` (the other architectures under qemu-user), `system`
+//!   (every architecture, as the userland of Debian's kernels under
+//!   qemu-system).
 //! - `bench` measures mman against hand-written asm, rustix, glibc and
 //!   memmap2, and writes the results for the README.
 //! - `fuzz` runs the cargo-fuzz targets in `xtask/fuzz/` for longer than

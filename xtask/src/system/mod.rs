@@ -1,12 +1,14 @@
 //! The system lane: the test programs as the whole userland of a real
 //! Debian kernel, booted under qemu-system. qemu-user only translates
 //! system calls for the host's kernel; here each architecture meets the
-//! kernels mman claims to support (6.1 and 6.12), and calls a kernel lacks
-//! show up as the tests' skips.
+//! kernels mman claims to support (6.1 and 6.12 where Debian has them, and
+//! Debian's newest where it has no 6.1), and calls a kernel lacks show up as
+//! the tests' skips.
 //!
 //! Per architecture: build every test program and ordinary example
-//! statically, strip them, pack them with `/init` (the `xtask/init` crate)
-//! into an initramfs; then per kernel: fetch it, boot it, read the console.
+//! statically (a debug build, and a release build for the last kernel),
+//! strip them, pack them with `/init` (the `xtask/init` crate) into an
+//! initramfs; then per kernel: fetch it, boot it, read the console.
 //! Doctests stay with the other lanes: rustdoc builds them only to run them
 //! there and then.
 
