@@ -157,6 +157,7 @@ impl Slot {
 
 /// The `/proc/self/maps` permission column for a page of `prot` in `memory`.
 pub fn perms(prot: Prot, memory: Memory) -> [u8; 4] {
+    let prot = crate::model_support::recorded(prot);
     let bit = |flag, c| if prot.contains(flag) { c } else { b'-' };
     let kind = match memory {
         Memory::Private => b'p',

@@ -140,6 +140,7 @@ pub(crate) fn perms_of(prot: Prot, shared: bool) -> &'static str {
     const SHARED: [&str; 8] = [
         "---s", "r--s", "-w-s", "rw-s", "--xs", "r-xs", "-wxs", "rwxs",
     ];
+    let prot = crate::model_support::recorded(prot);
     let bits = (prot & (Prot::READ | Prot::WRITE | Prot::EXEC)).bits() as usize;
     if shared {
         SHARED[bits]

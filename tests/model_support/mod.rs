@@ -65,6 +65,32 @@ impl Vma {
     }
 }
 
+/// The protection the kernel records for `prot`, which `/proc/self/maps` shows: riscv64
+/// kernels (seen on Debian's 7.2) record a write-only protection as read-write (its page
+/// tables cannot express write without read), so maps shows `rw-` where `-w-` was asked.
+/// Probed once on a page of this process's own, so a kernel that keeps `-w-` is modelled
+/// as it is.
+pub fn recorded(prot: mman::Prot) -> mman::Prot {
+    static WRITE_IMPLIES_READ: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let implied = *WRITE_IMPLIES_READ.get_or_init(|| {
+        let len = mman::page_size();
+        let flags = mman::MapFlags::PRIVATE | mman::MapFlags::ANONYMOUS;
+        // SAFETY: a new private page at an address the kernel picks, unmapped below.
+        let addr =
+            unsafe { mman::sys::mmap(std::ptr::null_mut(), len, mman::Prot::WRITE, flags, -1, 0) }
+                .expect("mmap of a write-only page");
+        let vmas = vmas_in(addr as usize, addr as usize + len);
+        let readable = vmas.first().is_some_and(Vma::readable);
+        // SAFETY: the page mapped above; nothing refers to it.
+        unsafe { mman::sys::munmap(addr, len) }.expect("munmap of the probe page");
+        readable
+    });
+    match implied && prot.contains(mman::Prot::WRITE) {
+        true => prot | mman::Prot::READ,
+        false => prot,
+    }
+}
+
 /// Calls `visit` on the VMAs of `/proc/self/maps` in address order until it returns
 /// false. The file is read a few pages at a time and no further than that: the kernel
 /// renders maps as it is read, and a process with tens of thousands of mappings (or an
