@@ -19,7 +19,7 @@
 mod abi64;
 mod generic_consts;
 #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
-mod generic_nr;
+pub(crate) mod generic_nr;
 
 cfg_if::cfg_if! {
     if #[cfg(target_arch = "x86_64")] {

@@ -15,6 +15,11 @@ pub enum Arch {
 impl Arch {
     pub const ALL: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
+    /// What a plain `cargo xtask test` (and so CI) runs. riscv64 runs when asked for
+    /// (`--arch riscv64`): its lanes have not yet passed whole, and under emulation they
+    /// would take the full run past its time budget (see the README).
+    pub const DEFAULT: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
+
     /// The machine xtask runs on: CI and the development machines are x86_64.
     pub const HOST: Arch = Arch::X86_64;
 
