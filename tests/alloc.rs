@@ -156,11 +156,9 @@ fn realloc_moves_pages_not_bytes_and_keeps_the_alignment() {
     in_child_ok(|| {
         // With transparent huge pages always on (Debian's riscv64 kernel), one touched page
         // would make its whole 2 MiB resident, copy or not: off for this child.
+        // (qemu-user refuses this prctl, -1: it has no huge pages to turn off either.)
         // SAFETY: a prctl that takes no pointer.
-        assert_eq!(
-            unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) },
-            0
-        );
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
         let p = page();
         for align in [8, 2 * MIB] {
             let (size, new_size) = (16 * MIB, 64 * MIB);
