@@ -181,6 +181,11 @@ pub fn leak_check_in_child<T: PartialEq + std::fmt::Debug>(
     body: impl Fn(),
 ) -> ChildEnd {
     in_child_checked(|| {
+        // Transparent huge pages would make resident memory jump in 2 MiB steps whenever the
+        // kernel (khugepaged, or a fault in an aligned range) collapses a heap or stack
+        // range, which no leak causes: off for this child.
+        // SAFETY: prctl with integer arguments; it changes only this process's THP policy.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
         quiet_allocator();
         body();
         let (before, extra_before) = (Held::now(), extra());
