@@ -419,8 +419,8 @@ impl World<'_> {
     /// The pages a placement takes, or the error it must answer.
     pub(crate) fn model_place(&self, p: &Placement, lead: usize) -> mman::Result<Range<usize>> {
         let page = page();
-        let aligned = p.align == 0
-            || (p.align >= page && self.base.wrapping_add(p.offset) % p.align == 0);
+        let aligned =
+            p.align == 0 || (p.align >= page && self.base.wrapping_add(p.offset) % p.align == 0);
         if p.len == 0 || !aligned || p.offset % page != 0 {
             return Err(Errno::EINVAL);
         }

@@ -35,7 +35,12 @@ pub fn run(program: &Path, dir: &Path, readme: &Path) -> Result<(), String> {
         end: README_END,
         what: "the allocator and ring tables",
     };
-    section.write(dir, readme, &json(&machine, &rows), &render(&machine, &rows))
+    section.write(
+        dir,
+        readme,
+        &json(&machine, &rows),
+        &render(&machine, &rows),
+    )
 }
 
 /// The row's median divided by its comparison's (glibc, or `VecDeque`), as `1.23×`.

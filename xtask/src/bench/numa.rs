@@ -30,7 +30,12 @@ pub fn run(program: &Path, dir: &Path, readme: &Path) -> Result<(), String> {
         end: README_END,
         what: "the NUMA table",
     };
-    section.write(dir, readme, &json(&machine, &rows), &render(&machine, &rows))
+    section.write(
+        dir,
+        readme,
+        &json(&machine, &rows),
+        &render(&machine, &rows),
+    )
 }
 
 fn render(machine: &Machine, rows: &[Row]) -> String {
