@@ -6,9 +6,11 @@
 //!   `memfd_secret`, seals, `ftruncate`, `cachestat`, POSIX and System V shared memory,
 //!   protection keys, NUMA policy and placement), issued with inline assembly. C-like
 //!   arguments, typed flags, the kernel's answer as a [`Result`].
-//! - The safe layer: [`Mapping`] and [`MapOptions`]; [`SharedMemory`], [`Memfd`] and
-//!   [`SysvSegment`]; [`SecretMemory`]; NUMA placement ([`numa`], and policies for a
-//!   mapping's pages with [`Mapping::set_policy`]).
+//! - The safe layer: [`Mapping`] and [`MapOptions`]; [`Reservation`], address space
+//!   committed page by page and given to mappings placed inside it
+//!   ([`MapOptions::map_in`]); [`SharedMemory`], [`Memfd`] and [`SysvSegment`];
+//!   [`SecretMemory`]; NUMA placement ([`numa`], and policies for a mapping's pages with
+//!   [`Mapping::set_policy`]).
 //!
 //! `#![no_std]`, no allocation, no panic. Feature `std` adds `From<Errno> for
 //! std::io::Error` and makes [`fd`] re-export `std::os::fd`'s types.
