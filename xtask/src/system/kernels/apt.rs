@@ -73,13 +73,16 @@ impl State {
         let d = dir.display();
         // The machine's own settings (/etc/apt/apt.conf.d: proxies, how to reach and trust
         // its mirror) still apply; only the sources, lists, caches and architectures are ours.
+        // An expired Release file (sid's lapsed for an hour this session) is still signed and
+        // good enough to find a kernel by; refusing it would fail every system lane.
         let config = format!(
             "Dir::State \"{d}\";\nDir::State::Lists \"{d}/lists\";\nDir::Cache \"{d}/cache\";\n\
              Dir::Etc::SourceList \"{d}/sources.list\";\n\
              Dir::Etc::SourceParts \"{d}/sources.list.d\";\n\
              Dir::Etc::PreferencesParts \"{d}/preferences.d\";\n\
              APT::Architectures {{ {arches}}};\nAcquire::Languages \"none\";\n\
-             APT::Sandbox::User \"root\";\n"
+             APT::Sandbox::User \"root\";\n\
+             Acquire::Check-Valid-Until \"false\";\n"
         );
         let changed = write_if_changed(&dir.join("sources.list"), &sources)?
             | write_if_changed(&state.config, &config)?;
