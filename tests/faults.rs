@@ -22,7 +22,14 @@ fn vm_size() -> u64 {
 /// Runs `check` in a child and requires it to exit 0; the child reports failures through
 /// its exit code (the line number of the failed expectation) and a message.
 fn in_child_ok(check: impl FnOnce() -> i32) {
-    assert_eq!(in_child(check), ChildEnd::Exited(0));
+    let checked = || {
+        // Resident memory is compared exactly: no transparent huge pages, which the kernel
+        // collapses and splits (freeing zero-filled parts) on its own schedule.
+        // SAFETY: prctl with integer arguments; it changes only this child's THP policy.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        check()
+    };
+    assert_eq!(in_child(checked), ChildEnd::Exited(0));
 }
 
 /// Returns the line number from the child if `$got` is not `$want`.
