@@ -161,14 +161,12 @@ impl Reservation {
     /// accepts). `EINVAL` also where the kernel lacks `CONFIG_ANON_VMA_NAME` (or is older
     /// than 5.17): an error the caller may ignore.
     pub fn set_name(&mut self, name: &CStr) -> Result<()> {
-        let base = self.as_ptr() as usize;
-        let page = page_size();
         let mut named = Ok(());
         self.pages.clear_runs(Plane::Given, |run| {
-            let (addr, len) = (base + run.start * page, run.len() * page);
+            let (addr, len) = self.span_of(&run);
             // SAFETY: the run is this reservation's own; naming changes no bytes and
             // no access, and the reservation needs no run to stay one kernel mapping.
-            let result = unsafe { sys::set_anon_name(addr as *mut c_void, len, Some(name)) };
+            let result = unsafe { sys::set_anon_name(addr, len, Some(name)) };
             named = named.and(result);
         });
         named
@@ -206,14 +204,12 @@ pub(crate) fn page_shift() -> u32 {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        let base = self.as_ptr() as usize;
-        let page = page_size();
         // Pages given to placed mappings are theirs; the rest is unmapped run by run.
         self.pages.clear_runs(Plane::Given, |run| {
-            let addr = (base + run.start * page) as *mut c_void;
+            let (addr, len) = self.span_of(&run);
             // SAFETY: the run is this reservation's own, and `&mut self` in drop means
             // no slice of it remains.
-            let _ = unsafe { sys::munmap(addr, run.len() * page) };
+            let _ = unsafe { sys::munmap(addr, len) };
         });
     }
 }
