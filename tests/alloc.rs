@@ -437,6 +437,47 @@ mod malloc {
         }
     }
 
+    /// Freed small blocks wait in their shard's cache by size class and serve the next
+    /// request of any size of the class: each must hold the largest. Live blocks are filled
+    /// whole, each with its own byte, so a block too small for what it serves overwrites
+    /// its neighbour and the check sees it. Sizes shrunk by `realloc` are freed too.
+    #[test]
+    fn cached_blocks_serve_every_size_of_their_class() {
+        let whole = |ptr: *mut u8, size: usize, byte: u8| {
+            unsafe { ptr.write_bytes(byte, size) };
+            byte
+        };
+        for size in (1..=4200).step_by(13) {
+            // Freed at the smallest size of a class (or shrunk there), then asked for
+            // at sizes up to 16 bytes more.
+            let small = unsafe { MALLOC.alloc(layout(size, 8)) };
+            unsafe { MALLOC.dealloc(small, layout(size, 8)) };
+            let shrunk = unsafe { MALLOC.alloc(layout(size + 4000, 8)) };
+            let shrunk = unsafe { MALLOC.realloc(shrunk, layout(size + 4000, 8), size) };
+            assert!(!shrunk.is_null());
+            unsafe { MALLOC.dealloc(shrunk, layout(size, 8)) };
+            let live: Vec<(*mut u8, usize, u8)> = (0..16usize)
+                .map(|i| {
+                    let len = size + i;
+                    let ptr = unsafe { MALLOC.alloc(layout(len, 8)) };
+                    assert!(!ptr.is_null(), "{len} bytes");
+                    assert_eq!(ptr as usize % 8, 0);
+                    (ptr, len, whole(ptr, len, i as u8 + 1))
+                })
+                .collect();
+            for &(ptr, len, byte) in &live {
+                let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+                assert!(
+                    bytes.iter().all(|&b| b == byte),
+                    "block of {len} overwritten"
+                );
+            }
+            for (ptr, len, _) in live {
+                unsafe { MALLOC.dealloc(ptr, layout(len, 8)) };
+            }
+        }
+    }
+
     #[test]
     fn threads_free_each_others_blocks() {
         use std::sync::mpsc;

@@ -29,8 +29,11 @@
 //! a request that cannot be served is answered with a null pointer, as `GlobalAlloc` wants.
 //!
 //! Module layout: `pages` is the page allocator; `malloc` shards dlmalloc instances behind
-//! spin locks (`spin`), each over address space of its own that `segments` gives it.
+//! spin locks (`spin`), each over address space of its own that `segments` gives it and
+//! with a cache of freed blocks by size class in front (`cache`).
 
+#[cfg(feature = "dlmalloc")]
+mod cache;
 #[cfg(feature = "dlmalloc")]
 mod malloc;
 mod pages;
