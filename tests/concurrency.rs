@@ -16,11 +16,12 @@ use common::{assert_no_leak, page, quiet_allocator};
 use mman::{Access, Mapping, Memfd, Prot};
 
 const THREADS: usize = 4;
+/// Per thread, at full effort (`common::effort`).
 const ITERATIONS: usize = 300;
 
 /// One thread's work: every operation of the safe layer on mappings of its own.
 fn churn(seed: usize) {
-    for i in 0..ITERATIONS {
+    for i in 0..iterations() {
         let pages = 1 + (seed + i) % 7;
         let mut memory = Mapping::anonymous(pages * page()).expect("map");
         memory.as_mut_slice().expect("slice")[0] = i as u8;
@@ -41,6 +42,12 @@ fn churn(seed: usize) {
             assert_eq!(back[0], seed as u8);
         }
     }
+}
+
+/// Iterations per thread at this lane's effort; at least 10, as the memfd branch runs
+/// every tenth.
+fn iterations() -> usize {
+    common::scaled(ITERATIONS, 10)
 }
 
 /// Runs `churn` on `THREADS` threads at once and joins them all: `join` returns once a
@@ -66,7 +73,10 @@ fn run_threads() {
 #[test]
 fn threads_churning_mappings_leave_nothing_behind() {
     assert_no_leak("threads churning mappings", 1, || (), run_threads);
+    let iterations = iterations();
     common::write_stderr(&format!(
-        "mman-concurrency: {THREADS} threads x {ITERATIONS} iterations, everything held back to baseline\n"
+        "mman-concurrency: {THREADS} threads x {iterations} iterations, everything held back \
+         to baseline; effort {}%\n",
+        common::effort_percent()
     ));
 }

@@ -168,7 +168,7 @@ pub fn quiet_allocator() {
     drop(std::hint::black_box(reserve));
 }
 
-/// Runs `body` in a forked child: once to warm up (first-use allocations, lazily opened
+/// Runs `body` in a forked child: twice to warm up (first-use allocations, lazily opened
 /// files, caches), then `rounds` times between two [`Held`] snapshots, which must be equal,
 /// and so must `extra()` (resources `Held` does not cover, such as named objects).
 ///
@@ -187,6 +187,12 @@ pub fn leak_check_in_child<T: PartialEq + std::fmt::Debug>(
         // SAFETY: prctl with integer arguments; it changes only this process's THP policy.
         let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
         quiet_allocator();
+        // Two warm-up rounds: the first maps and touches what first use needs; the second
+        // absorbs what settles only once that exists (glibc's thread-stack cache and
+        // per-thread arenas hand memory back in an order of their own, and one page more
+        // of a heap was seen resident after the second round, depending on nothing but the
+        // test binary's layout). A leak repeats every round; these do not.
+        body();
         body();
         let (before, extra_before) = (Held::now(), extra());
         for _ in 0..rounds {

@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mman::{sys, Errno, MapFlags, MemfdFlags, Prot};
 
+mod effort;
 mod leak;
+#[allow(unused_imports)] // Only the tests that choose their own length scale it.
+pub use effort::*;
 #[allow(unused_imports)] // Not every test binary checks for leaks.
 pub use leak::*;
 

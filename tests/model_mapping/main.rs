@@ -220,9 +220,9 @@ fn at_the_map_count_limit_failed_calls_leave_nothing_lent_that_lost_access() {
     if enomem == 0 && counters.get(Counters::DONE) < plan.sequences {
         // On an emulated CPU building the ballast can take most of the time bound.
         skip!(
-            "the {} s bound ended the phase after {} of {} sequences, before any call \
-             failed at the limit",
-            PARTIAL_TIME_BOUND.as_secs(),
+            "the {} s bound (at this lane's effort) ended the phase after {} of {} \
+             sequences, before any call failed at the limit",
+            common::scaled_time(PARTIAL_TIME_BOUND).as_secs(),
             counters.get(Counters::DONE),
             plan.sequences
         );

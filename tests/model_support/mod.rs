@@ -193,7 +193,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// From `MMAN_MODEL_SEED` (else the clock) and `MMAN_MODEL_SEQUENCES` (else `default`).
+    /// From `MMAN_MODEL_SEED` (else the clock) and `MMAN_MODEL_SEQUENCES` (else `default`
+    /// scaled by the lane's effort, `crate::common::scaled`).
     pub fn from_env(default: usize) -> Plan {
         let seed = std::env::var("MMAN_MODEL_SEED")
             .ok()
@@ -207,12 +208,12 @@ impl Plan {
         let sequences = std::env::var("MMAN_MODEL_SEQUENCES")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(default);
+            .unwrap_or_else(|| crate::common::scaled(default, 1));
         Plan { seed, sequences }
     }
 
     /// Runs the plan's sequences in forked children, `batch` at a time, until all are done
-    /// or `bound` has passed. `run_batch(batch_seed, count, deadline)` runs in the child
+    /// or `bound` (scaled by the lane's effort) has passed. `run_batch(batch_seed, count, deadline)` runs in the child
     /// and adds to `counters[DONE]` per finished sequence; a panic there fails the test.
     ///
     /// Forking per batch keeps the address space small (what one sequence leaves behind,
@@ -224,6 +225,7 @@ impl Plan {
         counters: &Counters,
         run_batch: impl Fn(u64, usize, Instant),
     ) {
+        let bound = crate::common::scaled_time(bound);
         let deadline = Instant::now() + bound;
         let mut batch_rng = Rng(self.seed);
         while counters.get(Counters::DONE) < self.sequences && Instant::now() < deadline {
@@ -255,8 +257,10 @@ pub fn seal_supported() -> bool {
     )
 }
 
-/// Writes `line` to stderr past libtest's capture, so that it shows in every lane's log.
+/// Writes `line` to stderr past libtest's capture, so that it shows in every lane's log,
+/// with the effort the lane ran the models at.
 pub fn report(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let effort = crate::common::effort_percent();
+    let _ = writeln!(std::io::stderr(), "{line}; effort {effort}%");
 }

@@ -28,8 +28,13 @@ pub struct Console {
 ///   higher levels);
 /// - `secretmem.enable=1`: memfd_secret is off by default before 6.5;
 /// - `hugepages=4`: a pool of huge pages, without which MAP_HUGETLB can
-///   only fail.
-const KERNEL_ARGS: &str = "panic=-1 quiet secretmem.enable=1 hugepages=4";
+///   only fail;
+/// - `MMAN_TEST_EFFORT=20`: the kernel hands `NAME=value` words it does not know to init
+///   as its environment, and init's programs inherit it: the tests that choose their own
+///   length (the model tests, the stress rounds; `tests/common/effort.rs`) do a fifth of
+///   what they do on the host, where they run in full. Full-system emulation is 10 to 50
+///   times slower than the host, and every architecture's boots share one time budget.
+const KERNEL_ARGS: &str = "panic=-1 quiet secretmem.enable=1 hugepages=4 MMAN_TEST_EFFORT=20";
 
 pub struct Boot<'a> {
     pub arch: Arch,
