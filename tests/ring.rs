@@ -95,6 +95,44 @@ fn a_record_across_the_wrap_is_one_slice_both_ways() {
     }
 }
 
+/// Regression test for the review's aliasing hole (positions were counters that wrapped at
+/// 2^64, where `position % capacity` stopped being the byte's place for a capacity that is
+/// not a power of two; fixed in 9e6509b). Positions now wrap every `2 * capacity` bytes
+/// (their arithmetic is tested at that boundary, up to the largest capacities, in
+/// `ring::position`); here the real ring of 3 pages goes through two laps of its
+/// positions, and at starting points all along the way (about 200 a lap, an odd number of
+/// bytes apart) and for queues from one byte to full, the consumer's live slice and the producer's live slice are
+/// different memory: filling all the free space leaves every queued byte as it was.
+#[test]
+fn live_slices_never_alias_as_positions_wrap() {
+    let (mut producer, mut consumer) = ring(3 * page());
+    let capacity = producer.capacity();
+    assert_ne!(capacity.count_ones(), 1, "not a power of two");
+    let step = (capacity / 97) | 1;
+    let mut consumed = 0;
+    while consumed < 2 * 2 * capacity {
+        for queued in [1, 61, capacity / 2, capacity - 1, capacity] {
+            let pattern = (consumed / step) as u8 | 1;
+            producer.write_slice()[..queued].fill(pattern);
+            assert_eq!(producer.commit(queued), queued);
+            let bytes = consumer.read_slice();
+            let free = producer.write_slice();
+            assert_eq!((bytes.len(), free.len()), (queued, capacity - queued));
+            free.fill(!pattern);
+            // Volatile reads: if the slices aliased, the fill changed these bytes under
+            // a live `&[u8]`, and the compiler must not answer from what it assumed.
+            let intact = (0..queued).all(|i| read_byte(&bytes[i]) == pattern);
+            assert!(
+                intact,
+                "{queued} queued after {consumed} bytes: overwritten"
+            );
+            assert_eq!(consumer.consume(queued), queued);
+        }
+        advance(&mut producer, &mut consumer, step);
+        consumed += step;
+    }
+}
+
 #[test]
 fn commit_and_consume_are_capped_at_what_there_is() {
     let (mut producer, mut consumer) = ring(1);

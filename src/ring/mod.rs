@@ -2,8 +2,9 @@
 //! run of up to `capacity` bytes, starting anywhere, is one contiguous slice; and its
 //! single-producer, single-consumer queue ([`Producer`], [`Consumer`]).
 //!
-//! Module layout: this file holds the types and the queue's rules; `region` makes and
-//! unmaps the mirrored mapping and its control page.
+//! Module layout: this file holds the types and the queue's rules; `position` the
+//! arithmetic of positions (pure functions, tested at the wrap); `region` makes and unmaps
+//! the mirrored mapping and its control page.
 
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
@@ -11,6 +12,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Result;
 
+mod position;
 mod region;
 
 use region::Region;
@@ -188,12 +190,7 @@ impl Ring {
     /// The address of `position` (below `2 * capacity`) in the first view.
     #[inline]
     fn at(&self, position: usize) -> *mut u8 {
-        let capacity = self.capacity.get();
-        let offset = if position >= capacity {
-            position - capacity
-        } else {
-            position
-        };
+        let offset = position::offset(self.capacity.get(), position);
         // SAFETY: the offset is below `capacity`, inside the first view.
         unsafe { self.data.as_ptr().add(offset) }
     }
@@ -201,23 +198,13 @@ impl Ring {
     /// Bytes from position `from` to position `to` (both below `2 * capacity`).
     #[inline]
     fn distance(&self, from: usize, to: usize) -> usize {
-        if to >= from {
-            to - from
-        } else {
-            to + 2 * self.capacity.get() - from
-        }
+        position::distance(self.capacity.get(), from, to)
     }
 
     /// Position `position` moved on by `n` bytes (at most `capacity`).
     #[inline]
     fn advance(&self, position: usize, n: usize) -> usize {
-        let span = 2 * self.capacity.get();
-        let moved = position + n;
-        if moved >= span {
-            moved - span
-        } else {
-            moved
-        }
+        position::advance(self.capacity.get(), position, n)
     }
 }
 

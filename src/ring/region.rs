@@ -1,15 +1,14 @@
-//! The mirrored region: one control page, then a memfd mapped twice back to back, all in
-//! address space reserved first, so that the views are placed with `MAP_FIXED` only over
-//! pages this process owns.
+//! The mirrored region: one control page, then a memfd mapped twice back to back, built
+//! with the crate's address-space layer: a [`Reservation`] of the whole region, and each
+//! part placed in it with [`MapOptions::map_in`] / [`MapOptions::map_file_in`], which never
+//! replace anything (`MAP_FIXED_NOREPLACE` over pages the reservation gave up) and, when the
+//! kernel refuses, leave every page either reserved again or no longer the region's.
 
-use core::ffi::c_void;
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 
 use super::Control;
-use crate::fd::{AsFd, AsRawFd};
-use crate::place::{commit, map_out_of_the_stacks_reach};
-use crate::{page_size, sys, Advice, Errno, MapFlags, Memfd, Prot, Result, Seals};
+use crate::{page_size, sys, Advice, Errno, MapOptions, Memfd, Prot, Reservation, Result, Seals};
 
 /// The region while it is being made: unmapped whole if dropped.
 pub(super) struct Region {
@@ -19,9 +18,9 @@ pub(super) struct Region {
 }
 
 impl Region {
-    /// Reserves `page + 2 * capacity` bytes out of the main stack's reach, makes the first
-    /// page private read-write memory wiped on fork, and maps a sealed memfd of
-    /// `capacity` bytes over each half of the rest.
+    /// Reserves `page + 2 * capacity` bytes (out of the main stack's reach, as every
+    /// reservation), places private read-write memory wiped on fork in the first page, and
+    /// a sealed memfd of `capacity` bytes over each half of the rest.
     pub(super) fn new(min_capacity: usize) -> Result<Region> {
         let page = page_size();
         let capacity = min_capacity
@@ -30,58 +29,35 @@ impl Region {
             .and_then(NonZeroUsize::new)
             .ok_or(Errno::ENOMEM)?;
         let total = total_len(capacity).ok_or(Errno::ENOMEM)?;
-        let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::NORESERVE;
-        let base = map_out_of_the_stacks_reach(total, page, Prot::empty(), flags)?;
-        // From here on, dropping `region` unmaps the whole reservation.
-        let region = Region {
-            base: NonNull::new(base.cast()).ok_or(Errno::ENOMEM)?,
-            capacity,
-        };
-        let base = base as usize;
-        // SAFETY: the first page of the reservation just made.
-        unsafe { commit(base, page)? };
-        // SAFETY: wiping on fork changes nothing in this process.
-        unsafe { sys::madvise(base as *mut c_void, page, Advice::WipeOnFork)? };
+        // Until the end, each part is owned by a value that gives it back if a later step
+        // fails: the reservation what is not placed yet, each mapping its own pages.
+        let mut space = Reservation::new(total)?;
+        let mut control = MapOptions::new().len(page).map_in(&mut space, 0)?;
+        // SAFETY: the control page is the ring's alone, and no reference into it exists
+        // yet; in a forked child it reads as zeros, which every half checks before lending
+        // anything (see `MirrorBuffer`).
+        unsafe { control.advise_unchecked(.., Advice::WipeOnFork)? };
 
         let memfd = Memfd::new(c"mman-mirror")?;
         memfd.set_len(capacity.get() as u64)?;
         // Nobody can resize it under the views (which would make them fault).
         memfd.add_seals(Seals::SHRINK | Seals::GROW | Seals::SEAL)?;
-        let shared = MapFlags::SHARED | MapFlags::FIXED;
-        for view in [base + page, base + page + capacity.get()] {
-            // SAFETY: MAP_FIXED over a half of the reservation, which nothing refers to.
-            let mapped = unsafe {
-                sys::mmap(
-                    view as *mut c_void,
-                    capacity.get(),
-                    Prot::READ | Prot::WRITE,
-                    shared,
-                    memfd.as_fd().as_raw_fd(),
-                    0,
-                )
-            };
-            if let Err(e) = mapped {
-                region.release_all_but(view, capacity.get());
-                return Err(e);
-            }
-        }
-        // The views keep the memory; the descriptor closes here.
-        Ok(region)
-    }
-
-    /// Unmaps the region except `[start, start + len)`, which a failed `MAP_FIXED` may
-    /// have unmapped before failing, so that another thread's mapping may be there now: it
-    /// is left as it is (a leak of address space at worst, which is sound).
-    fn release_all_but(self, start: usize, len: usize) {
-        let base = self.base.as_ptr() as usize;
-        let end = total_len(self.capacity).map_or(start + len, |total| base + total);
-        core::mem::forget(self);
-        for (from, to) in [(base, start), (start + len, end)] {
-            if to > from {
-                // SAFETY: parts of the region that are surely still its own.
-                let _ = unsafe { sys::munmap(from as *mut c_void, to - from) };
-            }
-        }
+        let view = MapOptions::new()
+            .shared()
+            .prot(Prot::READ | Prot::WRITE)
+            .len(capacity.get());
+        let first = view.map_file_in(&mut space, page, &memfd, 0)?;
+        let second = view.map_file_in(&mut space, page + capacity.get(), &memfd, 0)?;
+        // Every page is placed: the reservation holds none of them any more (dropping it
+        // unmaps nothing), and the three mappings, contiguous, become the region, unmapped
+        // as one by `Region`. The views keep the memory; the descriptor closes here.
+        drop(space);
+        let (base, _) = control.into_raw();
+        let _ = (first.into_raw(), second.into_raw());
+        Ok(Region {
+            base: NonNull::new(base).ok_or(Errno::ENOMEM)?,
+            capacity,
+        })
     }
 
     pub(super) fn control(&self) -> NonNull<Control> {
