@@ -40,10 +40,16 @@ struct Node {
     next: *mut Node,
 }
 
+/// The freed blocks of one size class.
+#[derive(Clone, Copy)]
+struct List {
+    head: *mut Node,
+    len: u16,
+}
+
 /// One singly linked list of freed blocks per size class.
 pub(super) struct FreeLists {
-    heads: [*mut Node; CLASSES],
-    counts: [u16; CLASSES],
+    lists: [List; CLASSES],
     /// Bytes (by request size) waiting on all lists together.
     bytes: usize,
 }
@@ -51,8 +57,10 @@ pub(super) struct FreeLists {
 impl FreeLists {
     pub(super) const fn new() -> FreeLists {
         FreeLists {
-            heads: [null_mut(); CLASSES],
-            counts: [0; CLASSES],
+            lists: [List {
+                head: null_mut(),
+                len: 0,
+            }; CLASSES],
             bytes: 0,
         }
     }
@@ -68,14 +76,14 @@ impl FreeLists {
     /// least [`request`]`(class)` bytes and is 16-byte aligned.
     #[inline]
     pub(super) fn pop(&mut self, class: usize) -> *mut u8 {
-        let Some(head) = self.heads.get_mut(class) else {
+        let Some(list) = self.lists.get_mut(class) else {
             return null_mut();
         };
-        let block = *head;
+        let block = list.head;
         if !block.is_null() {
             // SAFETY: a block on a list holds a `Node`, written by `push`.
-            *head = unsafe { (*block).next };
-            self.counts[class] -= 1;
+            list.head = unsafe { (*block).next };
+            list.len -= 1;
             self.bytes -= request(class);
         }
         block.cast()
@@ -90,18 +98,18 @@ impl FreeLists {
     #[inline]
     pub(super) unsafe fn push(&mut self, class: usize, block: *mut u8) -> bool {
         let size = request(class);
-        let Some(head) = self.heads.get_mut(class) else {
+        let Some(list) = self.lists.get_mut(class) else {
             return false;
         };
-        if self.counts[class] >= DEPTH || self.bytes + size > BUDGET {
+        if list.len >= DEPTH || self.bytes + size > BUDGET {
             return false;
         }
         let node = block.cast::<Node>();
         // SAFETY: the caller gives the block up; it is aligned and large enough for a
         // `Node` (every class's request is at least 8 bytes).
-        unsafe { node.write(Node { next: *head }) };
-        *head = node;
-        self.counts[class] += 1;
+        unsafe { node.write(Node { next: list.head }) };
+        list.head = node;
+        list.len += 1;
         self.bytes += size;
         true
     }
