@@ -3,6 +3,9 @@
 //! re-exporting these; one that encodes differently (32-bit ABIs with `mmap2` and split
 //! 64-bit values, s390x with `mmap` through an argument block) defines its own.
 
+// s390x defines its own `mmap` and `fstatfs`: those here are unused there.
+#![cfg_attr(target_arch = "s390x", allow(dead_code))]
+
 use super::{nr, syscall2, syscall6};
 
 /// `mmap` with six registers and the offset in bytes.
@@ -38,12 +41,18 @@ pub(crate) const SHMCTL_VERSION: usize = 0;
 
 /// `struct statfs` of the 64-bit ABIs: fifteen words (`__kernel_long_t`), of which
 /// `f_type` is the first and `f_bsize` the second. 32-bit ABIs would call `fstatfs64`
-/// with the structure's size and a different layout.
+/// with the structure's size and a different layout; s390x packs both into one word.
 pub(crate) type Statfs = [usize; 15];
-/// Index of `f_type` in [`Statfs`].
-pub(crate) const STATFS_TYPE: usize = 0;
-/// Index of `f_bsize` in [`Statfs`].
-pub(crate) const STATFS_BSIZE: usize = 1;
+
+/// `f_type` of a [`Statfs`] the kernel filled.
+pub(crate) fn statfs_type(buf: &Statfs) -> u32 {
+    buf[0] as u32
+}
+
+/// `f_bsize` of a [`Statfs`] the kernel filled.
+pub(crate) fn statfs_block_size(buf: &Statfs) -> usize {
+    buf[1]
+}
 
 /// `fstatfs` into a [`Statfs`].
 ///

@@ -21,3 +21,6 @@ pub(crate) const MCL_ONFAULT: u32 = 4;
 /// Offset of `shm_segsz` in the asm-generic 64-bit `struct shmid64_ds`: a 48-byte
 /// `ipc64_perm`, then the size.
 pub(crate) const SHMID_DS_SEGSZ_OFFSET: usize = 48;
+
+/// `EDEADLOCK`: another name for `EDEADLK` (35) everywhere but powerpc.
+pub(crate) const EDEADLOCK: i32 = 35;

@@ -34,7 +34,12 @@ cfg_if::cfg_if! {
     } else if #[cfg(all(target_arch = "powerpc64", target_endian = "little"))] {
         mod powerpc64le;
         pub(crate) use powerpc64le::*;
+    } else if #[cfg(target_arch = "s390x")] {
+        mod s390x;
+        pub(crate) use s390x::*;
     } else {
-        compile_error!("mman supports Linux on x86_64, aarch64, riscv64 and powerpc64le so far");
+        compile_error!(
+            "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le and s390x so far"
+        );
     }
 }

@@ -11,7 +11,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, Statfs, SHMCTL_VERSION, STATFS_BSIZE, STATFS_TYPE,
+    fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
 };
 pub(crate) use super::generic_consts::*;
 
@@ -69,7 +69,7 @@ pub(crate) mod nr {
 }
 
 // Values that differ from the asm-generic ones (`arch/powerpc/include/uapi/asm/mman.h`,
-// `fcntl.h`). A wrong `MAP_NORESERVE` would silently charge every reservation against
+// `fcntl.h`, `errno.h`). A wrong `MAP_NORESERVE` would silently charge every reservation against
 // the commit limit; a wrong `O_NOFOLLOW` would let `shm_open` follow symlinks.
 pub(crate) const MAP_NORESERVE: u32 = 0x40;
 pub(crate) const MAP_LOCKED: u32 = 0x80;
@@ -80,6 +80,9 @@ pub(crate) const O_DIRECTORY: u32 = 0o40000;
 pub(crate) const O_NOFOLLOW: u32 = 0o100000;
 pub(crate) const O_LARGEFILE: u32 = 0o200000;
 pub(crate) const O_DIRECT: u32 = 0o400000;
+/// powerpc's `EDEADLOCK` is an errno of its own (`arch/powerpc/include/uapi/asm/errno.h`),
+/// not the asm-generic alias of `EDEADLK` (35).
+pub(crate) const EDEADLOCK: i32 = 58;
 
 /// Offset of `shm_segsz` in powerpc64's `struct shmid64_ds`: the 48-byte `ipc64_perm`, then
 /// the three times (the size comes first in the asm-generic layout).

@@ -54,7 +54,8 @@
 //! Everything that differs between architectures (instruction sequences, syscall numbers,
 //! the few flag values that differ, structure offsets, argument encodings) lives in
 //! `arch/`, one module per architecture; the rest of the crate is the same everywhere.
-//! Supported: x86_64 and aarch64 Linux.
+//! Supported: Linux on x86_64 and aarch64, and (tested on request) riscv64, powerpc64le and
+//! s390x.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]

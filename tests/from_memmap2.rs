@@ -113,18 +113,21 @@ fn zero_lengths_of_files_are_empty_mappings_and_anonymous_ones_stay_einval() {
 /// A seccomp filter that kills the process at any of the calls that take a mapping's
 /// address: installed in a forked child, it proves an empty mapping's methods make none.
 fn forbid_address_calls() {
+    // The uapi headers' numbers: the libc crate lacks some on some targets (SYS_shmdt on
+    // powerpc64, where glibc goes through ipc(2); SYS_mseal on several).
+    use linux_raw_sys::general as uapi;
     let calls = [
-        libc::SYS_munmap,
-        libc::SYS_mprotect,
-        libc::SYS_msync,
-        libc::SYS_madvise,
-        libc::SYS_mlock,
-        libc::SYS_mlock2,
-        libc::SYS_munlock,
-        libc::SYS_mremap,
-        462, // mseal: one number everywhere (libc lacks SYS_mseal on some targets)
-        libc::SYS_mincore,
-        libc::SYS_shmdt,
+        uapi::__NR_munmap,
+        uapi::__NR_mprotect,
+        uapi::__NR_msync,
+        uapi::__NR_madvise,
+        uapi::__NR_mlock,
+        uapi::__NR_mlock2,
+        uapi::__NR_munlock,
+        uapi::__NR_mremap,
+        uapi::__NR_mseal,
+        uapi::__NR_mincore,
+        uapi::__NR_shmdt,
     ];
     let n = calls.len() as u8;
     // Load the call number; for each forbidden one, jump to the kill; else allow.

@@ -1067,6 +1067,12 @@ fn code_returning(v: u8) -> Vec<u8> {
     [li.to_le_bytes(), blr.to_le_bytes()].concat()
 }
 
+#[cfg(target_arch = "s390x")]
+fn code_returning(v: u8) -> Vec<u8> {
+    // lghi %r2, v (RI: a7, r1 << 4 | 9, imm16); br %r14 (bcr 15, %r14). Big-endian.
+    vec![0xa7, 0x29, 0x00, v, 0x07, 0xfe]
+}
+
 fn call(m: &Mapping) -> u32 {
     // SAFETY: the mapping holds a complete function of this signature and is executable.
     let f = unsafe { std::mem::transmute::<*mut u8, extern "C" fn() -> u32>(m.as_ptr()) };

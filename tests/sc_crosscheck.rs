@@ -4,11 +4,14 @@
 //! observed through the other. A wrong number would issue a different system call, whose
 //! effect (or error) could not match.
 //!
-//! Not on powerpc64, where `sc` no longer builds (its asm is the removed `llvm_asm!`).
-#![cfg(not(target_arch = "powerpc64"))]
+//! Where `sc` cannot be used (powerpc64, s390x), `sc_glibc` stands in for it: the uapi
+//! headers' numbers through glibc's `syscall()`.
 
 #[macro_use]
 mod common;
+#[cfg(any(target_arch = "powerpc64", target_arch = "s390x"))]
+#[path = "sc_glibc/mod.rs"]
+mod sc;
 
 use std::ffi::{c_void, CString};
 use std::ptr;
@@ -368,18 +371,21 @@ fn sysv_shm_calls_interoperate() {
     // Detach each through the other.
     assert_eq!(unsafe { sys::shmdt(a.cast()) }, Ok(()));
     assert_eq!(decode(unsafe { sc::syscall!(SHMDT, b) }), Ok(0));
-    // IPC_STAT through sc and through ours agree on the size (shm_segsz at byte 48).
-    let mut ds = [0u64; 32];
+    // IPC_STAT through sc and through ours agree on the size. Where `shm_segsz` lies
+    // differs (byte 48 in the asm-generic layout, 72 on powerpc64): the libc crate's
+    // `shmid_ds` (glibc's, the kernel's 64-bit `shmid64_ds`) says.
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    let ds_ptr = &mut ds as *mut libc::shmid_ds;
     assert_eq!(
-        decode(unsafe { sc::syscall!(SHMCTL, id, IPC_STAT, ds.as_mut_ptr()) }),
+        decode(unsafe { sc::syscall!(SHMCTL, id, IPC_STAT, ds_ptr) }),
         Ok(0)
     );
-    assert_eq!(sys::shm_segment_size(id), Ok(ds[6] as usize));
-    assert_eq!(ds[6] as usize, 2 * page());
+    assert_eq!(sys::shm_segment_size(id), Ok(ds.shm_segsz));
+    assert_eq!(ds.shm_segsz, 2 * page());
     // shmget by sc finds nothing new: the same id for IPC_PRIVATE is never returned twice.
     assert_eq!(sys::shm_remove(id), Ok(()));
     assert_eq!(
-        decode(unsafe { sc::syscall!(SHMCTL, id, IPC_STAT, ds.as_mut_ptr()) }),
+        decode(unsafe { sc::syscall!(SHMCTL, id, IPC_STAT, ds_ptr) }),
         Err(Errno::EINVAL)
     );
     let sc_id =

@@ -345,3 +345,59 @@ fn memfd_secret_without_cloexec_leaves_the_flag_clear() {
         }
     }
 }
+
+/// A file mapping at an offset past 4 GiB maps the bytes at that offset, and a length past
+/// 4 GiB sets the size: the 64-bit values must reach the kernel whole, whatever the ABI does
+/// with them (s390x passes `mmap` its offset in a six-word block in memory, 32-bit ABIs
+/// would split it or count it in pages). A marker 4 GiB lower catches an offset cut to 32
+/// bits; one a page off catches an offset taken in the wrong unit. tmpfs keeps the file
+/// sparse: only the written pages take memory.
+#[test]
+fn file_mapping_at_an_offset_past_4_gib_maps_the_bytes_there() {
+    let p = page() as u64;
+    let far = (5u64 << 30) + p;
+    let fd = memfd("mman-far-offset", MemfdFlags::CLOEXEC, far + 2 * p);
+    assert_eq!(
+        file_mode_and_size(&fd).1,
+        far + 2 * p,
+        "ftruncate past 4 GiB"
+    );
+    let put = |offset: u64, byte: u8| {
+        let written = unsafe {
+            libc::pwrite(
+                fd.as_raw_fd(),
+                vec![byte; page()].as_ptr().cast(),
+                page(),
+                offset as libc::off_t,
+            )
+        };
+        assert_eq!(
+            written,
+            page() as isize,
+            "pwrite at {offset:#x}: {}",
+            last_errno()
+        );
+    };
+    put(far - (4 << 30), 0x11);
+    put(far - p, 0x22);
+    put(far, 0xa5);
+    put(far + p, 0x33);
+    let map = unsafe {
+        sys::mmap(
+            ptr::null_mut(),
+            page(),
+            Prot::READ,
+            MapFlags::SHARED,
+            fd.as_raw_fd(),
+            far,
+        )
+    }
+    .unwrap_or_else(|e| panic!("mmap at offset {far:#x}: {e}"));
+    let map = Map::adopt(map, page());
+    let bytes = unsafe { std::slice::from_raw_parts(map.ptr.cast::<u8>(), page()) };
+    assert!(
+        bytes.iter().all(|&b| b == 0xa5),
+        "mapping at offset {far:#x} starts with {:#x}",
+        bytes[0]
+    );
+}

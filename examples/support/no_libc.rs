@@ -59,6 +59,17 @@ core::arch::global_asm!(
     entry = sym entry,
 );
 
+#[cfg(target_arch = "s390x")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "lgr %r2, %r15",          // the initial stack: argc, argv..., 0, envp..., 0, auxv...
+    "aghi %r15, -160",        // the 160-byte register save area a callee may use
+    "xc 0(8, %r15), 0(%r15)", // a null back chain
+    "brasl %r14, {entry}",
+    entry = sym entry,
+);
+
 /// Finds the auxiliary vector on the initial stack and runs the program.
 ///
 /// # Safety

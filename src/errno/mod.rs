@@ -35,11 +35,21 @@ macro_rules! errno_table {
 
 mod table;
 
+/// The name and message of a known code: the table's, and powerpc's own `EDEADLOCK` (58,
+/// a code no other architecture assigns).
+const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
+    match table::lookup(code) {
+        None if code == Errno::EDEADLOCK.0 => Some(("EDEADLOCK", "File locking deadlock error")),
+        known => known,
+    }
+}
+
 impl Errno {
     /// `EWOULDBLOCK` is another name for `EAGAIN` on Linux.
     pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
-    /// `EDEADLOCK` is another name for `EDEADLK` on the supported architectures.
-    pub const EDEADLOCK: Errno = Errno::EDEADLK;
+    /// `EDEADLOCK` is another name for `EDEADLK`, except on powerpc, where it is an errno
+    /// of its own (58, "File locking deadlock error").
+    pub const EDEADLOCK: Errno = Errno(crate::arch::EDEADLOCK);
     /// `ENOTSUP` is another name for `EOPNOTSUPP` on Linux.
     pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;
 
@@ -57,7 +67,7 @@ impl Errno {
 
     /// The symbolic name, e.g. `"EINVAL"`; `"UNKNOWN"` for a code without one.
     pub fn name(self) -> &'static str {
-        match table::lookup(self.0) {
+        match lookup(self.0) {
             Some((name, _)) => name,
             None => "UNKNOWN",
         }
@@ -65,7 +75,7 @@ impl Errno {
 
     /// The message glibc's `strerror` gives, e.g. `"Invalid argument"`.
     pub fn description(self) -> &'static str {
-        match table::lookup(self.0) {
+        match lookup(self.0) {
             Some((_, text)) => text,
             None => "Unknown error",
         }
@@ -95,7 +105,7 @@ impl Errno {
 
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match table::lookup(self.0) {
+        match lookup(self.0) {
             Some((name, _)) => write!(f, "Errno({name})"),
             None => write!(f, "Errno({})", self.0),
         }
@@ -104,7 +114,7 @@ impl fmt::Debug for Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match table::lookup(self.0) {
+        match lookup(self.0) {
             Some((name, text)) => write!(f, "{text} ({name})"),
             None => write!(f, "Unknown error {}", self.0),
         }

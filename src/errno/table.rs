@@ -1,7 +1,8 @@
 //! The errno table: every Linux errno from 1 to 133 (41 and 58 are unassigned), plus the
 //! kernel-internal `ENOTSUPP` (524) that some paths still leak to user space (`MAP_DROPPABLE`
 //! on kernels without it). Values are the asm-generic ones, which every supported
-//! architecture uses; messages are glibc's `strerror` texts, so output reads as users expect.
+//! architecture uses (powerpc adds its own `EDEADLOCK`, 58: see `lookup` in `mod.rs`);
+//! messages are glibc's `strerror` texts, so output reads as users expect.
 
 use super::Errno;
 

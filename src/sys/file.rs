@@ -175,15 +175,15 @@ impl FileBacking {
 
 /// The filesystem, type and size of the file `fd` refers to (`fstatfs`, `statx`).
 pub(crate) fn file_backing(fd: BorrowedFd<'_>) -> Result<FileBacking> {
-    let mut statfs: arch::Statfs = [0; 15];
+    let mut statfs = arch::Statfs::default();
     // SAFETY: the kernel writes one `struct statfs`, which `statfs` is sized for.
     check(unsafe { arch::fstatfs(fd.as_raw_fd() as usize, &mut statfs) })?;
     let statx = statx(fd, STATX_TYPE | STATX_SIZE)?;
     let word = statx[STX_MODE_WORD].to_ne_bytes();
     let mode = u16::from_ne_bytes([word[4], word[5]]);
     Ok(FileBacking {
-        fs_type: statfs[arch::STATFS_TYPE] as u32,
-        block_size: statfs[arch::STATFS_BSIZE],
+        fs_type: arch::statfs_type(&statfs),
+        block_size: arch::statfs_block_size(&statfs),
         regular: mode & S_IFMT == S_IFREG,
         size: statx[STX_SIZE_WORD],
     })

@@ -162,6 +162,13 @@ pub fn pkeys_absent() -> Option<String> {
     let (field, needed): (&str, &[&str]) = match std::env::consts::ARCH {
         "x86_64" => ("flags", &["pku", "ospke"]),
         "aarch64" => ("Features", &["poe"]),
+        "powerpc64" => return powerpc_pkeys_absent(&first_tokens("MMU")),
+        "s390x" => {
+            return Some(format!(
+                "protection keys: s390x has none for user space (kernel {})",
+                kernel_release()
+            ))
+        }
         arch => return Some(format!("protection keys: not checked on {arch}")),
     };
     let have = first_tokens(field);
@@ -175,6 +182,31 @@ pub fn pkeys_absent() -> Option<String> {
             "protection keys: /proc/cpuinfo {field} lack {} (kernel {})",
             missing.join(", "),
             kernel_release()
+        )
+    })
+}
+
+/// powerpc64's part of [`pkeys_absent`]: Linux offers keys only under the hash MMU
+/// (`arch/powerpc/mm/book3s64/pkeys.c`: none with radix translation), and there only when
+/// the firmware's device tree gives the CPUs `ibm,processor-storage-keys` (qemu's pseries
+/// gives none).
+fn powerpc_pkeys_absent(mmu: &[String]) -> Option<String> {
+    let kernel = kernel_release();
+    if mmu.iter().any(|m| m == "Radix") {
+        return Some(format!(
+            "protection keys: none under the radix MMU (/proc/cpuinfo MMU: Radix, kernel {kernel})"
+        ));
+    }
+    let offered = fs::read_dir("/proc/device-tree/cpus")
+        .map(|cpus| {
+            cpus.flatten()
+                .any(|cpu| cpu.path().join("ibm,processor-storage-keys").exists())
+        })
+        .unwrap_or(false);
+    (!offered).then(|| {
+        format!(
+            "protection keys: the device tree's CPUs have no ibm,processor-storage-keys \
+             (MMU {mmu:?}, kernel {kernel})"
         )
     })
 }

@@ -46,13 +46,16 @@ const PACKAGES: &[Package] = &[
     stable("gcc-aarch64-linux-gnu"),
     stable("libc6-dev-arm64-cross"),
     stable("linux-libc-dev-arm64-cross"),
-    // The same for riscv64 and powerpc64le (their std is built from rust-web-src).
+    // The same for riscv64, powerpc64le and s390x (their std is built from rust-web-src).
     stable("gcc-riscv64-linux-gnu"),
     stable("libc6-dev-riscv64-cross"),
     stable("linux-libc-dev-riscv64-cross"),
     stable("gcc-powerpc64le-linux-gnu"),
     stable("libc6-dev-ppc64el-cross"),
     stable("linux-libc-dev-ppc64el-cross"),
+    stable("gcc-s390x-linux-gnu"),
+    stable("libc6-dev-s390x-cross"),
+    stable("linux-libc-dev-s390x-cross"),
     // Debian's Rust (1.96 from bookworm-security) with its library source,
     // and the matching prebuilt aarch64 std: rustup cannot add targets here.
     stable("rustc-web"),
@@ -70,9 +73,11 @@ const PACKAGES: &[Package] = &[
     backport("qemu-user"),
     backport("qemu-system-arm"),
     backport("qemu-system-x86"),
-    // riscv64 (it brings backports' OpenSBI, its default firmware) and powerpc64 (VOF).
+    // riscv64 (it brings backports' OpenSBI, its default firmware), powerpc64 (VOF) and
+    // s390x (its s390-ccw firmware comes with qemu-system-data).
     backport("qemu-system-riscv"),
     backport("qemu-system-ppc"),
+    backport("qemu-system-s390x"),
 ];
 
 /// One step of the plan, shown as the shell command a person would type.

@@ -61,7 +61,9 @@ impl Series {
     /// keep the whole run within its time budget.)
     pub fn of(arch: Arch) -> &'static [Series] {
         match arch {
-            Arch::X86_64 | Arch::Aarch64 | Arch::Powerpc64le => &[Series::V6_1, Series::V6_12],
+            Arch::X86_64 | Arch::Aarch64 | Arch::Powerpc64le | Arch::S390x => {
+                &[Series::V6_1, Series::V6_12]
+            }
             Arch::Riscv64 => &[Series::V6_12, Series::Newest],
         }
     }
@@ -80,6 +82,7 @@ fn flavour(arch: Arch) -> String {
         // One flavour each (powerpc64le's 6.1 runs 64 KiB pages, its 6.12 4 KiB).
         Arch::Riscv64 => "riscv64".into(),
         Arch::Powerpc64le => "powerpc64le".into(),
+        Arch::S390x => "s390x".into(),
     }
 }
 
