@@ -8,7 +8,7 @@
 use core::ptr::null_mut;
 
 /// Blocks of up to this many bytes are cached.
-pub(super) const MAX_CACHED: usize = 4096;
+const MAX_CACHED: usize = 4096;
 /// Size classes are `GRANULE` bytes apart.
 const GRANULE: usize = 16;
 /// A class holds blocks whose requests round up to the same request size (see

@@ -116,9 +116,10 @@ fn render(machine: &Machine, rows: &[Row]) -> String {
          every way, so the differences are how the bytes move. `MirrorBuffer` makes and \
          reads each record in place, across the wrap too; `VecDeque<u8>` copied in and out \
          makes it in a buffer, copies it in, and copies it out into a buffer to read it \
-         (the comparison of the README's claim and of the 2× target); the last row reads a \
-         record in place when it lies whole in the first of `as_slices` and copies out \
-         only one split by the wrap, for reference:\n",
+         (the comparison of the README's claim and of the 2× target). For reference, the \
+         third row reads a record in place when it lies whole in the first of `as_slices` \
+         and copies out only one split by the wrap, and the last makes and reads the same \
+         records in a plain buffer with no queue at all: the floor of any queue:\n",
     );
     line(&mut md, "| way | time | ÷ VecDeque copied in and out |");
     line(&mut md, "|---|---:|---:|");
