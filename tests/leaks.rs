@@ -77,7 +77,7 @@ fn key(n: i32) -> i32 {
     0x3000_0000 | ((std::process::id() as i32 & 0xfffff) << 8) | n
 }
 
-/// A named step, in a forked child: run twice to warm up (first-use allocations, lazily
+/// A named step, in a forked child: run once to warm up (first-use allocations, lazily
 /// opened files), then `rounds()` times, comparing exactly what is held before and after.
 #[track_caller]
 fn step(name: &str, f: impl Fn()) {

@@ -18,10 +18,13 @@
 //! - `reservations`: a 2 MiB reservation's life against the bare calls, likewise
 //!   (`cargo xtask bench reservations`);
 //! - `alloc`: `mman::alloc` against glibc's malloc and `MirrorBuffer` against `VecDeque`,
-//!   likewise (`cargo xtask bench alloc`).
+//!   likewise (`cargo xtask bench alloc`);
+//! - `floors`: mmap + munmap through `mman::sys` against the same function written by hand,
+//!   counted in the disassembly on every architecture (`cargo xtask bench floors`).
 
 mod alloc;
 mod callgrind;
+mod floors;
 mod json;
 mod machine;
 mod markdown;
@@ -51,6 +54,8 @@ pub enum Parts {
     Alloc,
     /// Only a reservation's life (`cargo xtask bench reservations`).
     Reservations,
+    /// Only the floor by disassembly on every architecture (`cargo xtask bench floors`).
+    Floors,
 }
 
 pub fn run(parts: Parts) -> ExitCode {
@@ -65,8 +70,12 @@ pub fn run(parts: Parts) -> ExitCode {
 
 fn bench(parts: Parts) -> Result<(), String> {
     let dir = workspace_root().join("target").join("bench");
-    let program = build_program(&dir)?;
     let readme = workspace_root().join("README.md");
+    // Cross-built, counted, never run: no bench program needed.
+    if let Parts::Floors = parts {
+        return floors::run(&dir, &readme);
+    }
+    let program = build_program(&dir)?;
     if let Parts::Numa = parts {
         return numa::run(&program, &dir, &readme);
     }
@@ -88,6 +97,7 @@ fn bench(parts: Parts) -> Result<(), String> {
         numa::run(&program, &dir, &readme)?;
         alloc::run(&program, &dir, &readme)?;
         reservations::run(&program, &dir, &readme)?;
+        floors::run(&dir, &readme)?;
     }
     let copies = timed::copies(&program, &dir)?;
     results::write_copies(&dir, &readme, &machine::describe(&program)?, &copies)

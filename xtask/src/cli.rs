@@ -21,6 +21,8 @@ commands:
            `bench numa` only the move_pages query (seconds),
            `bench alloc` only the allocators and the mirrored ring (a minute),
            `bench reservations` only a reservation's life (seconds)
+           `bench floors` only mmap+munmap against hand-written asm,
+           counted in the disassembly on every architecture
   fuzz     run the fuzz targets (shm_name, mapping_ops, reservation_ops)
            longer than the host lane does:
            `fuzz [TARGET...] [--runs N | --time SECONDS]`
@@ -38,7 +40,8 @@ test options (repeatable; default: every lane on every arch it supports):
                             system: every architecture as the whole userland
                               of Debian's kernels, booted under qemu-system
   --arch ARCH               only lanes on these architectures: x86_64,
-                            aarch64, riscv64
+                            aarch64, riscv64, powerpc64le (default: x86_64
+                            and aarch64)
   --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
                             series Debian has for the arch, of 6.1 and 6.12;
                             riscv64: 6.12 and newest, Debian's sid)
@@ -79,8 +82,10 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             Some("numa") => Ok(Command::Bench(Parts::Numa)),
             Some("alloc") => Ok(Command::Bench(Parts::Alloc)),
             Some("reservations") => Ok(Command::Bench(Parts::Reservations)),
+            Some("floors") => Ok(Command::Bench(Parts::Floors)),
             Some(extra) => Err(format!(
-                "`bench` takes no argument but `copies`, `numa`, `alloc` or `reservations` (got `{extra}`)"
+                "`bench` takes no argument but `copies`, `numa`, `alloc`, `reservations` or \
+                 `floors` (got `{extra}`)"
             )),
         },
         Some("fuzz") => fuzz::parse(args).map(Command::Fuzz),

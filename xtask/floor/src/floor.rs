@@ -1,0 +1,132 @@
+//! `floor_map_unmap(len) -> isize`, written by hand for each architecture: the same job as
+//! `mman_map_unmap`, in the fewest instructions its calling convention and system-call ABI
+//! allow. Numbers are Linux's for that architecture; `PROT_READ | PROT_WRITE` is 3 and
+//! `MAP_PRIVATE | MAP_ANONYMOUS` 0x22 on each one here.
+
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    mov rsi, rdi", // len
+    "    xor edi, edi", // addr: NULL
+    "    mov edx, 3",
+    "    mov r10d, 0x22",
+    "    mov r8, -1", // fd
+    "    xor r9d, r9d", // offset
+    "    mov eax, 9", // mmap
+    "    syscall", // clobbers rcx and r11 only: rsi still holds len
+    "    cmp rax, -4095",
+    "    jae 2f", // -errno: return it
+    "    mov rdi, rax",
+    "    mov eax, 11", // munmap
+    "    syscall",
+    "    xor eax, eax",
+    "2:",
+    "    ret",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    mov x1, x0", // len
+    "    mov x0, #0",
+    "    mov x2, #3",
+    "    mov x3, #0x22",
+    "    mov x4, #-1",
+    "    mov x5, #0",
+    "    mov x8, #222", // mmap
+    "    svc #0", // changes x0 only: x1 still holds len
+    "    cmn x0, #4095",
+    "    b.hs 2f", // -errno: return it
+    "    mov x8, #215", // munmap
+    "    svc #0",
+    "    mov x0, #0",
+    "2:",
+    "    ret",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+#[cfg(target_arch = "riscv64")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    mv a1, a0", // len
+    "    li a0, 0",
+    "    li a2, 3",
+    "    li a3, 0x22",
+    "    li a4, -1",
+    "    li a5, 0",
+    "    li a7, 222", // mmap
+    "    ecall", // changes a0 only: a1 still holds len
+    "    lui t0, 0xfffff", // -4096
+    "    bltu t0, a0, 2f", // -errno: return it
+    "    li a7, 215", // munmap
+    "    ecall",
+    "    li a0, 0",
+    "2:",
+    "    ret",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+// `sc` may change r0 and r4-r12, so len waits in the red zone below the stack pointer
+// (ELFv2 gives a leaf 288 bytes there). An error comes back as a positive errno with cr0.SO
+// set.
+#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    mr 4, 3", // len
+    "    std 4, -8(1)",
+    "    li 3, 0",
+    "    li 5, 3",
+    "    li 6, 0x22",
+    "    li 7, -1",
+    "    li 8, 0",
+    "    li 0, 90", // mmap
+    "    sc",
+    "    bns 2f",
+    "    neg 3, 3", // -errno: return it
+    "    blr",
+    "2:",
+    "    ld 4, -8(1)",
+    "    li 0, 91", // munmap
+    "    sc",
+    "    li 3, 0",
+    "    blr",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+// s390x's mmap takes the address of its six arguments in memory, here below the stack
+// pointer's new value; `svc N` carries a number below 256 in the instruction. The kernel
+// changes r2 only, so r3 still holds len for munmap.
+#[cfg(target_arch = "s390x")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    lgr %r3, %r2", // len
+    "    aghi %r15, -48",
+    "    mvghi 0(%r15), 0",
+    "    stg %r3, 8(%r15)",
+    "    mvghi 16(%r15), 3",
+    "    mvghi 24(%r15), 0x22",
+    "    mvghi 32(%r15), -1",
+    "    mvghi 40(%r15), 0",
+    "    la %r2, 0(%r15)",
+    "    svc 90", // mmap
+    "    aghi %r15, 48",
+    "    lghi %r1, -4095",
+    "    clgr %r2, %r1",
+    "    jhe 2f", // -errno: return it
+    "    svc 91", // munmap
+    "    lghi %r2, 0",
+    "2:",
+    "    br %r14",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
