@@ -12,8 +12,9 @@
 //!   in 4096 slots per thread, 4 million operations in all, on 1 thread and on 4;
 //! - `MirrorBuffer` against `VecDeque<u8>` (see `ring`).
 //!
-//! Each measurement is repeated ROUNDS times, the ways taking turns; the median is
-//! reported.
+//! Each measurement is repeated, the ways taking turns, and the median is reported: the
+//! doubling (seconds a round) ROUNDS times, the mixed workload and the ring (a fraction of
+//! a second) SHORT times, enough for a stable median on a machine shared with other work.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
@@ -35,21 +36,21 @@ const SLOTS: usize = 4096;
 pub const DOUBLING: &str = "Vec<u8> doubling 4 KiB → 1 GiB";
 pub const COPIED: &str = "Vec<u8> doubling: MiB copied";
 
-pub fn run(out: &Path, rounds: usize) -> Result<(), String> {
-    if rounds == 0 {
-        return Err("nothing to time: ROUNDS must be at least 1".into());
+pub fn run(out: &Path, rounds: usize, short: usize) -> Result<(), String> {
+    if rounds == 0 || short == 0 {
+        return Err("nothing to time: ROUNDS and SHORT must be at least 1".into());
     }
     // SAFETY: PR_SET_THP_DISABLE only changes how this process's memory is backed.
     if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0 {
         return Err(format!("prctl: {}", std::io::Error::last_os_error()));
     }
     let mut lines = Lines::create(out)?;
-    println!("{:<44} {:<32} {:>12}", "measurement", "way", "median");
+    println!("{:<44} {:<42} {:>12}", "measurement", "way", "median");
     doubling(&mut lines, rounds)?;
     for threads in [1, 4] {
-        mixed(&mut lines, rounds, threads)?;
+        mixed(&mut lines, short, threads)?;
     }
-    crate::ring::run(&mut lines, rounds)?;
+    crate::ring::run(&mut lines, short)?;
     lines.finish()
 }
 
@@ -62,7 +63,7 @@ pub fn report(
 ) -> Result<(), String> {
     let summary = Summary::of(samples);
     println!(
-        "{:<44} {:<32} {:>9.1} {unit}",
+        "{:<44} {:<42} {:>9.1} {unit}",
         keys[0], keys[1], summary.median
     );
     lines.write(&keys, summary)

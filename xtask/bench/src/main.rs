@@ -12,9 +12,9 @@
 //!   `Mapping::nodes` and as one bare call;
 //! - `reservations OUT BATCHES`: wall time of a 2 MiB reservation's life (reserve, commit,
 //!   decommit, release) through `mman::sys` and `Reservation`;
-//! - `alloc OUT ROUNDS`: `mman::alloc` against glibc's malloc (a block doubling to 1 GiB,
-//!   a mixed small-object workload on 1 and 4 threads) and `MirrorBuffer` against
-//!   `VecDeque` (streaming 1 GiB).
+//! - `alloc OUT ROUNDS SHORT`: `mman::alloc` against glibc's malloc (a block doubling to 1 GiB,
+//!   ROUNDS rounds; a mixed small-object workload on 1 and 4 threads, SHORT rounds) and
+//!   `MirrorBuffer` against `VecDeque` (streaming 1 GiB, SHORT rounds).
 //!
 //! The xtask chooses the counts. Results go to OUT as tab-separated lines for the xtask,
 //! and to stdout for people.
@@ -36,7 +36,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: mman-bench instructions VARIANT ITERATIONS \
                      | walltime OUT BATCHES CALLS | populate OUT ROUNDS \
                      | copies OUT BATCHES BYTES | numa OUT BATCHES \
-                     | alloc OUT ROUNDS | reservations OUT BATCHES";
+                     | alloc OUT ROUNDS SHORT | reservations OUT BATCHES";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,9 +57,9 @@ fn main() -> ExitCode {
         }
         ["reservations", out, batches] => count(batches)
             .and_then(|batches| reservations::run(&PathBuf::from(out), batches as usize)),
-        ["alloc", out, rounds] => {
-            count(rounds).and_then(|rounds| alloc::run(&PathBuf::from(out), rounds as usize))
-        }
+        ["alloc", out, rounds, short] => count(rounds).and_then(|rounds| {
+            alloc::run(&PathBuf::from(out), rounds as usize, count(short)? as usize)
+        }),
         _ => Err(USAGE.to_string()),
     };
     match outcome {
