@@ -316,6 +316,14 @@ pub fn debian_archive() -> Result<String, String> {
         })
 }
 
+/// The machine's source of Debian's security updates for its release, if it has one.
+pub fn debian_security_archive() -> Option<String> {
+    let suite = format!("{CODENAME}-security");
+    apt_sources()
+        .iter()
+        .find_map(|text| archive_for(text, &suite))
+}
+
 /// In one apt source file, one-line (`deb [options] URI SUITE COMPONENTS...`) or deb822
 /// (stanzas of `URIs:` and `Suites:` fields, apart by blank lines), the URI of the first
 /// source that carries `suite`.

@@ -57,13 +57,20 @@ impl State {
             .copied()
             .collect();
         suites.dedup();
+        // Security updates (6.1's current kernel) come from an archive of their own, on
+        // the machine's security mirror; without one, bookworm's own kernel is found.
+        let security = setup::debian_security_archive();
         let sources: String = suites
             .iter()
-            .map(|suite| {
-                format!(
+            .filter_map(|suite| {
+                let archive = match suite.ends_with("-security") {
+                    true => security.as_deref()?,
+                    false => mirror.as_str(),
+                };
+                Some(format!(
                     "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \
-                     {mirror} {suite} main\n"
-                )
+                     {archive} {suite} main\n"
+                ))
             })
             .collect();
         let arches: String = Arch::ALL
