@@ -36,7 +36,8 @@ macro_rules! errno_table {
 mod table;
 
 /// The name and message of a known code: the table's, and powerpc's own `EDEADLOCK` (58,
-/// a code no other architecture assigns).
+/// a code no other architecture assigns; glibc has no text for it, so the message is the
+/// kernel header's comment).
 const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
     match table::lookup(code) {
         None if code == Errno::EDEADLOCK.0 => Some(("EDEADLOCK", "File locking deadlock error")),

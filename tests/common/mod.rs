@@ -99,6 +99,16 @@ pub fn enosys(call: &str, since: &str) -> String {
     }
 }
 
+/// The kernel's name for the architecture this binary was built for (`uname -m`,
+/// `/proc/sys/kernel/arch`), where it differs from Rust's.
+fn kernel_arch_name() -> &'static str {
+    match std::env::consts::ARCH {
+        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+        "powerpc64" => "ppc64",
+        arch => arch,
+    }
+}
+
 /// True when this binary runs under qemu-user.
 ///
 /// qemu-user answers `uname` with the emulated machine and synthesizes `/proc/self/maps`,
@@ -113,7 +123,7 @@ pub fn is_qemu_user() -> bool {
         2 => true,
         _ => {
             let qemu = match fs::read_to_string("/proc/sys/kernel/arch") {
-                Ok(arch) => arch.trim() != std::env::consts::ARCH,
+                Ok(arch) => arch.trim() != kernel_arch_name(),
                 // The file is Linux 6.1's; older kernels have none.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
