@@ -98,8 +98,16 @@ impl State {
             .and_then(|m| m.modified())
             .is_ok_and(|at| SystemTime::now().duration_since(at).unwrap_or_default() < MAX_AGE);
         if changed || !fresh {
-            state.update()?;
-            fs::write(&stamp, "").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+            match state.update() {
+                Ok(()) => fs::write(&stamp, "")
+                    .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?,
+                // apt keeps every list it could fetch: one index a mirror serves mid-sync
+                // ("File has unexpected size … Mirror sync in progress?", bookworm-security's
+                // ppc64el for hours on 2026-11-29) must not fail every arch's lookup. The
+                // next run tries again (no stamp); a kernel missing from the lists still
+                // fails its own lookup.
+                Err(e) => eprintln!("warning: {e}; looking kernels up in the lists apt has"),
+            }
         }
         Ok(state)
     }
