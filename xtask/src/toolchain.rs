@@ -133,6 +133,13 @@ impl Toolchain {
             // rustc-web's own library source, so the std matches the compiler; cargo
             // keeps the build in the target directory, once per profile and flags.
             cmd.env("RUSTC_BOOTSTRAP", "1");
+            // Optimised in the debug profile too, as every prebuilt std is: unoptimised,
+            // std and compiler_builtins (memcpy a byte at a time, with overflow checks)
+            // made a debug test program 100 times slower than its release build under
+            // qemu-system-riscv64 (70 s against 0.7 s). mman itself, a workspace member,
+            // keeps the debug profile with its assertions and overflow checks.
+            cmd.arg("--config")
+                .arg("profile.dev.package.\"*\".opt-level=2");
             if subcommand != "test" {
                 // The profiles abort on panic, which needs the `panic_abort` runtime.
                 cmd.arg("-Zbuild-std=std,panic_abort");
