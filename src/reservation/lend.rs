@@ -4,7 +4,7 @@ use core::ops::{Range, RangeBounds};
 
 use super::pages::Plane;
 use super::Reservation;
-use crate::{page_size, Errno, Result};
+use crate::{Errno, Result};
 
 impl Reservation {
     /// The bytes of `range` (any bytes, not only whole pages), if every page they touch is
@@ -27,15 +27,7 @@ impl Reservation {
     /// writable: each implies committed and not given away).
     fn lendable(&self, range: impl RangeBounds<usize>, plane: Plane) -> Result<Range<usize>> {
         let bytes = self.bytes(range)?;
-        let shift = super::page_shift();
-        // The end rounded up to a page index; `end + page - 1` cannot overflow, as the
-        // reservation ends at a page boundary inside the address space.
-        let pages = match bytes.is_empty() {
-            // An empty slice touches no page.
-            true => 0..0,
-            false => bytes.start >> shift..(bytes.end + (page_size() - 1)) >> shift,
-        };
-        if self.pages.all(plane, pages) {
+        if self.pages.all(plane, Self::pages_touched(&bytes)) {
             Ok(bytes)
         } else {
             Err(Errno::EACCES)

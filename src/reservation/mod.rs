@@ -188,6 +188,18 @@ impl Reservation {
         crate::mapping::offsets(range, self.len)
     }
 
+    /// The pages the bytes `bytes` (offsets inside the reservation) lie on: an empty range
+    /// lies on none, wherever it starts.
+    fn pages_touched(bytes: &Range<usize>) -> Range<usize> {
+        let shift = page_shift();
+        match bytes.is_empty() {
+            true => 0..0,
+            // The end rounded up to a page index; `end + page - 1` cannot overflow, as the
+            // reservation ends at a page boundary inside the address space.
+            false => bytes.start >> shift..(bytes.end + (page_size() - 1)) >> shift,
+        }
+    }
+
     /// The address and length of `pages`.
     fn span_of(&self, pages: &Range<usize>) -> (*mut c_void, usize) {
         let page = page_size();

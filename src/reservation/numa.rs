@@ -32,12 +32,11 @@ impl Reservation {
 
     /// Where the pages of `range` are: as [`Mapping::nodes`](crate::Mapping::nodes), one
     /// entry per page the range touches (`-ENOENT` for pages not committed or not touched
-    /// yet; `-EFAULT` before Linux 6.12). `EINVAL` for pages given to a mapping.
+    /// yet; `-EFAULT` before Linux 6.12); an empty range touches none. `EINVAL` for pages
+    /// given to a mapping.
     pub fn nodes(&self, range: impl RangeBounds<usize>, out: &mut [i32]) -> Result<usize> {
         let bytes = self.bytes(range)?;
-        let shift = super::page_shift();
-        let last = (bytes.end + (crate::page_size() - 1)) >> shift;
-        require_owned(&self.pages, bytes.start >> shift..last)?;
+        require_owned(&self.pages, Self::pages_touched(&bytes))?;
         let span = Span {
             addr: self.as_ptr() as usize + bytes.start,
             len: bytes.len(),
