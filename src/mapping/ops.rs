@@ -83,8 +83,13 @@ impl Mapping {
                 self.writable = prot.contains(Prot::WRITE);
             }
         }
-        if executable && !was_readable && prot.contains(Prot::READ) {
-            // SAFETY: the span is inside this mapping and readable after mprotect.
+        // Not while guard markers may be present: they outlive mprotect, so pages of the
+        // span may still fault, and cache maintenance on them (aarch64's `dc cvau`,
+        // powerpc's `dcbst`) would kill the process. `unguard` removes them and comes back
+        // here with the span readable.
+        if executable && !was_readable && prot.contains(Prot::READ) && !self.guard_markers {
+            // SAFETY: the span is inside this mapping and readable after mprotect, with no
+            // guard marker in it.
             unsafe { arch::sync_instruction_cache(span.addr, span.len) };
         }
         Ok(())
