@@ -61,8 +61,10 @@ use region::Region;
 ///   before its `Release` store of `H`, which the producer loads with `Acquire` before
 ///   lending the space those bytes occupied.
 ///
-/// Both CPU architectures supported (x86_64, aarch64) keep caches coherent between
-/// virtual aliases of one physical page (physically tagged data caches).
+/// Every architecture mman supports (x86_64, aarch64, riscv64, powerpc64le, s390x) keeps
+/// data caches coherent between virtual aliases of one physical page: their kernels' `SHMLBA`
+/// (the alignment shared mappings need for that) is the page size. Where it is larger (32-bit
+/// ARM's is four pages), the capacity would have to be a multiple of it.
 ///
 /// # Fork
 ///
