@@ -206,7 +206,12 @@ fn random_operations_match_a_vecdeque() {
         state ^= state << 17;
         state
     };
-    for step in 0..20_000u32 {
+    // 20,000 steps with 4 KiB pages at full effort; as many bytes, in fewer steps, where
+    // pages are larger: each step moves and compares up to a whole ring (192 KiB with
+    // 64 KiB pages, where 20,000 steps ran for many minutes of the emulated powerpc64le
+    // system lane). Still hundreds of laps.
+    let steps = scaled(20_000 * 3 * 4096 / capacity, 200) as u32;
+    for step in 0..steps {
         let amount = (next() % (capacity as u64 + 64)) as usize;
         match next() % 4 {
             0 => {

@@ -692,14 +692,15 @@ fn madvise_collapse_makes_a_transparent_huge_page() {
     if is_qemu_user() {
         skip!("{QEMU_MADVISE}");
     }
-    let huge = 2 << 20;
-    if page() != 4096 {
-        skip!(
-            "THP collapse test written for 4 KiB pages (page size {})",
-            page()
-        );
-    }
-    // A 2 MiB-aligned, fully populated 2 MiB range inside a 4 MiB mapping.
+    // The size of a PMD-mapped transparent huge page: 2 MiB with 4 KiB pages and with
+    // powerpc's radix MMU at 64 KiB pages, 16 MiB under its hash MMU, 512 MiB on arm64
+    // with 64 KiB pages.
+    const PMD_SIZE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
+    let huge: usize = match std::fs::read_to_string(PMD_SIZE) {
+        Ok(size) => size.trim().parse().expect(PMD_SIZE),
+        Err(e) => skip!("kernel without transparent huge pages ({PMD_SIZE}: {e})"),
+    };
+    // A huge-page-aligned, fully populated huge page's range inside a mapping twice as long.
     let map = Map::anon(2 * huge);
     let start = (map.addr() + huge - 1) & !(huge - 1);
     let range = start as *mut c_void;
@@ -715,7 +716,7 @@ fn madvise_collapse_makes_a_transparent_huge_page() {
         Err(e) => panic!("MADV_COLLAPSE: {e}"),
     }
     let thp = smaps_field(range, "AnonHugePages").expect("AnonHugePages line");
-    assert_eq!(thp, "2048 kB");
+    assert_eq!(thp, format!("{} kB", huge >> 10));
     assert!(
         unsafe { std::slice::from_raw_parts(range.cast::<u8>(), huge) }
             .iter()
