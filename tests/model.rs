@@ -483,7 +483,7 @@ fn random_sequences_match_the_model_and_the_kernel() {
     let counters = Counters::new(3);
     plan.run_in_batches(
         BATCH,
-        TIME_BOUND,
+        common::scaled_time(TIME_BOUND),
         &counters,
         |batch_seed, count, deadline| run_batch(batch_seed, count, deadline, &features, &counters),
     );

@@ -191,7 +191,7 @@ fn random_mapping_sequences_match_the_model_and_the_kernel() {
         skip!("{QEMU_USER}");
     }
     let plan = Plan::from_env(DEFAULT_SEQUENCES);
-    let counters = run(plan, BATCH, TIME_BOUND, features(false));
+    let counters = run(plan, BATCH, common::scaled_time(TIME_BOUND), features(false));
     report(&format!(
         "mman-model-mapping: {}, seed {}",
         summary(&counters),
@@ -208,7 +208,8 @@ fn at_the_map_count_limit_failed_calls_leave_nothing_lent_that_lost_access() {
         skip!("{reason}");
     }
     let plan = Plan::from_env(DEFAULT_PARTIAL_SEQUENCES);
-    // One child: the ballast takes tens of thousands of calls to build.
+    // One child: the ballast takes tens of thousands of calls to build, which the lane's
+    // effort cannot shorten, so the bound stays whole (the sequences after it are scaled).
     let counters = run(plan, plan.sequences, PARTIAL_TIME_BOUND, features(true));
     let (enomem, partly) = (counters.get(ENOMEM), counters.get(PARTLY));
     report(&format!(
@@ -220,9 +221,9 @@ fn at_the_map_count_limit_failed_calls_leave_nothing_lent_that_lost_access() {
     if enomem == 0 && counters.get(Counters::DONE) < plan.sequences {
         // On an emulated CPU building the ballast can take most of the time bound.
         skip!(
-            "the {} s bound (at this lane's effort) ended the phase after {} of {} \
-             sequences, before any call failed at the limit",
-            common::scaled_time(PARTIAL_TIME_BOUND).as_secs(),
+            "the {} s bound ended the phase after {} of {} sequences, before any call \
+             failed at the limit",
+            PARTIAL_TIME_BOUND.as_secs(),
             counters.get(Counters::DONE),
             plan.sequences
         );

@@ -153,7 +153,7 @@ fn random_reservation_sequences_match_the_model_and_the_kernel() {
     let counters = Counters::new(COUNTERS);
     plan.run_in_batches(
         BATCH,
-        TIME_BOUND,
+        common::scaled_time(TIME_BOUND),
         &counters,
         |batch_seed, count, deadline| run_batch(batch_seed, count, deadline, features, &counters),
     );

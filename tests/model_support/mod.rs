@@ -213,7 +213,8 @@ impl Plan {
     }
 
     /// Runs the plan's sequences in forked children, `batch` at a time, until all are done
-    /// or `bound` (scaled by the lane's effort) has passed. `run_batch(batch_seed, count, deadline)` runs in the child
+    /// or `bound` has passed (callers scale it by the lane's effort where the work is
+    /// theirs to choose: `crate::common::scaled_time`). `run_batch(batch_seed, count, deadline)` runs in the child
     /// and adds to `counters[DONE]` per finished sequence; a panic there fails the test.
     ///
     /// Forking per batch keeps the address space small (what one sequence leaves behind,
@@ -225,7 +226,6 @@ impl Plan {
         counters: &Counters,
         run_batch: impl Fn(u64, usize, Instant),
     ) {
-        let bound = crate::common::scaled_time(bound);
         let deadline = Instant::now() + bound;
         let mut batch_rng = Rng(self.seed);
         while counters.get(Counters::DONE) < self.sequences && Instant::now() < deadline {
