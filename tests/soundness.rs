@@ -106,9 +106,13 @@ fn placement_in_the_stacks_reach_is_refused() {
             );
             assert!(!is_mapped(at as *const c_void), "nothing left mapped");
         }
+        // Between the guard gap's bottom and the floor: the middle of that stretch, not of
+        // the whole reach, which lies inside the gap where the gap is larger than the
+        // stack limit (256 pages of 64 KiB are 16 MiB, RLIMIT_STACK is 8 MiB by default).
+        let below_the_gap = reach.start - reach.gap;
         for end in [
-            reach.start - reach.gap,
-            ((reach.floor + reach.start) / 2) & !(p - 1),
+            below_the_gap,
+            ((reach.floor + below_the_gap) / 2) & !(p - 1),
             reach.floor + 2 * p,
         ] {
             let at = end - len;
