@@ -95,20 +95,33 @@ pub struct Kernel {
 }
 
 /// The newest `series` kernel Debian has for `arch`, from the cache or downloaded into it.
+/// When the mirror cannot deliver the newest (trixie's powerpc64le 6.12.117 answered 404
+/// while its lists named it), the next newest of the series is taken.
 pub fn fetch(arch: Arch, series: Series) -> Result<Kernel, String> {
     let apt = apt::State::current()?;
-    let (package, version) = newest_package(&apt, arch, series)?;
-    let dir = cache_dir().join(format!("{package}_{version}"));
-    let kernel = Kernel {
-        vmlinuz: dir.join("vmlinuz"),
-        package,
-        version,
-    };
-    if !kernel.vmlinuz.is_file() {
-        download(&apt, arch, &kernel, &dir)?;
-        forget_older(arch, &kernel.version, &dir);
+    let mut failures = Vec::new();
+    for (package, version) in packages(&apt, arch, series)? {
+        let dir = cache_dir().join(format!("{package}_{version}"));
+        let kernel = Kernel {
+            vmlinuz: dir.join("vmlinuz"),
+            package,
+            version,
+        };
+        if kernel.vmlinuz.is_file() {
+            return Ok(kernel);
+        }
+        match download(&apt, arch, &kernel, &dir) {
+            Ok(()) => {
+                forget_older(arch, &kernel.version, &dir);
+                return Ok(kernel);
+            }
+            Err(e) => {
+                eprintln!("warning: {} {}: {e}", kernel.package, kernel.version);
+                failures.push(format!("{} {}: {e}", kernel.package, kernel.version));
+            }
+        }
     }
-    Ok(kernel)
+    Err(failures.join("; "))
 }
 
 fn cache_dir() -> PathBuf {
@@ -116,36 +129,36 @@ fn cache_dir() -> PathBuf {
 }
 
 /// Reads the versions of the flavour's meta-package (`linux-image-cloud-amd64` depends on
-/// exactly one kernel package) in the series' suites and takes the newest.
-fn newest_package(
-    apt: &apt::State,
-    arch: Arch,
-    series: Series,
-) -> Result<(String, String), String> {
+/// exactly one kernel package) in the series' suites: the kernel packages, newest first.
+fn packages(apt: &apt::State, arch: Arch, series: Series) -> Result<Vec<(String, String)>, String> {
     let meta = format!("linux-image-{}", flavour(arch));
     let records = apt.show(arch, &meta)?;
     // apt lists a package's versions newest first.
-    let newest = records.iter().find_map(|record| {
-        let version = record.field("Version")?;
-        if !series.has(version) {
-            return None;
-        }
-        // "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)"; sid's also names linux-base-*.
-        let package = record
-            .field("Depends")?
-            .split(',')
-            .filter_map(|dependency| dependency.split_whitespace().next())
-            .find(|name| name.starts_with("linux-image-"))?;
-        Some((package.to_string(), version.to_string()))
-    });
-    newest.ok_or_else(|| {
-        format!(
+    let found: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|record| {
+            let version = record.field("Version")?;
+            if !series.has(version) {
+                return None;
+            }
+            // "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)"; sid's also names linux-base-*.
+            let package = record
+                .field("Depends")?
+                .split(',')
+                .filter_map(|dependency| dependency.split_whitespace().next())
+                .find(|name| name.starts_with("linux-image-"))?;
+            Some((package.to_string(), version.to_string()))
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(format!(
             "Debian's {} has no {} kernel in {meta} for {}",
             series.suites().join(" or "),
             series.name(),
             arch.debian()
-        )
-    })
+        ));
+    }
+    Ok(found)
 }
 
 /// Downloads the package and keeps only its kernel image (`boot/vmlinuz-*` or
