@@ -17,10 +17,10 @@ pub enum Arch {
 impl Arch {
     pub const ALL: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
-    /// What a plain `cargo xtask test` (and so CI) runs. riscv64 runs when asked for
-    /// (`--arch riscv64`): its lanes have not yet passed whole, and under emulation they
-    /// would take the full run past its time budget (see the README).
-    pub const DEFAULT: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
+    /// What a plain `cargo xtask test` (and so CI) runs: the architectures whose lanes have
+    /// passed whole and fit the full run's time budget. The others run when asked for
+    /// (`--arch powerpc64le`); see the README for why and how long each takes.
+    pub const DEFAULT: [Arch; 3] = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64];
 
     /// The machine xtask runs on: CI and the development machines are x86_64.
     pub const HOST: Arch = Arch::X86_64;
