@@ -78,6 +78,7 @@ const ATTEMPTS: u32 = 16;
 ///
 /// # Safety
 /// The range must be page aligned and lie inside a reservation the caller owns.
+#[cfg_attr(not(feature = "dlmalloc"), allow(dead_code))] // only `Malloc` commits this way
 pub(crate) unsafe fn commit(addr: usize, len: usize) -> Result<()> {
     // SAFETY: access is only added to the caller's own range.
     unsafe { sys::mprotect(addr as *mut c_void, len, Prot::READ | Prot::WRITE) }

@@ -142,7 +142,7 @@ fn forbid_address_calls() {
             code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
             jt: n - i as u8,
             jf: 0,
-            k: call as u32,
+            k: call,
         });
     }
     for verdict in [libc::SECCOMP_RET_ALLOW, libc::SECCOMP_RET_KILL_PROCESS] {

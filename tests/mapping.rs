@@ -2115,7 +2115,11 @@ fn making_a_guarded_mapping_executable_leaves_its_guard_pages_alone() {
     });
     match end {
         ChildEnd::Exited(2) => skip!("no guard advice (Linux 6.13): PROT_NONE guards instead"),
-        end => assert_eq!(end, ChildEnd::Exited(0), "a safe protect killed the process"),
+        end => assert_eq!(
+            end,
+            ChildEnd::Exited(0),
+            "a safe protect killed the process"
+        ),
     }
 }
 

@@ -191,7 +191,12 @@ fn random_mapping_sequences_match_the_model_and_the_kernel() {
         skip!("{QEMU_USER}");
     }
     let plan = Plan::from_env(DEFAULT_SEQUENCES);
-    let counters = run(plan, BATCH, common::scaled_time(TIME_BOUND), features(false));
+    let counters = run(
+        plan,
+        BATCH,
+        common::scaled_time(TIME_BOUND),
+        features(false),
+    );
     report(&format!(
         "mman-model-mapping: {}, seed {}",
         summary(&counters),

@@ -160,7 +160,11 @@ fn render(counts: &[Count], rustc: &str) -> (String, String) {
                 c.mman as i64 - c.floor as i64
             ),
         );
-        listings.push_str(&format!("\n## {}\n\n```\n{}```\n", c.arch.name(), c.listing));
+        listings.push_str(&format!(
+            "\n## {}\n\n```\n{}```\n",
+            c.arch.name(),
+            c.listing
+        ));
     }
     (md, listings)
 }
