@@ -2157,3 +2157,67 @@ fn protect_does_not_lift_a_guard() {
     m.unguard(RW).unwrap();
     assert!(m.as_slice().is_ok());
 }
+
+/// Anonymous mappings pass the kernel a descriptor of -1, as POSIX asks and as seccomp
+/// policies and other kernels may require (Linux itself ignores it): a filter in a forked
+/// child kills it at any `mmap` whose descriptor is not -1. (s390x's `mmap` takes its
+/// arguments in memory, where a filter cannot see them.)
+#[test]
+#[cfg(not(target_arch = "s390x"))]
+fn anonymous_mappings_pass_the_kernel_descriptor_minus_one() {
+    if is_qemu_user() {
+        skip!("qemu-user: seccomp filters would see QEMU's host calls, not the guest's");
+    }
+    let end = in_child_checked(|| {
+        quiet_allocator();
+        kill_at_mmap_with_a_descriptor();
+        let mut m = Mapping::anonymous(page()).expect("map");
+        m.as_mut_slice().expect("slice")[0] = 1;
+        let shared = MapOptions::new().len(page()).shared().map().expect("map shared");
+        drop((m, shared));
+    });
+    assert_eq!(end, ChildEnd::Exited(0), "an anonymous mapping passed a descriptor");
+}
+
+/// Installs a seccomp filter: `mmap` with a descriptor other than -1 kills the process.
+#[cfg(not(target_arch = "s390x"))]
+fn kill_at_mmap_with_a_descriptor() {
+    // struct seccomp_data: nr (4 bytes), arch (4), instruction pointer (8), then the six
+    // arguments, 8 bytes each in the CPU's byte order; the descriptor is the fifth.
+    let fd_low_word = 16 + 4 * 8 + if cfg!(target_endian = "big") { 4 } else { 0 };
+    let insn = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let mut program = [
+        insn(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
+        // Not mmap: allow (jump over the next two).
+        insn(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            0,
+            2,
+            linux_raw_sys::general::__NR_mmap,
+        ),
+        insn(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, fd_low_word),
+        // The descriptor's low 32 bits are all ones for -1: allow, else kill.
+        insn(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, u32::MAX),
+        insn(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
+        insn(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+    ];
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: prctl reads the program, which outlives the calls.
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        let installed = libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &fprog as *const libc::sock_fprog,
+        );
+        assert_eq!(installed, 0, "seccomp: {}", last_errno());
+    }
+}
