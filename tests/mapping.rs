@@ -2173,10 +2173,18 @@ fn anonymous_mappings_pass_the_kernel_descriptor_minus_one() {
         kill_at_mmap_with_a_descriptor();
         let mut m = Mapping::anonymous(page()).expect("map");
         m.as_mut_slice().expect("slice")[0] = 1;
-        let shared = MapOptions::new().len(page()).shared().map().expect("map shared");
+        let shared = MapOptions::new()
+            .len(page())
+            .shared()
+            .map()
+            .expect("map shared");
         drop((m, shared));
     });
-    assert_eq!(end, ChildEnd::Exited(0), "an anonymous mapping passed a descriptor");
+    assert_eq!(
+        end,
+        ChildEnd::Exited(0),
+        "an anonymous mapping passed a descriptor"
+    );
 }
 
 /// Installs a seccomp filter: `mmap` with a descriptor other than -1 kills the process.
@@ -2200,11 +2208,21 @@ fn kill_at_mmap_with_a_descriptor() {
             2,
             linux_raw_sys::general::__NR_mmap,
         ),
-        insn(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, fd_low_word),
+        insn(
+            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
+            0,
+            0,
+            fd_low_word,
+        ),
         // The descriptor's low 32 bits are all ones for -1: allow, else kill.
         insn(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, u32::MAX),
         insn(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-        insn(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+        insn(
+            libc::BPF_RET | libc::BPF_K,
+            0,
+            0,
+            libc::SECCOMP_RET_KILL_PROCESS,
+        ),
     ];
     let fprog = libc::sock_fprog {
         len: program.len() as u16,
