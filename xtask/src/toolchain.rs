@@ -9,6 +9,13 @@ use std::process::Command;
 use crate::arch::Arch;
 use crate::workspace_root;
 
+/// `MMAN_TEST_EFFORT` (a percentage; `tests/common/effort.rs`) for test programs on an
+/// emulated CPU, under qemu-user or qemu-system: the model tests' bounds and counts, the
+/// leak checks' rounds and the stress iterations shrink to a fifth of the host's, whose
+/// lane runs them whole. Emulation is 10 to 50 times slower, and every lane of a full run
+/// shares one time budget.
+pub const EMULATED_TEST_EFFORT: &str = "20";
+
 /// rustc-web's library source (package `rust-web-src`), for `-Zbuild-std`.
 const STD_SOURCE: &str = "/usr/lib/rustlib/src/rust/library";
 
@@ -207,7 +214,11 @@ impl Toolchain {
     pub fn execute(&self, binary: &Path) -> Command {
         if self.cross() {
             let mut cmd = Command::new(self.arch.qemu_user());
-            cmd.arg(binary);
+            // qemu-user hands the environment to the guest: an emulated CPU, where the
+            // tests that choose their own length do a fraction of it (as in the system
+            // lane; see `EMULATED_TEST_EFFORT`).
+            cmd.arg(binary)
+                .env("MMAN_TEST_EFFORT", EMULATED_TEST_EFFORT);
             cmd
         } else {
             Command::new(binary)

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::arch::Arch;
 use crate::report;
+use crate::toolchain::EMULATED_TEST_EFFORT;
 
 /// What a boot left behind.
 pub struct Console {
@@ -29,12 +30,11 @@ pub struct Console {
 /// - `secretmem.enable=1`: memfd_secret is off by default before 6.5;
 /// - `hugepages=4`: a pool of huge pages, without which MAP_HUGETLB can
 ///   only fail;
-/// - `MMAN_TEST_EFFORT=20`: the kernel hands `NAME=value` words it does not know to init
-///   as its environment, and init's programs inherit it: the tests that choose their own
-///   length (the model tests, the stress rounds; `tests/common/effort.rs`) do a fifth of
-///   what they do on the host, where they run in full. Full-system emulation is 10 to 50
-///   times slower than the host, and every architecture's boots share one time budget.
-const KERNEL_ARGS: &str = "panic=-1 quiet secretmem.enable=1 hugepages=4 MMAN_TEST_EFFORT=20";
+/// - `MMAN_TEST_EFFORT`: the kernel hands `NAME=value` words it does not know to init as
+///   its environment, and init's programs inherit it (`toolchain::EMULATED_TEST_EFFORT`).
+fn kernel_args() -> String {
+    format!("panic=-1 quiet secretmem.enable=1 hugepages=4 MMAN_TEST_EFFORT={EMULATED_TEST_EFFORT}")
+}
 
 pub struct Boot<'a> {
     pub arch: Arch,
@@ -134,8 +134,8 @@ impl Boot<'_> {
             Arch::S390x => (&["-M", "s390-ccw-virtio"], "max", None),
         };
         let append = match console {
-            Some(console) => format!("console={console} {KERNEL_ARGS}"),
-            None => KERNEL_ARGS.to_string(),
+            Some(console) => format!("console={console} {}", kernel_args()),
+            None => kernel_args(),
         };
         let mut cmd = Command::new(program(self.arch));
         cmd.args(machine)
