@@ -128,7 +128,9 @@ unsafe impl Send for MirrorBuffer {}
 impl MirrorBuffer {
     /// A ring of at least `min_capacity` bytes (at least 1), rounded up to whole pages (the
     /// allocation granularity of mappings on Linux). `ENOMEM` if that overflows or the
-    /// address space runs out; the errors of `memfd_create`, `ftruncate` and `mmap`.
+    /// address space runs out; the errors of `memfd_create`, `ftruncate` and `mmap`;
+    /// `EEXIST` if other threads' mappings took the region's place eight times in a row
+    /// (each attempt starts from a new reservation and leaves nothing behind).
     pub fn new(min_capacity: usize) -> Result<MirrorBuffer> {
         let region = Region::new(min_capacity)?;
         let control = region.control();

@@ -17,11 +17,29 @@ pub(super) struct Region {
     capacity: NonZeroUsize,
 }
 
+/// Attempts at building a region before giving up on `EEXIST`.
+const ATTEMPTS: usize = 8;
+
 impl Region {
+    /// [`Region::place`], again from a new reservation while another thread's mapping took
+    /// a part's place first (`EEXIST`): placing unmaps the reserved pages before mapping
+    /// there without replacing anything, and in between the kernel may give those free
+    /// pages to any other thread's `mmap` (seen with the tests' threads: a free range at
+    /// the top is where the kernel looks first). A failed attempt leaves nothing behind.
+    pub(super) fn new(min_capacity: usize) -> Result<Region> {
+        for _ in 0..ATTEMPTS {
+            match Region::place(min_capacity) {
+                Err(Errno::EEXIST) => continue,
+                placed => return placed,
+            }
+        }
+        Err(Errno::EEXIST)
+    }
+
     /// Reserves `page + 2 * capacity` bytes (out of the main stack's reach, as every
     /// reservation), places private read-write memory wiped on fork in the first page, and
     /// a sealed memfd of `capacity` bytes over each half of the rest.
-    pub(super) fn new(min_capacity: usize) -> Result<Region> {
+    fn place(min_capacity: usize) -> Result<Region> {
         let page = page_size();
         let capacity = min_capacity
             .max(1)
