@@ -250,7 +250,10 @@ impl MapOptions {
     /// [`at`](MapOptions::at) or [`grows_down`](MapOptions::grows_down); `EBUSY` where a page
     /// is committed ([`Reservation::decommit`] it first). If the kernel refuses the mapping,
     /// the pages are reserved again, unless another thread's mapping took their place in the
-    /// moment they were free, in which case they are no longer the reservation's.
+    /// moment they were free, in which case they are no longer the reservation's; that
+    /// moment is also why a busy multi-threaded program can see `EEXIST` here (the kernel
+    /// gave the free pages to another thread's `mmap` first): nothing was replaced, and
+    /// trying again elsewhere, or in a new reservation, is the answer.
     ///
     /// ```
     /// use mman::{MapOptions, Reservation};
