@@ -2224,18 +2224,5 @@ fn kill_at_mmap_with_a_descriptor() {
             libc::SECCOMP_RET_KILL_PROCESS,
         ),
     ];
-    let fprog = libc::sock_fprog {
-        len: program.len() as u16,
-        filter: program.as_mut_ptr(),
-    };
-    // SAFETY: prctl reads the program, which outlives the calls.
-    unsafe {
-        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-        let installed = libc::prctl(
-            libc::PR_SET_SECCOMP,
-            libc::SECCOMP_MODE_FILTER,
-            &fprog as *const libc::sock_fprog,
-        );
-        assert_eq!(installed, 0, "seccomp: {}", last_errno());
-    }
+    install_seccomp_filter(&mut program);
 }

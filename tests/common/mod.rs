@@ -823,3 +823,22 @@ pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::
 pub fn restore_limit(resource: libc::__rlimit_resource_t, old: libc::rlimit) {
     unsafe { libc::setrlimit(resource, &old) };
 }
+
+/// Installs `program` as a seccomp filter on this process (after `PR_SET_NO_NEW_PRIVS`,
+/// which an unprivileged filter needs), for the rest of its life: call it in a forked child.
+pub fn install_seccomp_filter(program: &mut [libc::sock_filter]) {
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: prctl reads the program, which outlives the calls.
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        let installed = libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &fprog as *const libc::sock_fprog,
+        );
+        assert_eq!(installed, 0, "seccomp: {}", last_errno());
+    }
+}
