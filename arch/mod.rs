@@ -18,7 +18,11 @@
 
 mod abi64;
 mod generic_consts;
-#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+))]
 pub(crate) mod generic_nr;
 
 cfg_if::cfg_if! {
@@ -37,9 +41,12 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "s390x")] {
         mod s390x;
         pub(crate) use s390x::*;
+    } else if #[cfg(target_arch = "loongarch64")] {
+        mod loongarch64;
+        pub(crate) use loongarch64::*;
     } else {
         compile_error!(
-            "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le and s390x so far"
+            "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x and loongarch64 so far"
         );
     }
 }

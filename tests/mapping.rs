@@ -1073,6 +1073,13 @@ fn code_returning(v: u8) -> Vec<u8> {
     vec![0xa7, 0x29, 0x00, v, 0x07, 0xfe]
 }
 
+#[cfg(target_arch = "loongarch64")]
+fn code_returning(v: u8) -> Vec<u8> {
+    let li = 0x0280_0000u32 | (u32::from(v) << 10) | 4; // li.w $a0, v (addi.w $a0, $zero, v)
+    let ret = 0x4c00_0020u32; // ret (jirl $zero, $ra, 0)
+    [li.to_le_bytes(), ret.to_le_bytes()].concat()
+}
+
 fn call(m: &Mapping) -> u32 {
     // SAFETY: the mapping holds a complete function of this signature and is executable.
     let f = unsafe { std::mem::transmute::<*mut u8, extern "C" fn() -> u32>(m.as_ptr()) };

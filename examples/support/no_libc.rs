@@ -70,6 +70,15 @@ core::arch::global_asm!(
     entry = sym entry,
 );
 
+#[cfg(target_arch = "loongarch64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "move $a0, $sp", // the kernel leaves sp 16-byte aligned, pointing at argc
+    "bl {entry}",
+    entry = sym entry,
+);
+
 /// Finds the auxiliary vector on the initial stack and runs the program.
 ///
 /// # Safety
