@@ -141,7 +141,9 @@ mod allocators {
     #[cfg(feature = "dlmalloc")]
     fn segments(page: usize) -> mman::Result<()> {
         use mman::alloc::dlmalloc::Allocator;
-        let segments = mman::alloc::Segments::new(1 << 30);
+        // SAFETY: no Dlmalloc uses these segments, and what is given back here is
+        // never used again.
+        let segments = unsafe { mman::alloc::Segments::new(1 << 30) };
         let (first, len, _) = segments.alloc(16 * page);
         let (second, _, _) = segments.alloc(page);
         if first.is_null() || len != 16 * page || second as usize != first as usize + len {

@@ -23,6 +23,17 @@ use crate::{page_size, sys, MapFlags, Prot};
 /// reservation, so it must outlive every block of the dlmalloc using it (a `Dlmalloc` is
 /// never dropped with blocks in use that are used afterwards; its blocks are raw pointers
 /// whose use is `unsafe` anyway). No method panics.
+///
+/// Making one is `unsafe` ([`Segments::new`]): dlmalloc's `Allocator` methods are safe to
+/// call, and `Dlmalloc::allocator` lends them to safe code, but `free` and `free_part`
+/// cannot tell the `Dlmalloc`'s own call from anyone else's: a safe call could discard the
+/// segment a live block, or dlmalloc's own book-keeping, lies in.
+///
+/// ```compile_fail,E0133
+/// use mman::alloc::dlmalloc::{Allocator, Dlmalloc};
+/// let heap = Dlmalloc::new_with_allocator(mman::alloc::Segments::new(1 << 24)); // refused
+/// let _ = heap.allocator().free(core::ptr::null_mut(), 0);
+/// ```
 #[derive(Debug)]
 pub struct Segments {
     /// Bytes of address space to reserve.
@@ -40,7 +51,28 @@ pub struct Segments {
 impl Segments {
     /// A system layer that will reserve `space` bytes (rounded up to pages) of address
     /// space on its first request, and never more: dlmalloc's requests beyond it fail.
-    pub const fn new(space: usize) -> Segments {
+    ///
+    /// ```
+    /// use mman::alloc::dlmalloc::Dlmalloc;
+    /// use mman::alloc::Segments;
+    /// // SAFETY: the segments serve this Dlmalloc only, and nothing else calls their
+    /// // `Allocator` methods (no `heap.allocator().free(...)`).
+    /// let mut heap = Dlmalloc::new_with_allocator(unsafe { Segments::new(1 << 30) });
+    /// // SAFETY: GlobalAlloc's contract: a non-zero size, a valid alignment, freed once.
+    /// unsafe {
+    ///     let block = heap.malloc(64, 16);
+    ///     assert!(!block.is_null());
+    ///     heap.free(block, 64, 16);
+    /// }
+    /// ```
+    ///
+    /// # Safety
+    /// `free` and `free_part` discard what they are given, if it lies in what was handed
+    /// out. While any memory handed out is in use (by a `Dlmalloc` this value serves, or by
+    /// the caller), they must be called only on ranges no longer in use: in practice, give
+    /// the value to one `Dlmalloc` and call none of its `Allocator` methods yourself
+    /// (`Dlmalloc::allocator` and `allocator_mut` reach them from safe code).
+    pub const unsafe fn new(space: usize) -> Segments {
         Segments {
             space,
             base: Cell::new(0),
