@@ -73,7 +73,7 @@ const ATTEMPTS: u32 = 16;
 
 /// Commits `[addr, addr + len)` of a private anonymous `PROT_NONE` reservation: makes it
 /// read-write (`mprotect`), so it reads as zeros until written, or as it was left by
-/// [`decommit`]. The range stays mapped whatever happens, so no other mapping can come
+/// [`discard`]. The range stays mapped whatever happens, so no other mapping can come
 /// between: on failure it may be partly committed.
 ///
 /// # Safety
@@ -84,19 +84,28 @@ pub(crate) unsafe fn commit(addr: usize, len: usize) -> Result<()> {
     unsafe { sys::mprotect(addr as *mut c_void, len, Prot::READ | Prot::WRITE) }
 }
 
-/// Gives committed pages back to the kernel and makes them inaccessible again
-/// (`MADV_DONTNEED`, then `mprotect(PROT_NONE)`): committed again, they read as zeros.
+/// Gives committed pages back to the kernel (`MADV_DONTNEED`): committed again, or read
+/// while still accessible, they read as zeros. Follow with [`make_inaccessible`].
 ///
 /// # Safety
 /// The range must be page aligned, inside a private anonymous reservation the caller owns,
 /// with no reference into it alive: its contents are discarded.
 #[cfg_attr(not(feature = "dlmalloc"), allow(dead_code))] // only `Segments` gives pages back
-pub(crate) unsafe fn decommit(addr: usize, len: usize) -> Result<()> {
+pub(crate) unsafe fn discard(addr: usize, len: usize) -> Result<()> {
     // SAFETY: the caller's own private range, whose contents it gives up.
-    unsafe {
-        sys::madvise(addr as *mut c_void, len, Advice::DontNeed)?;
-        sys::mprotect(addr as *mut c_void, len, Prot::empty())
-    }
+    unsafe { sys::madvise(addr as *mut c_void, len, Advice::DontNeed) }
+}
+
+/// Makes pages of a reservation inaccessible again (`mprotect(PROT_NONE)`). On failure
+/// (the map-count limit) they stay as they were, mapped.
+///
+/// # Safety
+/// The range must be page aligned, inside a reservation the caller owns, with no reference
+/// into it alive.
+#[cfg_attr(not(feature = "dlmalloc"), allow(dead_code))] // only `Segments` gives pages back
+pub(crate) unsafe fn make_inaccessible(addr: usize, len: usize) -> Result<()> {
+    // SAFETY: the caller's own range, which nothing uses.
+    unsafe { sys::mprotect(addr as *mut c_void, len, Prot::empty()) }
 }
 
 /// Unmaps `len` bytes at `addr` unless `len` is 0.

@@ -558,6 +558,57 @@ mod malloc {
         check(first, p, 8);
     }
 
+    /// Makes every `mprotect(_, _, PROT_NONE)` of this process fail with `ENOMEM`, as it
+    /// does when the split it needs would pass `vm.max_map_count`: call it in a child.
+    fn fail_every_mprotect_to_none() {
+        let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+        let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+        let ret = (libc::BPF_RET | libc::BPF_K) as u16;
+        // `struct seccomp_data`: the call number at 0, the third argument's low half at 32
+        // (36 on big-endian targets).
+        let prot_low = if cfg!(target_endian = "big") { 36 } else { 32 };
+        let at = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+        let mut program = [
+            at(ld, 0, 0, 0),
+            at(jeq, 0, 3, libc::SYS_mprotect as u32),
+            at(ld, 0, 0, prot_low),
+            at(jeq, 0, 1, 0),
+            at(ret, 0, 0, libc::SECCOMP_RET_ERRNO | libc::ENOMEM as u32),
+            at(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+        ];
+        install_seccomp_filter(&mut program);
+    }
+
+    /// dlmalloc keeps using a range `free` or `free_part` answered `false` for, so `false`
+    /// must mean "untouched": once `MADV_DONTNEED` has discarded the range, a `PROT_NONE`
+    /// that then fails (the map-count limit) must still count as given back.
+    #[test]
+    fn segments_that_discarded_a_range_say_so_even_if_protecting_it_fails() {
+        use mman::alloc::dlmalloc::Allocator;
+        use mman::alloc::Segments;
+        let p = page();
+        let end = in_child(|| {
+            // SAFETY: no Dlmalloc uses these segments; the test reads the tail only if
+            // the call says it was not given back.
+            let segments = unsafe { Segments::new(64 * p) };
+            let (first, len, _) = segments.alloc(4 * p);
+            assert_eq!(len, 4 * p);
+            fill(first, 4 * p, 3);
+            fail_every_mprotect_to_none();
+            if segments.free_part(first, 4 * p, p) {
+                // Given back, and handed out again as fresh zeros.
+                let (again, _, _) = segments.alloc(3 * p);
+                assert_eq!(again as usize, first as usize + p);
+                assert!((0..3 * p).all(|i| read_byte(unsafe { again.add(i) }) == 0));
+            } else {
+                check(first, 4 * p, 3);
+            }
+            check(first, p, 3);
+            0
+        });
+        assert_eq!(end, ChildEnd::Exited(0));
+    }
+
     #[test]
     fn a_moved_allocator_still_frees_its_blocks() {
         let first = Malloc::new();

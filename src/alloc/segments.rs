@@ -3,7 +3,7 @@
 use core::cell::Cell;
 use core::ffi::c_void;
 
-use crate::place::{commit, decommit, map_out_of_the_stacks_reach};
+use crate::place::{commit, discard, make_inaccessible, map_out_of_the_stacks_reach};
 use crate::{page_size, sys, MapFlags, Prot};
 
 /// The system layer [`Malloc`](crate::alloc::Malloc) gives each of its dlmalloc instances,
@@ -128,15 +128,27 @@ impl Segments {
 
     /// Gives `[ptr, ptr + len)` back to the kernel, keeping the address space; hands it
     /// out again next if it was the last part handed out.
+    ///
+    /// `false` must mean untouched: dlmalloc then keeps using the range, its own records
+    /// in it included. So once `MADV_DONTNEED` has discarded it, the answer is `true` even
+    /// if making it inaccessible then fails (`ENOMEM` when the split would pass the
+    /// map-count limit): the range stays read-write, and zero, until handed out again.
+    /// `MADV_DONTNEED` itself fails before discarding anything: the range is one VMA (the
+    /// segments handed out are read-write parts of one reservation, merged as they are
+    /// committed), whose checks come before any page is dropped.
     fn give_back(&self, ptr: usize, len: usize) -> bool {
         if !self.handed_out(ptr, len) {
             return false;
         }
         // SAFETY: the range is inside this reservation and was handed out; dlmalloc gives
         // it back when it holds no block there any more.
-        if unsafe { decommit(ptr, len) }.is_err() {
+        if unsafe { discard(ptr, len) }.is_err() {
             return false;
         }
+        // Discarded: no longer dlmalloc's, whatever the protection change answers. If it
+        // fails the pages stay read-write, still fresh zeros when committed again.
+        // SAFETY: as above.
+        let _ = unsafe { make_inaccessible(ptr, len) };
         if ptr + len == self.next.get() {
             self.next.set(ptr);
         }
