@@ -502,7 +502,15 @@ fn meminfo_kb(field: &str) -> Option<usize> {
 
 #[test]
 fn huge_pages_use_the_reserved_pool_or_fail_with_enomem() {
-    let huge = meminfo_kb("Hugepagesize").unwrap_or(2048) * 1024;
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => {
+            // No hugetlbfs mount for the default size: hugetlb_file_setup's ENOENT.
+            let r = MapOptions::new().len(2 << 20).huge_pages().map();
+            assert_eq!(r.map(|_| ()), Err(Errno::ENOENT));
+            skip!("{why}: MAP_HUGETLB is ENOENT");
+        }
+    };
     let free = meminfo_kb("HugePages_Free").unwrap_or(0);
     let r = MapOptions::new().len(huge).huge_pages().map();
     if free == 0 {
@@ -541,6 +549,14 @@ fn transparent_huge_pages_maps_or_reports_the_kernel_lacks_them() {
         .transparent_huge_pages()
         .map();
     if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+        if let Some(why) = cpu_cannot_map_huge_pages() {
+            // The advice is recorded on the VMA (`hg`), and maps base pages only.
+            let m = r.expect("MADV_HUGEPAGE is accepted where THP is built in");
+            if smaps_is_real() {
+                assert!(vm_flags(m.as_ptr().cast()).contains(&"hg".to_string()));
+            }
+            skip!("{why}: MADV_HUGEPAGE is recorded and maps no huge page");
+        }
         assert_eq!(r.map(|_| ()), Err(Errno::EINVAL));
         skip!(
             "kernel {} has no transparent huge pages: MADV_HUGEPAGE is EINVAL",
@@ -1190,9 +1206,6 @@ fn ksm_available() -> bool {
     std::path::Path::new("/sys/kernel/mm/ksm").exists()
 }
 
-fn thp_available() -> bool {
-    std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists()
-}
 
 #[test]
 fn harmless_advice_is_accepted_and_keeps_the_bytes() {
@@ -1215,7 +1228,7 @@ fn harmless_advice_is_accepted_and_keeps_the_bytes() {
         PopulateRead,
         PopulateWrite,
     ];
-    if thp_available() {
+    if thp_built_in() {
         always.extend([HugePage, NoHugePage]);
     }
     if ksm_available() {
@@ -1227,7 +1240,7 @@ fn harmless_advice_is_accepted_and_keeps_the_bytes() {
         assert_pattern(m.as_slice().unwrap(), 91, &format!("after {advice:?}"));
     }
     // Without the feature, the kernel does not know the advice at all.
-    if !thp_available() {
+    if !thp_built_in() {
         assert_eq!(m.advise(.., HugePage), Err(Errno::EINVAL));
     }
     if !ksm_available() {
@@ -1988,9 +2001,13 @@ fn volatile_copies_are_exact_at_every_alignment_and_length() {
 // still be unmapped whole on drop. Found by the mapping_ops fuzz target.
 
 /// The default huge page size, from `/proc/meminfo` (the test's own source, independent of
-/// how the crate finds it).
-fn default_huge_page() -> usize {
-    meminfo_kb("Hugepagesize").expect("/proc/meminfo has Hugepagesize") * 1024
+/// how the crate finds it), or why the kernel has none.
+fn default_huge_page() -> Result<usize, String> {
+    match meminfo_kb("Hugepagesize") {
+        Some(kb) => Ok(kb * 1024),
+        None => Err(cpu_cannot_map_huge_pages()
+            .expect("/proc/meminfo has Hugepagesize, or the CPU explains why not")),
+    }
 }
 
 /// Checks that the mapping `r` (asked for one base page at `at`) occupies a whole huge
@@ -2026,7 +2043,10 @@ fn assert_unmapped_whole_on_drop(r: mman::Result<Mapping>, at: usize, huge: usiz
 
 #[test]
 fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
-    let huge = default_huge_page();
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
     let log2 = huge.trailing_zeros();
     // no_reserve: nothing is taken from the huge page pool (empty on most machines), so the
     // mapping succeeds anyway; its page is never touched, which would raise SIGBUS then.
@@ -2045,7 +2065,10 @@ fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
 /// or within its huge page, changes nothing and succeeds.
 #[test]
 fn huge_page_mappings_remap_within_their_huge_pages_only() {
-    let huge = default_huge_page();
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
     // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
     let mut m = MapOptions::new()
         .huge_pages()
@@ -2062,7 +2085,10 @@ fn huge_page_mappings_remap_within_their_huge_pages_only() {
 
 #[test]
 fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
-    let huge = default_huge_page();
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
     let flags = mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::HUGETLB;
     let memfd = Memfd::with_flags(c"mman-test-hugetlbfs", flags).expect("MFD_HUGETLB memfd");
     memfd.set_len(huge as u64).unwrap();
@@ -2078,7 +2104,10 @@ fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
 
 #[test]
 fn transparent_huge_page_advice_on_a_huge_page_mapping_covers_it_whole() {
-    let huge = default_huge_page();
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
     let at = quiet_address(huge) as usize;
     // MADV_HUGEPAGE goes to the whole kernel mapping; given only the length asked for, it
     // would split the huge page (EINVAL) and the failed `map` used to leak the mapping.

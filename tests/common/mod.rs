@@ -294,6 +294,78 @@ pub fn memfd_secret_missing() -> Option<String> {
     })
 }
 
+/// Why reclaim may discard what a program wrote to lazily freed memory here, if it may.
+///
+/// After `MADV_FREE` the kernel keeps a page only if the CPU marked it dirty (changed) by
+/// a later store. QEMU's emulated POWER9 (radix MMU) sets the change bit for a store that
+/// misses its TLB, but not for a store after a load of the same page: reclaim then finds
+/// the page clean and discards the store, for any program (a C program loses it the same
+/// way; x86_64 under the same QEMU keeps it). Probed as that program does: fill a page,
+/// free it lazily, load and store one byte, reclaim (`MADV_PAGEOUT`), read the byte back.
+pub fn lazily_freed_stores_after_loads_lost() -> Option<String> {
+    let page = page();
+    let m = mman::MapOptions::new()
+        .len(page)
+        .map()
+        .expect("a page to probe");
+    let first = m.as_ptr() as *mut u8;
+    // SAFETY: the page is mapped read-write and private to this function; no reference to
+    // its bytes exists, so raw reads and writes race with nothing.
+    unsafe {
+        first.write_bytes(0xaa, page);
+        if sys::madvise(first.cast(), page, mman::Advice::Free).is_err() {
+            return None;
+        }
+        let seen = first.read_volatile();
+        first.write_volatile(!seen);
+        if sys::madvise(first.cast(), page, mman::Advice::PageOut).is_err() {
+            return None;
+        }
+        (first.read_volatile() != !seen).then(|| {
+            format!(
+                "a store after a load to a lazily freed page is discarded by reclaim here \
+                 (the emulated CPU leaves the page clean; kernel {})",
+                kernel_release()
+            )
+        })
+    }
+}
+
+/// Why this machine maps no huge pages although its kernel was built with them, if so.
+///
+/// s390x maps huge pages only with the CPU's EDAT-1 facility (enhanced DAT; the kernel's
+/// `edat` hwcap, listed in `/proc/cpuinfo`'s features), which QEMU's emulated CPU lacks.
+/// Such a kernel offers no huge page size (no hugetlbfs: `MAP_HUGETLB` is ENOENT, and
+/// `/proc/meminfo` has no `Hugepagesize`) and no transparent huge pages (no
+/// `/sys/kernel/mm/transparent_hugepage`), yet still knows the huge-page advice
+/// (`MADV_HUGEPAGE` is accepted and recorded on the VMA).
+pub fn cpu_cannot_map_huge_pages() -> Option<String> {
+    if !cfg!(target_arch = "s390x") || is_qemu_user() {
+        return None;
+    }
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").expect("/proc/cpuinfo");
+    let features = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("features")?.trim_start().strip_prefix(':'))
+        .expect("s390x's /proc/cpuinfo has a features line");
+    let edat = features.split_whitespace().any(|f| f == "edat");
+    (!edat).then(|| {
+        format!(
+            "the CPU lacks EDAT-1 (no `edat` in /proc/cpuinfo's features): kernel {} maps no \
+             huge pages",
+            kernel_release()
+        )
+    })
+}
+
+/// Whether the kernel was built with transparent huge pages, so knows their advice: they
+/// work (`/sys/kernel/mm/transparent_hugepage` is there), or the CPU cannot map them
+/// ([`cpu_cannot_map_huge_pages`]).
+pub fn thp_built_in() -> bool {
+    fs::metadata("/sys/kernel/mm/transparent_hugepage").is_ok()
+        || cpu_cannot_map_huge_pages().is_some()
+}
+
 /// The huge page sizes the kernel offers, in bytes (`/sys/kernel/mm/hugepages/hugepages-<n>kB`;
 /// none without `CONFIG_HUGETLB_PAGE`). `MAP_HUGETLB` with any other size is EINVAL.
 pub fn huge_page_sizes() -> Vec<usize> {

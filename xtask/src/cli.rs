@@ -40,7 +40,7 @@ test options (repeatable; default: every lane on every arch it supports):
                             system: every architecture as the whole userland
                               of Debian's kernels, booted under qemu-system
   --arch ARCH               only lanes on these architectures: x86_64,
-                            aarch64, riscv64, powerpc64le (default: x86_64,
+                            aarch64, riscv64, powerpc64le, s390x (default: x86_64,
                             aarch64 and riscv64)
   --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
                             series Debian has for the arch of 6.1, 6.12 and
