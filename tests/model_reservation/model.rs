@@ -8,7 +8,7 @@ use mman::fd::OwnedFd;
 use mman::{sys, Advice, Errno, MapOptions, Mapping, Prot, Reservation};
 
 use crate::check::perms_of;
-use crate::common::page;
+use crate::common::{self, page};
 use crate::{PAGES, SLOTS};
 
 /// Whose a page of the reservation's range is, and what the model knows of it.
@@ -135,7 +135,8 @@ pub(crate) const REFUSED_NAME: &CStr = c"bad$name";
 pub(crate) struct Features {
     /// `MADV_FREE` (Linux 4.5); without it `reset` takes the pages at once.
     pub(crate) free: bool,
-    /// `MADV_PAGEOUT` (Linux 5.4), with which the test reclaims reset pages.
+    /// `MADV_PAGEOUT` (Linux 5.4), with which the test reclaims reset pages; not used where
+    /// reclaim loses what was written to them ([`common::lazily_freed_stores_after_loads_lost`]).
     pub(crate) pageout: bool,
     /// `PR_SET_VMA_ANON_NAME` (Linux 5.17 with `CONFIG_ANON_VMA_NAME`): without it every
     /// name is refused.
@@ -152,8 +153,20 @@ impl Features {
         let advise = |advice| unsafe { sys::madvise(probe.as_ptr().cast(), page(), advice) };
         Features {
             free: advise(Advice::Free) != Err(Errno::EINVAL),
-            pageout: advise(Advice::PageOut) != Err(Errno::EINVAL),
+            pageout: advise(Advice::PageOut) != Err(Errno::EINVAL) && reclaim_keeps_stores(),
             names: probe.set_name(VALID_NAME).is_ok(),
+        }
+    }
+}
+
+/// Whether reclaim keeps stores to reset pages here; if not, says why the test applies no
+/// memory pressure (as a skip: the reuse of reset pages is then not proven on this machine).
+fn reclaim_keeps_stores() -> bool {
+    match common::lazily_freed_stores_after_loads_lost() {
+        None => true,
+        Some(why) => {
+            common::report_skip(&format!("memory pressure (MADV_PAGEOUT) not applied: {why}"));
+            false
         }
     }
 }
