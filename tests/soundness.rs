@@ -434,6 +434,41 @@ fn a_protect_that_fails_part_way_leaves_nothing_lent() {
     assert_eq!(end, ChildEnd::Exited(0));
 }
 
+/// Review hole: a `decommit` whose `mprotect(PROT_NONE)` failed part-way (the split at the
+/// map-count limit) left lazily freed pages marked lazy, which the next `commit` pins by
+/// writing to them, as read-write memory: but the first VMA had become `PROT_NONE`, and
+/// the write killed the process from a safe call. Pages `MADV_DONTNEED` has zapped are
+/// lazily freed no longer, so the mark now goes with that call's success.
+#[test]
+fn a_decommit_that_fails_part_way_leaves_no_page_to_pin() {
+    if is_qemu_user() {
+        skip!("qemu-user emulates mprotect page by page over its own mappings");
+    }
+    let p = page();
+    let end = in_child_checked(|| {
+        // Page 0 stays reserved; [p, 2p) read-write and not dumped, [2p, 4p) read-write:
+        // two VMAs that stay apart whatever their protection.
+        let mut space = mman::Reservation::new(5 * p).unwrap();
+        space.commit(p..4 * p, RW).unwrap();
+        space.advise(p..2 * p, Advice::DontDump).unwrap();
+        space.as_mut_slice(p..4 * p).unwrap().fill(9);
+        // Lazily freed: read-write, not lent until a commit writes each page.
+        space.reset(p..3 * p).unwrap();
+        let (filler, filler_len) = fill_map_count().unwrap();
+        // The first VMA becomes PROT_NONE; splitting the second at 3p is refused.
+        let result = space.decommit(p..3 * p);
+        // SAFETY: the reservation is this test's own.
+        unsafe { sys::munmap(filler, filler_len) }.unwrap();
+        assert_eq!(result, Err(Errno::ENOMEM), "the split is refused");
+        let first = space.as_ptr().wrapping_add(p) as *const c_void;
+        assert_eq!(perms(first), "---p", "the first VMA changed before the failure");
+        // Safe calls: committing again must neither fault nor lend what it did not grant.
+        space.commit(p..3 * p, RW).unwrap();
+        assert!(space.as_slice(p..3 * p).unwrap().iter().all(|&b| b == 0));
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
 /// Planted bug from the test audit: `protect` judging "the whole mapping" by its start
 /// address alone would grant access back after restoring only the first page.
 #[test]

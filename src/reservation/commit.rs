@@ -79,11 +79,14 @@ impl Reservation {
         let (addr, len) = self.span_of(&pages);
         // SAFETY: the pages are this reservation's own and none is lendable (bits above);
         // `&mut self` means no slice of them is alive.
-        unsafe {
-            sys::madvise(addr, len, Advice::DontNeed)?;
-            sys::mprotect(addr, len, Prot::empty())?;
-        }
+        unsafe { sys::madvise(addr, len, Advice::DontNeed)? };
+        // Zapped: no page is lazily freed any more (each faults in as a fresh zero page).
+        // Cleared now, not after the protection change: a lazy page is pinned by writing
+        // it as read-write memory, and `mprotect` may fail part-way (a split at the
+        // map-count limit) after making the first VMAs inaccessible.
         self.pages.clear(Plane::Lazy, pages.clone());
+        // SAFETY: as above.
+        unsafe { sys::mprotect(addr, len, Prot::empty())? };
         self.pages.clear(Plane::Committed, pages);
         self.committed -= committed * page_size();
         Ok(())
