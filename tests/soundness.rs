@@ -461,7 +461,11 @@ fn a_decommit_that_fails_part_way_leaves_no_page_to_pin() {
         unsafe { sys::munmap(filler, filler_len) }.unwrap();
         assert_eq!(result, Err(Errno::ENOMEM), "the split is refused");
         let first = space.as_ptr().wrapping_add(p) as *const c_void;
-        assert_eq!(perms(first), "---p", "the first VMA changed before the failure");
+        assert_eq!(
+            perms(first),
+            "---p",
+            "the first VMA changed before the failure"
+        );
         // Safe calls: committing again must neither fault nor lend what it did not grant.
         space.commit(p..3 * p, RW).unwrap();
         assert!(space.as_slice(p..3 * p).unwrap().iter().all(|&b| b == 0));
