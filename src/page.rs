@@ -2,8 +2,9 @@
 //!
 //! Sources, in order: an auxv handed over by a program that owns `_start`
 //! ([`init_from_auxv`]); `prctl(PR_GET_AUXV)` (Linux 6.4); `/proc/self/auxv`; and, where
-//! neither is available (no `/proc`, an old kernel), probing which alignment `mprotect`
-//! accepts. 4096 is never assumed: arm64 kernels run with 4, 16 or 64 KiB pages.
+//! neither is available (no `/proc`, an old kernel), probing which alignment `madvise`
+//! accepts (with no memory needed). 4096 is never assumed: arm64 kernels run with 4, 16 or
+//! 64 KiB pages.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
