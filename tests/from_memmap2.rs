@@ -128,6 +128,10 @@ fn forbid_address_calls() {
         uapi::__NR_mseal,
         uapi::__NR_mincore,
         uapi::__NR_shmdt,
+        uapi::__NR_mbind,
+        uapi::__NR_set_mempolicy_home_node,
+        uapi::__NR_get_mempolicy,
+        uapi::__NR_move_pages,
     ];
     let n = calls.len() as u8;
     // Load the call number; for each forbidden one, jump to the kill; else allow.
@@ -186,6 +190,15 @@ fn an_empty_mappings_methods_make_no_system_call_on_its_pointer() {
         assert_eq!(m.remap(mman::page_size(), true), Err(Errno::EINVAL));
         assert_eq!(m.remap_file(&empty, 1, true), Err(Errno::EINVAL));
         assert_eq!(m.seal(), Ok(()));
+        let local = mman::numa::Policy::Local;
+        let (no_mode, no_flags) = (
+            mman::numa::ModeFlags::empty(),
+            mman::numa::MbindFlags::empty(),
+        );
+        assert_eq!(m.set_policy(.., &local, no_mode, no_flags), Ok(()));
+        assert_eq!(m.set_home_node(.., 0), Ok(()));
+        assert_eq!(m.nodes(.., &mut []), Ok(0));
+        assert_eq!(m.move_to(.., 0, no_flags, &mut []), Ok(0));
         assert_eq!(
             shared
                 .as_atomics::<std::sync::atomic::AtomicU32>()

@@ -1206,7 +1206,6 @@ fn ksm_available() -> bool {
     std::path::Path::new("/sys/kernel/mm/ksm").exists()
 }
 
-
 #[test]
 fn harmless_advice_is_accepted_and_keeps_the_bytes() {
     let p = page();

@@ -37,6 +37,10 @@ impl Mapping {
         let span = self.aligned_span(range)?;
         // A policy the kernel cannot be given is refused before anything is recorded.
         policy.kernel_form()?;
+        if self.has_no_pages() {
+            // An empty mapping's pointer is dangling: no call is made with it.
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: the span is this mapping's own.
         unsafe { bind_span(span.addr, span.len, policy, mode_flags, flags) }
@@ -50,6 +54,9 @@ impl Mapping {
     /// for [`set_policy`](Mapping::set_policy).
     pub fn set_home_node(&self, range: impl RangeBounds<usize>, node: u32) -> Result<()> {
         let span = self.aligned_span(range)?;
+        if self.has_no_pages() {
+            return Ok(());
+        }
         self.note_flags_change(span);
         // SAFETY: the span is this mapping's own; a home node changes no contents.
         unsafe { sys::set_mempolicy_home_node(span.ptr(), span.len, node, 0) }

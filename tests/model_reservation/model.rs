@@ -165,7 +165,9 @@ fn reclaim_keeps_stores() -> bool {
     match common::lazily_freed_stores_after_loads_lost() {
         None => true,
         Some(why) => {
-            common::report_skip(&format!("memory pressure (MADV_PAGEOUT) not applied: {why}"));
+            common::report_skip(&format!(
+                "memory pressure (MADV_PAGEOUT) not applied: {why}"
+            ));
             false
         }
     }
