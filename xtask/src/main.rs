@@ -23,6 +23,7 @@ mod examples;
 mod freestanding;
 mod fuzz;
 mod lanes;
+mod loongarch;
 mod libtest;
 mod msrv;
 mod mutants;

@@ -11,7 +11,7 @@ use std::fmt;
 use std::fs;
 use std::process::{Command, ExitCode};
 
-use crate::{msrv, mutants};
+use crate::{loongarch, msrv, mutants};
 
 const CODENAME: &str = "bookworm";
 const BACKPORTS: &str = "bookworm-backports";
@@ -69,6 +69,8 @@ const PACKAGES: &[Package] = &[
     stable("valgrind"),
     // kill(1), with which the lanes end what a test program left running.
     stable("procps"),
+    // zstd(1): Debian's loong64 kernel image is zstd-compressed inside its EFI stub.
+    stable("zstd"),
     // QEMU 10: qemu-user for the user lane, qemu-system-* for booting kernels.
     backport("qemu-user"),
     backport("qemu-system-arm"),
@@ -78,6 +80,8 @@ const PACKAGES: &[Package] = &[
     backport("qemu-system-riscv"),
     backport("qemu-system-ppc"),
     backport("qemu-system-s390x"),
+    // qemu-system-loongarch64 (the cross toolchain is not a package here: `loongarch`).
+    backport("qemu-system-misc"),
 ];
 
 /// One step of the plan, shown as the shell command a person would type.
@@ -142,7 +146,8 @@ pub fn run() -> ExitCode {
     let tools = setup()
         .and_then(|()| cargo_tool("fuzz", CARGO_FUZZ))
         .and_then(|()| cargo_tool("mutants", mutants::CARGO_MUTANTS))
-        .and_then(|()| msrv::unpack());
+        .and_then(|()| msrv::unpack())
+        .and_then(|()| loongarch::install());
     match tools {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -9,7 +9,8 @@
 //! security update. The lookups go through a private apt state in `target/kernels/apt/`
 //! (`apt.rs`), so the machine's apt sources and dpkg architectures stay as they are.
 
-mod apt;
+pub(crate) mod apt;
+mod zboot;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,12 +65,17 @@ impl Series {
             Arch::X86_64 | Arch::Aarch64 => &[Series::V6_1, Series::V6_12, Series::Newest],
             Arch::Powerpc64le | Arch::S390x => &[Series::V6_1, Series::V6_12],
             Arch::Riscv64 => &[Series::V6_12, Series::Newest],
+            // Debian builds loong64 kernels in sid only (7.2 now; none of 6.1 or 6.12).
+            Arch::Loongarch64 => &[Series::Newest],
         }
     }
 
     /// Whether Debian has a kernel of this series for `arch` at all.
     pub fn exists_for(self, arch: Arch) -> bool {
-        !(self == Series::V6_1 && arch == Arch::Riscv64)
+        match arch {
+            Arch::Loongarch64 => self == Series::Newest,
+            _ => !(self == Series::V6_1 && arch == Arch::Riscv64),
+        }
     }
 }
 
@@ -82,6 +88,7 @@ fn flavour(arch: Arch) -> String {
         Arch::Riscv64 => "riscv64".into(),
         Arch::Powerpc64le => "powerpc64le".into(),
         Arch::S390x => "s390x".into(),
+        Arch::Loongarch64 => "loong64".into(),
     }
 }
 
@@ -222,6 +229,7 @@ fn download(apt: &apt::State, arch: Arch, kernel: &Kernel, dir: &Path) -> Result
             .map_err(|e| format!("cannot rename {} to {}: {e}", from.display(), to.display()))
     };
     rename(&image, &scratch.join("vmlinuz"))?;
+    zboot::unpack_in_place(&scratch.join("vmlinuz"))?;
     let _ = fs::remove_file(&deb);
     let _ = fs::remove_dir_all(scratch.join("boot"));
     let _ = fs::remove_dir_all(scratch.join("usr"));
@@ -263,7 +271,7 @@ fn only_file(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<PathBuf, Strin
     }
 }
 
-pub(super) fn succeed(cmd: &mut Command) -> Result<(), String> {
+pub(crate) fn succeed(cmd: &mut Command) -> Result<(), String> {
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;

@@ -14,7 +14,7 @@
 
 mod build;
 mod initramfs;
-mod kernels;
+pub(crate) mod kernels;
 // Init's half of it (rendering events, the test arguments) is unused here.
 #[allow(dead_code)]
 mod protocol;

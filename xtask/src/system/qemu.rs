@@ -132,11 +132,18 @@ impl Boot<'_> {
             // The kernel finds its SCLP console by itself. It powers off without a word:
             // the verdict rests on init's `done` line and qemu's exit status.
             Arch::S390x => (&["-M", "s390-ccw-virtio"], "max", None),
+            // Booted directly, without firmware (the kernel takes qemu's device tree).
+            Arch::Loongarch64 => (&["-M", "virt"], "la464", Some("ttyS0")),
         };
-        let append = match console {
+        let mut append = match console {
             Some(console) => format!("console={console} {}", kernel_args()),
             None => kernel_args(),
         };
+        if self.arch == Arch::Loongarch64 {
+            // With no ACPI tables (direct boot) the i8042 driver probes ISA ports the
+            // `virt` machine does not map, and the kernel oopses in i8042_flush and panics.
+            append.push_str(" initcall_blacklist=i8042_init");
+        }
         let mut cmd = Command::new(program(self.arch));
         cmd.args(machine)
             .args(["-cpu", cpu, "-m", &format!("{MEMORY_MIB}M"), "-smp", "2"])
@@ -186,6 +193,7 @@ pub fn program(arch: Arch) -> &'static str {
         Arch::Riscv64 => "qemu-system-riscv64",
         Arch::Powerpc64le => "qemu-system-ppc64",
         Arch::S390x => "qemu-system-s390x",
+        Arch::Loongarch64 => "qemu-system-loongarch64",
     }
 }
 

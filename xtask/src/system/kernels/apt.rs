@@ -1,6 +1,7 @@
-//! A private apt state for finding and downloading kernels: its own sources (every suite a
-//! kernel series comes from, on the machine's own Debian mirror), its own architectures
-//! and lists, all under `target/kernels/apt/`. The machine's apt sources, lists and dpkg
+//! A private apt state for finding and downloading kernels (and loongarch64's cross C
+//! library, `crate::loongarch`): its own sources (every suite a kernel series comes from, on
+//! the machine's own Debian mirror), its own architectures and lists, all under
+//! `target/kernels/apt/`. The machine's apt sources, lists and dpkg
 //! architectures are never changed; no root is needed.
 
 use std::fs;
@@ -73,7 +74,12 @@ impl State {
                 ))
             })
             .collect();
-        let arches: String = Arch::ALL
+        // loongarch64 too while it is not in `ALL` yet: its kernel is looked up here.
+        let mut all = Arch::ALL.to_vec();
+        if !all.contains(&Arch::Loongarch64) {
+            all.push(Arch::Loongarch64);
+        }
+        let arches: String = all
             .iter()
             .map(|arch| format!("\"{}\"; ", arch.debian()))
             .collect();
@@ -163,6 +169,17 @@ impl State {
             self.update()?;
             download()
         })
+    }
+
+    /// `apt-get download PACKAGE/SUITE` into `dir`: the suite's version of a package, for
+    /// any architecture (the cross packages are `Architecture: all`).
+    pub fn download_from(&self, package: &str, suite: &str, dir: &Path) -> Result<(), String> {
+        let spec = format!("{package}/{suite}");
+        succeed(
+            self.command("apt-get")
+                .args(["-q", "download", &spec])
+                .current_dir(dir),
+        )
     }
 }
 
