@@ -16,6 +16,9 @@
 //! returns a positive errno) normalises to `-errno` inside its `syscallN`, so the decoding in
 //! `crate::sys` stays the same everywhere.
 
+#[cfg(target_pointer_width = "32")]
+mod abi32;
+#[cfg(target_pointer_width = "64")]
 mod abi64;
 mod generic_consts;
 #[cfg(any(
@@ -44,6 +47,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "loongarch64")] {
         mod loongarch64;
         pub(crate) use loongarch64::*;
+    } else if #[cfg(target_arch = "x86")] {
+        mod i686;
+        pub(crate) use i686::*;
     } else {
         compile_error!(
             "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x and loongarch64 so far"

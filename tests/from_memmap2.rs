@@ -459,7 +459,7 @@ fn sealed_bytes_cannot_be_changed_through_any_other_descriptor() {
             std::os::fd::AsRawFd::as_raw_fd(&other),
             punch,
             0,
-            page as i64,
+            page as libc::off_t,
         )
     };
     assert_eq!((punched, last_errno()), (-1, Errno::EPERM));

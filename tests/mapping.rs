@@ -182,15 +182,29 @@ fn anonymous_of_zero_bytes_or_without_a_length_is_einval() {
     assert_eq!(err(MapOptions::new().len(0).shared().map()), Errno::EINVAL);
 }
 
+/// More than any address space holds, with room to round up to pages: 2^62 bytes on 64-bit
+/// targets; on 32-bit ones all but the last 16 pages (a 32-bit kernel's user space ends at
+/// 3 GiB, an x86_64 kernel's ia32 one 8 KiB below 4 GiB).
+fn beyond_the_address_space() -> usize {
+    usize::try_from(1u64 << 62).unwrap_or(usize::MAX - 16 * page() + 1)
+}
+
 #[test]
 fn anonymous_of_a_huge_length_is_enomem_and_maps_nothing() {
-    for len in [usize::MAX, usize::MAX - page() + 1, 1 << 62] {
+    for len in [
+        usize::MAX,
+        usize::MAX - page() + 1,
+        beyond_the_address_space(),
+    ] {
         assert_eq!(err(Mapping::anonymous(len)), Errno::ENOMEM, "len {len:#x}");
     }
     let end = in_child_checked(|| {
         let before = maps();
         assert_eq!(err(Mapping::anonymous(usize::MAX)), Errno::ENOMEM);
-        assert_eq!(err(Mapping::anonymous(1 << 62)), Errno::ENOMEM);
+        assert_eq!(
+            err(Mapping::anonymous(beyond_the_address_space())),
+            Errno::ENOMEM
+        );
         let after = maps();
         let strip = |v: Vec<MapsEntry>| -> Vec<MapsEntry> {
             v.into_iter().filter(|e| e.path != "[heap]").collect()
@@ -1057,9 +1071,16 @@ fn prot_none_mapping_refuses_access_until_protected() {
     assert_zero(m.as_slice().unwrap(), "now readable");
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 fn code_returning(v: u8) -> Vec<u8> {
     vec![0xb8, v, 0, 0, 0, 0xc3] // mov eax, v; ret
+}
+
+#[cfg(target_arch = "arm")]
+fn code_returning(v: u8) -> Vec<u8> {
+    let mov = 0xe3a0_0000u32 | u32::from(v); // mov r0, #v (A32)
+    let bx = 0xe12f_ff1eu32; // bx lr
+    [mov.to_le_bytes(), bx.to_le_bytes()].concat()
 }
 
 #[cfg(target_arch = "aarch64")]

@@ -536,9 +536,15 @@ fn from_raw_refuses_the_stacks_reach() {
 
 #[test]
 fn large_reservations_keep_their_page_states_in_a_mapping_of_their_own() {
-    // 4 GiB: a million pages of 4 KiB, beyond what fits inline.
+    // 4 GiB: a million pages of 4 KiB, beyond what fits inline (512 pages); in a 32-bit
+    // address space 256 MiB, still 65,536 pages.
     let p = page();
-    let mut space = Reservation::with_align(4 << 30, 1 << 30).unwrap();
+    let size = if usize::BITS == 64 {
+        1 << (usize::BITS / 2)
+    } else {
+        256 << 20
+    };
+    let mut space = Reservation::with_align(size, size / 4).unwrap();
     let last = space.len() - p;
     space.commit(last.., Prot::READ | Prot::WRITE).unwrap();
     space.as_mut_slice(last..).unwrap()[p - 1] = 5;

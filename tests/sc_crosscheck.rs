@@ -4,15 +4,17 @@
 //! observed through the other. A wrong number would issue a different system call, whose
 //! effect (or error) could not match.
 //!
-//! Where `sc` cannot be used (powerpc64, s390x, loongarch64), `sc_glibc` stands in for it:
-//! the uapi headers' numbers through glibc's `syscall()`.
+//! Where `sc` cannot be used (powerpc64, s390x, loongarch64, x86, arm), `sc_glibc` stands in
+//! for it: the uapi headers' numbers through glibc's `syscall()`.
 
 #[macro_use]
 mod common;
 #[cfg(any(
     target_arch = "powerpc64",
     target_arch = "s390x",
-    target_arch = "loongarch64"
+    target_arch = "loongarch64",
+    target_arch = "x86",
+    target_arch = "arm"
 ))]
 #[path = "sc_glibc/mod.rs"]
 mod sc;
@@ -31,7 +33,13 @@ use mman::{
 const RW: Prot = Prot::READ.union(Prot::WRITE);
 const PRIVATE_ANON: MapFlags = MapFlags::PRIVATE.union(MapFlags::ANONYMOUS);
 const F_GET_SEALS: usize = 1034;
-const IPC_STAT: usize = 2;
+/// `IPC_STAT` for `shmctl`, as `shmid64_ds`: arm's `shmctl` is the kernel's `old_shmctl`,
+/// which returns the old 16-bit-id layout unless `IPC_64` (0x100) asks for the new one.
+const IPC_STAT: usize = if cfg!(target_arch = "arm") {
+    2 | 0x100
+} else {
+    2
+};
 
 /// Decodes a raw return word the way the kernel encodes errors.
 fn decode(ret: usize) -> mman::Result<usize> {

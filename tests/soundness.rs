@@ -161,7 +161,7 @@ fn kernel_placements_in_the_stacks_reach_are_refused() {
     let end = in_child_checked(move || {
         // Fill the address space (the ballast lives until the child exits).
         let mut ballast = Vec::new();
-        let mut size = 1usize << 46;
+        let mut size = 1usize << (usize::BITS - 1).min(46);
         while size >= p {
             match none(size) {
                 Ok(m) => ballast.push(m),

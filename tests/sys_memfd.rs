@@ -23,10 +23,11 @@ fn fd_flags(fd: &OwnedFd) -> i32 {
     flags
 }
 
+/// `fstat64`: plain `fstat` answers `EOVERFLOW` for files past 2 GiB on 32-bit targets.
 fn file_mode_and_size(fd: &OwnedFd) -> (u32, u64) {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
     assert_eq!(
-        unsafe { libc::fstat(fd.as_raw_fd(), &mut st) },
+        unsafe { libc::fstat64(fd.as_raw_fd(), &mut st) },
         0,
         "fstat: {}",
         last_errno()
@@ -81,7 +82,14 @@ fn memfd_ftruncate_sets_the_size_and_the_mapping_reads_and_writes_the_file() {
     let mut map = Map::shared(&fd, 3 * page(), 0);
     map.bytes_mut()[page()..page() + 5].copy_from_slice(b"hello");
     let mut back = [0u8; 5];
-    let n = unsafe { libc::pread(fd.as_raw_fd(), back.as_mut_ptr().cast(), 5, page() as i64) };
+    let n = unsafe {
+        libc::pread(
+            fd.as_raw_fd(),
+            back.as_mut_ptr().cast(),
+            5,
+            page() as libc::off_t,
+        )
+    };
     assert_eq!(n, 5);
     assert_eq!(&back, b"hello");
 }
@@ -364,11 +372,11 @@ fn file_mapping_at_an_offset_past_4_gib_maps_the_bytes_there() {
     );
     let put = |offset: u64, byte: u8| {
         let written = unsafe {
-            libc::pwrite(
+            libc::pwrite64(
                 fd.as_raw_fd(),
                 vec![byte; page()].as_ptr().cast(),
                 page(),
-                offset as libc::off_t,
+                offset as libc::off64_t,
             )
         };
         assert_eq!(

@@ -52,9 +52,9 @@ fn c(s: &str) -> CString {
 
 /// `(st_dev, st_ino)` of an open descriptor.
 fn identity(fd: &OwnedFd) -> (u64, u64) {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
     assert_eq!(
-        unsafe { libc::fstat(fd.as_raw_fd(), &mut st) },
+        unsafe { libc::fstat64(fd.as_raw_fd(), &mut st) },
         0,
         "fstat: {}",
         last_errno()

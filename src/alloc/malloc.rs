@@ -19,7 +19,12 @@ use crate::{page_size, sys, MapFlags, Prot};
 const SHARDS: usize = 8;
 /// Each shard's address space (reserved, not committed), aligned to its size so that the
 /// owner of a block is found from its address alone. Small blocks only live there.
+#[cfg(target_pointer_width = "64")]
 const SHARD_SPACE: usize = 1 << 32;
+/// Each shard's address space: on 32-bit targets, whose whole address space is 3 to 4 GiB,
+/// the 8 shards reserve 512 MiB.
+#[cfg(target_pointer_width = "32")]
+const SHARD_SPACE: usize = 64 << 20;
 /// Blocks of this size and more, and blocks aligned to more than `MAX_SMALL_ALIGN`, are
 /// mappings of their own (the page allocator): they move instead of being copied when they
 /// grow, and go back to the kernel when freed.
@@ -47,7 +52,7 @@ const DLMALLOC_ALIGN: usize = 2 * core::mem::size_of::<usize>();
 ///
 /// - **Small blocks** (under 256 KiB, aligned to at most 4 KiB) come from one of 8
 ///   dlmalloc instances (shards), each behind its own spin lock and over 4 GiB of address
-///   space of its own, reserved when the shard is first used and committed as dlmalloc asks
+///   space of its own (64 MiB on 32-bit targets), reserved when the shard is first used and committed as dlmalloc asks
 ///   (see [`Segments`](crate::alloc::Segments)). A thread starts at the shard its stack
 ///   address picks and takes the first whose lock is free, so threads rarely wait; a block
 ///   is freed into the shard it came from, found from its address. A freed block of up to
@@ -176,8 +181,10 @@ impl Malloc {
     fn pick(&self) -> Option<Locked<'_>> {
         let local = 0u8;
         let stack = ptr::addr_of!(local) as usize;
-        // Threads' stacks lie megabytes apart: mix the bits above 64 KiB.
-        let first = ((stack >> 16).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) % SHARDS;
+        // Threads' stacks lie megabytes apart: mix the bits above 64 KiB (Fibonacci
+        // hashing: the golden ratio's first word-width bits, the product's top 6 bits).
+        let golden = (0x9E37_79B9_7F4A_7C15_u64 >> (64 - usize::BITS)) as usize;
+        let first = ((stack >> 16).wrapping_mul(golden) >> (usize::BITS - 6)) % SHARDS;
         for i in 0..SHARDS {
             if let Some(shard) = self.shard((first + i) % SHARDS) {
                 if shard.lock.try_lock() {

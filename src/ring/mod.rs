@@ -115,7 +115,7 @@ struct Control {
 }
 
 /// The liveness word's value in the process that made the ring.
-const ALIVE: usize = 0x6d69_7272_6f72; // "mirror"
+const ALIVE: usize = 0x7269_6e67; // "ring": any value but 0, within 32 bits
 
 // SAFETY: a half owns its side of the queue; the positions it shares with the other half
 // are atomics, and the bytes each lends never overlap the other's (see `MirrorBuffer`).

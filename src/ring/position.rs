@@ -74,15 +74,18 @@ mod tests {
         }
     }
 
-    /// The saved review test's case, without its 6 TiB of address space: a 3 TiB ring (not
-    /// a power of two) with the consumer a little before the positions wrap and more than
+    /// The saved review test's case, without its 6 TiB of address space: a 3 TiB ring (48
+    /// MiB on 32-bit targets: `3 << (half the word + 8)` either way; not a power of two) with the consumer a little before the positions wrap and more than
     /// that queued, and the largest capacity whose views fit the address space's integer.
     /// The producer's position lands past the wrap at the offset the bytes lie at, and the
     /// free space still starts right after the queued bytes.
     #[test]
     fn positions_wrap_without_overflow_or_aliasing_for_huge_capacities() {
         let page = 4096;
-        for capacity in [3usize << 40, (usize::MAX / 2) & !(page - 1)] {
+        for capacity in [
+            3usize << (usize::BITS / 2 + 8),
+            (usize::MAX / 2) & !(page - 1),
+        ] {
             for before_wrap in [1, page, 1 << 20] {
                 let head = 2 * capacity - before_wrap;
                 for queued in [before_wrap - 1, before_wrap, before_wrap + page, capacity] {

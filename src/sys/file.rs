@@ -40,11 +40,14 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     })
 }
 
-/// Opens `path` relative to the working directory (`openat(AT_FDCWD, ...)`).
+/// Opens `path` relative to the working directory (`openat(AT_FDCWD, ...)`), with
+/// `O_LARGEFILE` always: 64-bit kernels imply it, and on 32-bit ABIs a descriptor without it
+/// cannot open, read or write a file past 2 GiB (`EOVERFLOW`, `EFBIG`), as glibc's `open`
+/// always asks there too.
 pub(crate) fn open(path: &CStr, flags: OFlags, mode: Mode) -> Result<OwnedFd> {
     let (path, flags, mode) = (
         path.as_ptr() as usize,
-        flags.bits() as usize,
+        flags.union(OFlags::LARGEFILE).bits() as usize,
         mode.bits() as usize,
     );
     // SAFETY: the kernel only reads the NUL-terminated path.
@@ -235,6 +238,18 @@ pub fn cachestat(fd: BorrowedFd<'_>, range: &CacheStatRange) -> Result<CacheStat
 mod tests {
     use super::PLAIN_FILESYSTEMS;
     use linux_raw_sys::general as uapi;
+
+    /// `statx`'s words as `file_size` and `file_backing` read them.
+    #[test]
+    fn statx_fields_lie_where_the_uapi_headers_say() {
+        use core::mem::{offset_of, size_of};
+        assert_eq!(size_of::<uapi::statx>(), 32 * 8);
+        assert_eq!(offset_of!(uapi::statx, stx_size), super::STX_SIZE_WORD * 8);
+        assert_eq!(
+            offset_of!(uapi::statx, stx_mode),
+            super::STX_MODE_WORD * 8 + 4
+        );
+    }
 
     #[test]
     fn plain_filesystems_are_the_kernels_magic_numbers() {

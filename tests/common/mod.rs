@@ -667,6 +667,14 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The quiet area's size: 4 GiB, or 256 MiB in a 32-bit address space (qemu-i386's largest
+/// gap is under 1 GiB, and the area lies in its middle).
+const QUIET_ROOM: usize = if usize::BITS == 64 {
+    1 << (usize::BITS / 2)
+} else {
+    1 << (usize::BITS - 4)
+};
+
 /// The middle of the largest gap between two mappings: an area no allocator reaches while
 /// the tests run. The kernel hands out addresses top-down from just below the existing
 /// mappings (qemu-user bottom-up from its own base), and a range freed by one test is the
@@ -688,10 +696,10 @@ fn quiet_area() -> usize {
         .map(|w| (w[0].end, w[1].start))
         .max_by_key(|&(lo, hi)| hi.saturating_sub(lo))
         .expect("at least two mappings");
-    let align = 1 << 30;
+    let align = QUIET_ROOM / 4;
     let area = (lo + (hi - lo) / 2) & !(align - 1);
     assert!(
-        area > lo && area + (1 << 32) < hi,
+        area > lo && area.checked_add(QUIET_ROOM).is_some_and(|end| end < hi),
         "largest gap {lo:#x}..{hi:#x} too small"
     );
     AREA.store(area, Ordering::Relaxed);
@@ -701,7 +709,7 @@ fn quiet_area() -> usize {
 /// A fresh address in the quiet area with room for `len` bytes, a gap of unmapped space
 /// before and after it, and nothing mapped there.
 pub fn quiet_address(len: usize) -> *mut c_void {
-    const SLOT: usize = 1 << 24;
+    const SLOT: usize = QUIET_ROOM / 256;
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let slots = len.div_ceil(SLOT) + 1;
     let first = NEXT.fetch_add(slots, Ordering::Relaxed);
@@ -883,8 +891,10 @@ pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::
         rlim_max: 0,
     };
     unsafe { libc::getrlimit(resource, &mut old) };
+    // rlim_t is u64 on 64-bit targets, u32 on 32-bit ones.
+    #[allow(clippy::useless_conversion)]
     let new = libc::rlimit {
-        rlim_cur: value,
+        rlim_cur: value.try_into().expect("a limit rlim_t holds"),
         rlim_max: old.rlim_max,
     };
     assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");

@@ -157,7 +157,8 @@ fn fill(addr: usize, len: usize) -> Result<(), String> {
         .map_err(|e| format!("cannot fill the hole at {addr:#x} above the ballast: {e}"))
 }
 
-/// The x86_64 `[vsyscall]` page, listed in maps but not a VMA of the process.
+/// The x86_64 `[vsyscall]` page, listed in maps but not a VMA of the process (a 32-bit
+/// process has none).
 fn is_gate(start: usize) -> bool {
-    start == 0xffff_ffff_ff60_0000
+    start as u64 == 0xffff_ffff_ff60_0000
 }

@@ -72,7 +72,7 @@ pub fn stack_reach() -> Option<(usize, usize)> {
         assert_eq!(unsafe { libc::sysinfo(&mut info) }, 0);
         (info.totalram as u64 + info.totalswap as u64) * u64::from(info.mem_unit.max(1))
     } else {
-        limit.rlim_cur
+        limit.rlim_cur as u64
     };
     let floor = top
         .saturating_sub(usize::try_from(reach).unwrap_or(usize::MAX))

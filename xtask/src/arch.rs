@@ -12,6 +12,11 @@ pub enum Arch {
     // Described below, not yet in `ALL`: its lanes have not passed yet.
     #[allow(dead_code)]
     Loongarch64,
+    // i686 and armv7 (issue 14): described below, not yet in `ALL`.
+    #[allow(dead_code)]
+    I686,
+    #[allow(dead_code)]
+    Armv7,
 }
 
 impl Arch {
@@ -39,6 +44,8 @@ impl Arch {
             Arch::Powerpc64le => "powerpc64le",
             Arch::S390x => "s390x",
             Arch::Loongarch64 => "loongarch64",
+            Arch::I686 => "i686",
+            Arch::Armv7 => "armv7",
         }
     }
 
@@ -47,6 +54,9 @@ impl Arch {
         match self {
             // The general-purpose profile (IMAFDC): Debian's riscv64 baseline.
             Arch::Riscv64 => "riscv64gc-unknown-linux-gnu".into(),
+            // ARM mode (Thumb targets give r7, the syscall number's register, to the frame
+            // pointer), hard-float EABI: Debian's armhf.
+            Arch::Armv7 => "armv7-unknown-linux-gnueabihf".into(),
             _ => format!("{}-unknown-linux-gnu", self.name()),
         }
     }
@@ -60,6 +70,8 @@ impl Arch {
             Arch::Powerpc64le => "ppc64el",
             Arch::S390x => "s390x",
             Arch::Loongarch64 => "loong64",
+            Arch::I686 => "i386",
+            Arch::Armv7 => "armhf",
         }
     }
 
@@ -71,13 +83,18 @@ impl Arch {
         if self == Arch::Loongarch64 {
             return crate::loongarch::tool(tool);
         }
-        format!("{}-linux-gnu-{tool}", self.name())
+        match self {
+            Arch::Armv7 => format!("arm-linux-gnueabihf-{tool}"),
+            _ => format!("{}-linux-gnu-{tool}", self.name()),
+        }
     }
 
     /// The qemu-user emulator that runs this architecture's Linux binaries.
     pub fn qemu_user(self) -> String {
         match self {
             Arch::Powerpc64le => "qemu-ppc64le".into(),
+            Arch::I686 => "qemu-i386".into(),
+            Arch::Armv7 => "qemu-arm".into(),
             _ => format!("qemu-{}", self.name()),
         }
     }

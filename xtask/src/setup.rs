@@ -56,6 +56,13 @@ const PACKAGES: &[Package] = &[
     stable("gcc-s390x-linux-gnu"),
     stable("libc6-dev-s390x-cross"),
     stable("linux-libc-dev-s390x-cross"),
+    // i686 and armv7 (hard-float ARM, Debian's armhf): their std is built too.
+    stable("gcc-i686-linux-gnu"),
+    stable("libc6-dev-i386-cross"),
+    stable("linux-libc-dev-i386-cross"),
+    stable("gcc-arm-linux-gnueabihf"),
+    stable("libc6-dev-armhf-cross"),
+    stable("linux-libc-dev-armhf-cross"),
     // Debian's Rust (1.96 from bookworm-security) with its library source,
     // and the matching prebuilt aarch64 std: rustup cannot add targets here.
     stable("rustc-web"),

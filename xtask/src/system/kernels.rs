@@ -64,6 +64,8 @@ impl Series {
         match arch {
             Arch::X86_64 | Arch::Aarch64 => &[Series::V6_1, Series::V6_12, Series::Newest],
             Arch::Powerpc64le | Arch::S390x => &[Series::V6_1, Series::V6_12],
+            // i686's 6.12 is the amd64 kernel's (`machine`).
+            Arch::I686 | Arch::Armv7 => &[Series::V6_1, Series::V6_12],
             Arch::Riscv64 => &[Series::V6_12, Series::Newest],
             // Debian builds loong64 kernels in sid only (7.2 now; none of 6.1 or 6.12).
             Arch::Loongarch64 => &[Series::Newest],
@@ -89,6 +91,21 @@ fn flavour(arch: Arch) -> String {
         Arch::Powerpc64le => "powerpc64le".into(),
         Arch::S390x => "s390x".into(),
         Arch::Loongarch64 => "loong64".into(),
+        // PAE: the 2 GiB VM's memory above 896 MiB as high memory, and NX.
+        Arch::I686 => "686-pae".into(),
+        // The multiplatform ARMv7 kernel (qemu's `virt` board among them).
+        Arch::Armv7 => "armmp".into(),
+    }
+}
+
+/// The architecture of the kernel that runs `arch`'s programs in `series`: its own, but for
+/// i686 on 6.12: Debian has no i386 kernel after 6.1 (bookworm-backports' stopped at 6.5), so
+/// i686 programs meet 6.12 through the amd64 kernel's ia32 compat layer
+/// (`CONFIG_IA32_EMULATION`), which is how most 32-bit x86 programs run today.
+pub fn machine(arch: Arch, series: Series) -> Arch {
+    match (arch, series) {
+        (Arch::I686, Series::V6_12 | Series::Newest) => Arch::X86_64,
+        _ => arch,
     }
 }
 

@@ -277,7 +277,8 @@ fn strip(arch: Arch, from: &Path, to: &Path) -> Result<(), String> {
 
 /// Fetches the kernel, boots it on the initramfs and judges the console.
 fn boot(arch: Arch, series: Series, packed: &Packed, verbose: bool, result: &mut LaneResult) {
-    let kernel = match kernels::fetch(arch, series) {
+    let machine = kernels::machine(arch, series);
+    let kernel = match kernels::fetch(machine, series) {
         Ok(kernel) => kernel,
         Err(failure) => return result.failures.push(failure),
     };
@@ -301,7 +302,7 @@ fn boot(arch: Arch, series: Series, packed: &Packed, verbose: bool, result: &mut
         None => {}
     };
     let booted = Boot {
-        arch,
+        arch: machine,
         vmlinuz: &kernel.vmlinuz,
         initramfs: &packed.initramfs,
         log: &log,

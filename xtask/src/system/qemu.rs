@@ -134,6 +134,10 @@ impl Boot<'_> {
             Arch::S390x => (&["-M", "s390-ccw-virtio"], "max", None),
             // Booted directly, without firmware (the kernel takes qemu's device tree).
             Arch::Loongarch64 => (&["-M", "virt"], "la464", Some("ttyS0")),
+            Arch::I686 => (&["-accel", "tcg"], "max", Some("ttyS0")),
+            // ARM mode's Cortex-A15 (LPAE, virtualisation extensions), which Debian's armmp
+            // kernel supports on qemu's `virt` board.
+            Arch::Armv7 => (&["-M", "virt"], "cortex-a15", Some("ttyAMA0")),
         };
         let mut append = match console {
             Some(console) => format!("console={console} {}", kernel_args()),
@@ -194,6 +198,8 @@ pub fn program(arch: Arch) -> &'static str {
         Arch::Powerpc64le => "qemu-system-ppc64",
         Arch::S390x => "qemu-system-s390x",
         Arch::Loongarch64 => "qemu-system-loongarch64",
+        Arch::I686 => "qemu-system-i386",
+        Arch::Armv7 => "qemu-system-arm",
     }
 }
 
