@@ -308,7 +308,7 @@ pub fn lazily_freed_stores_after_loads_lost() -> Option<String> {
         .len(page)
         .map()
         .expect("a page to probe");
-    let first = m.as_ptr() as *mut u8;
+    let first = m.as_ptr();
     // SAFETY: the page is mapped read-write and private to this function; no reference to
     // its bytes exists, so raw reads and writes race with nothing.
     unsafe {
