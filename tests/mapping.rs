@@ -2061,6 +2061,13 @@ fn assert_unmapped_whole_on_drop(r: mman::Result<Mapping>, at: usize, huge: usiz
     );
 }
 
+/// A quiet address where a huge page of `huge` bytes can start: aligned to it. (Huge pages
+/// can be larger than `quiet_address`'s slots: 32 MiB with loongarch64's 16 KiB base pages,
+/// 512 MiB with 64 KiB ones.)
+fn quiet_huge_address(huge: usize) -> usize {
+    (quiet_address(2 * huge) as usize).next_multiple_of(huge)
+}
+
 #[test]
 fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
     let huge = match default_huge_page() {
@@ -2075,7 +2082,7 @@ fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
         MapOptions::new().huge_pages(),
         MapOptions::new().huge_pages_log2(log2),
     ] {
-        let at = quiet_address(huge) as usize;
+        let at = quiet_huge_address(huge);
         let r = options.len(page()).no_reserve().at(at).map();
         assert_unmapped_whole_on_drop(r, at, huge);
     }
@@ -2112,7 +2119,7 @@ fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
     let flags = mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::HUGETLB;
     let memfd = Memfd::with_flags(c"mman-test-hugetlbfs", flags).expect("MFD_HUGETLB memfd");
     memfd.set_len(huge as u64).unwrap();
-    let at = quiet_address(huge) as usize;
+    let at = quiet_huge_address(huge);
     let r = MapOptions::new()
         .len(page())
         .shared()
@@ -2128,7 +2135,7 @@ fn transparent_huge_page_advice_on_a_huge_page_mapping_covers_it_whole() {
         Ok(huge) => huge,
         Err(why) => skip!("{why}"),
     };
-    let at = quiet_address(huge) as usize;
+    let at = quiet_huge_address(huge);
     // MADV_HUGEPAGE goes to the whole kernel mapping; given only the length asked for, it
     // would split the huge page (EINVAL) and the failed `map` used to leak the mapping.
     let r = MapOptions::new()

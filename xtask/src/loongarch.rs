@@ -9,7 +9,9 @@
 //!   a gcc-style driver script that adds the start files and libraries gcc would add to a
 //!   static program;
 //! - rust-objcopy (LLVM's objcopy, which acts as `strip` when called by that name) as
-//!   `bin/loongarch64-linux-gnu-strip`.
+//!   `bin/loongarch64-linux-gnu-strip`;
+//! - and for the system lane, trixie's UEFI firmware for qemu's loongarch64 `virt` machine
+//!   (`qemu-efi-loongarch64`, also `Architecture: all`), [`firmware`].
 //!
 //! `cargo xtask setup` installs it (no root needed); `Arch::gnu_tool` names its tools.
 
@@ -25,11 +27,12 @@ use crate::workspace_root;
 const TRIPLE: &str = "loongarch64-linux-gnu";
 /// The suite whose cross packages are used: trixie's glibc 2.41 and gcc 14.
 const SUITE: &str = "trixie";
-const PACKAGES: [&str; 4] = [
+const PACKAGES: [&str; 5] = [
     "libc6-dev-loong64-cross",
     "libc6-loong64-cross",
     "libgcc-14-dev-loong64-cross",
     "linux-libc-dev-loong64-cross",
+    "qemu-efi-loongarch64",
 ];
 /// Where gcc's own start files and libgcc lie inside the unpacked packages.
 const GCC_LIB: &str = "usr/lib/gcc-cross/loongarch64-linux-gnu/14";
@@ -49,13 +52,21 @@ pub fn tool(name: &str) -> String {
         .to_string()
 }
 
+/// EDK2's firmware for qemu's loongarch64 `virt` machine. Booted through it, Debian's kernel
+/// finds ACPI tables (the NUMA nodes are described only there: without them the kernel sees
+/// one node) and the EFI stub unpacks its own zstd-compressed image, which qemu 10 cannot
+/// load directly.
+pub fn firmware() -> PathBuf {
+    dir().join("root/usr/share/qemu-efi-loongarch64/QEMU_EFI.fd")
+}
+
 /// Installs the toolchain unless it is installed with a linker that is still there.
 /// A failure is a warning: only `--arch loongarch64` needs it (its lanes then report the
 /// missing tools), and it must not stop the setup of every other lane.
 pub fn install() -> Result<(), String> {
     let stamp = dir().join("installed");
     if let Ok(lld) = fs::read_to_string(&stamp) {
-        if Path::new(lld.trim()).is_file() {
+        if Path::new(lld.trim()).is_file() && firmware().is_file() {
             println!(
                 "setup: the loongarch64 toolchain is installed ({})",
                 dir().display()

@@ -76,8 +76,6 @@ const PACKAGES: &[Package] = &[
     stable("valgrind"),
     // kill(1), with which the lanes end what a test program left running.
     stable("procps"),
-    // zstd(1): Debian's loong64 kernel image is zstd-compressed inside its EFI stub.
-    stable("zstd"),
     // QEMU 10: qemu-user for the user lane, qemu-system-* for booting kernels.
     backport("qemu-user"),
     backport("qemu-system-arm"),

@@ -10,7 +10,6 @@
 //! (`apt.rs`), so the machine's apt sources and dpkg architectures stay as they are.
 
 pub(crate) mod apt;
-mod zboot;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -246,7 +245,6 @@ fn download(apt: &apt::State, arch: Arch, kernel: &Kernel, dir: &Path) -> Result
             .map_err(|e| format!("cannot rename {} to {}: {e}", from.display(), to.display()))
     };
     rename(&image, &scratch.join("vmlinuz"))?;
-    zboot::unpack_in_place(&scratch.join("vmlinuz"))?;
     let _ = fs::remove_file(&deb);
     let _ = fs::remove_dir_all(scratch.join("boot"));
     let _ = fs::remove_dir_all(scratch.join("usr"));

@@ -132,26 +132,22 @@ impl Boot<'_> {
             // The kernel finds its SCLP console by itself. It powers off without a word:
             // the verdict rests on init's `done` line and qemu's exit status.
             Arch::S390x => (&["-M", "s390-ccw-virtio"], "max", None),
-            // Booted directly, without firmware (the kernel takes qemu's device tree).
+            // Through UEFI firmware (`-bios`, below).
             Arch::Loongarch64 => (&["-M", "virt"], "la464", Some("ttyS0")),
             Arch::I686 => (&["-accel", "tcg"], "max", Some("ttyS0")),
             // ARM mode's Cortex-A15 (LPAE, virtualisation extensions), which Debian's armmp
             // kernel supports on qemu's `virt` board.
             Arch::Armv7 => (&["-M", "virt"], "cortex-a15", Some("ttyAMA0")),
         };
-        let mut append = match console {
+        let append = match console {
             Some(console) => format!("console={console} {}", kernel_args()),
             None => kernel_args(),
         };
-        if self.arch == Arch::Loongarch64 {
-            // With no ACPI tables (direct boot) the i8042 driver probes ISA ports the
-            // `virt` machine does not map, and the kernel oopses in i8042_flush and panics.
-            append.push_str(" initcall_blacklist=i8042_init");
-        }
         let mut cmd = Command::new(program(self.arch));
         cmd.args(machine)
             .args(["-cpu", cpu, "-m", &format!("{MEMORY_MIB}M"), "-smp", "2"])
             .args(numa_nodes(self.arch))
+            .args(firmware(self.arch))
             .args(["-nographic", "-no-reboot"])
             .arg("-kernel")
             .arg(self.vmlinuz)
@@ -187,6 +183,17 @@ fn numa_nodes(arch: Arch) -> Vec<String> {
         args.push(format!("node,nodeid={node},cpus={node},memdev=mem{node}"));
     }
     args
+}
+
+/// `-bios FILE` where the kernel must be started by firmware: loongarch64's finds its NUMA
+/// nodes only in the ACPI tables the UEFI firmware passes (booted directly it sees one node,
+/// and its i8042 driver probes ports the machine does not map), and qemu 10 cannot load its
+/// zstd-compressed EFI zboot image, which the firmware starts as it is.
+fn firmware(arch: Arch) -> Vec<std::ffi::OsString> {
+    match arch {
+        Arch::Loongarch64 => vec!["-bios".into(), crate::loongarch::firmware().into()],
+        _ => Vec::new(),
+    }
 }
 
 /// The emulator for `arch`.
