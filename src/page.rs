@@ -2,14 +2,14 @@
 //!
 //! Sources, in order: an auxv handed over by a program that owns `_start`
 //! ([`init_from_auxv`]); `prctl(PR_GET_AUXV)` (Linux 6.4); `/proc/self/auxv`; and, where
-//! neither is available (no `/proc`, an old kernel), probing which alignment `madvise`
-//! accepts (with no memory needed). 4096 is never assumed: arm64 kernels run with 4, 16 or
-//! 64 KiB pages.
+//! neither is available (no `/proc`, an old kernel), probing which alignment `madvise`,
+//! `mprotect` or `msync` accepts (with no memory needed). 4096 is never assumed, nor any
+//! size guessed: arm64 kernels run with 4, 16 or 64 KiB pages.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::auxv::{self, AT_NULL, AT_PAGESZ};
-use crate::sys;
+use crate::{sys, Errno, Result};
 
 /// 0 until the first look-up.
 static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
@@ -63,53 +63,59 @@ fn discover() -> usize {
 const LARGEST: usize = 64 * 1024;
 const CANDIDATES: [usize; 5] = [4096, 8192, 16384, 32768, LARGEST];
 
-/// Finds the page size without an auxiliary vector: `madvise` refuses an address that is
-/// not page aligned (`EINVAL`) before anything else, and an empty range at an aligned one
-/// then touches nothing (`Ok`, whether or not anything is mapped there), so the smallest
-/// candidate offset from a 64 KiB boundary it accepts is the page size. No memory is
-/// needed, so running out of it (`ENOMEM`, `RLIMIT_AS`) cannot make the answer a guess:
-/// a size too large lets `Mapping::remap` lend bytes of a "last page" the kernel never
-/// mapped, one too small lets a reservation's decommit take pages it still counts.
-/// Where `madvise` answers nothing useful (a seccomp filter), `mprotect` on a mapping of
-/// its own is asked the same question.
+/// Finds the page size without an auxiliary vector, by asking calls that need no memory:
+/// `madvise`, `mprotect` and `msync` each refuse an address that is not page aligned
+/// (`EINVAL`) before anything else, and with an empty range at an aligned one then have
+/// nothing to do (`Ok`, whether or not anything is mapped there). The first whose answers
+/// make sense (see [`answer`]) gives the size; running out of memory (`ENOMEM`,
+/// `RLIMIT_AS`) cannot change any answer.
+///
+/// The size is never guessed: too large, and `Mapping::remap` lends bytes of a "last page"
+/// the kernel never mapped; too small, and a reservation's commit or decommit changes more
+/// pages than its book-keeping counts. Where no call answers (a seccomp filter refusing all
+/// three, on a kernel that also hides the auxiliary vector), no memory can be used soundly,
+/// and the process stops.
 fn probe() -> usize {
-    // Any 64 KiB boundary: nothing needs to be mapped there.
-    let boundary = 16 * LARGEST;
-    let accepted = |offset: usize| {
+    let asks: [fn(usize) -> Result<()>; 3] = [
         // SAFETY: an empty range: nothing is advised, whatever lies at the address.
-        unsafe { sys::madvise((boundary + offset) as *mut _, 0, crate::Advice::Normal) }
-    };
-    let found = CANDIDATES
-        .into_iter()
-        .find(|&offset| accepted(offset).is_ok());
-    // Half of it must be refused as unaligned: an answer that is the same for every
-    // address (a filter's) says nothing.
-    match found {
-        Some(size) if size == LARGEST || accepted(size / 2) == Err(crate::Errno::EINVAL) => size,
-        _ => probe_with_mprotect(),
-    }
+        |addr| unsafe { sys::madvise(addr as *mut _, 0, crate::Advice::Normal) },
+        // SAFETY: an empty range: no protection changes.
+        |addr| unsafe { sys::mprotect(addr as *mut _, 0, crate::Prot::empty()) },
+        // SAFETY: an empty range: nothing is written back or invalidated.
+        |addr| unsafe { sys::msync(addr as *mut _, 0, crate::MsyncFlags::ASYNC) },
+    ];
+    asks.into_iter()
+        .find_map(answer)
+        .unwrap_or_else(|| cannot_know())
 }
 
-/// [`probe`] by `mprotect` on a mapping of its own: it succeeds exactly on page-aligned
-/// addresses. 64 KiB, the largest page size, if even the mapping cannot be made.
-fn probe_with_mprotect() -> usize {
-    let len = 2 * LARGEST;
-    let prot = crate::Prot::empty();
-    let flags = crate::MapFlags::PRIVATE | crate::MapFlags::ANONYMOUS;
-    // SAFETY: a new anonymous mapping at an address of the kernel's choosing.
-    let Ok(base) = (unsafe { sys::mmap(core::ptr::null_mut(), len, prot, flags, -1, 0) }) else {
-        return LARGEST;
-    };
-    let aligned = (base as usize + LARGEST - 1) & !(LARGEST - 1);
-    let size = CANDIDATES
-        .into_iter()
-        // SAFETY: every probed address lies inside the mapping made above, which nothing
-        // else uses; changing PROT_NONE to PROT_NONE has no effect on it.
-        .find(|&offset| unsafe { sys::mprotect((aligned + offset) as *mut _, 1, prot) }.is_ok())
-        .unwrap_or(LARGEST);
-    // SAFETY: unmaps exactly the mapping made above.
-    let _ = unsafe { sys::munmap(base, len) };
-    size
+/// The page size by what `ask` answers for addresses from a 64 KiB boundary (nothing needs
+/// to be mapped there): `None` unless an address aligned to no page is `EINVAL`, and the
+/// candidate offsets are `EINVAL` up to one that is `Ok`. Answers that are the same for every
+/// address, or errors other than `EINVAL` (a filter's), say nothing.
+fn answer(ask: fn(usize) -> Result<()>) -> Option<usize> {
+    let boundary = 16 * LARGEST;
+    if ask(boundary + CANDIDATES[0] / 2) != Err(Errno::EINVAL) {
+        return None;
+    }
+    for size in CANDIDATES {
+        match ask(boundary + size) {
+            Err(Errno::EINVAL) => continue,
+            Ok(()) => return Some(size),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Stops the process: its page size cannot be known, and a guess would be unsound.
+#[cold]
+fn cannot_know() -> ! {
+    let message = b"mman: the page size cannot be found (no auxiliary vector; madvise, \
+mprotect and msync refused to answer): stopping rather than guessing\n";
+    // SAFETY: descriptor 2 is only written to, for as long as the call lasts.
+    let _ = sys::write(unsafe { crate::fd::BorrowedFd::borrow_raw(2) }, message);
+    sys::exit_group(127)
 }
 
 #[cfg(test)]
@@ -151,5 +157,32 @@ mod tests {
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
         assert!(libc::WIFEXITED(status), "status {status:#x}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "the probe guessed wrong");
+    }
+
+    /// Answers that are the same for every address (a seccomp filter's `Ok` or error)
+    /// give no size; a kernel's, of any page size, give its size.
+    #[test]
+    fn only_answers_that_tell_aligned_from_unaligned_count() {
+        use super::{answer, Errno};
+        assert_eq!(answer(|_| Ok(())), None);
+        assert_eq!(answer(|_| Err(Errno::EPERM)), None);
+        assert_eq!(answer(|_| Err(Errno::EINVAL)), None);
+        // A kernel of 16 KiB pages, and one that fails (not EINVAL) where it should accept.
+        let pages_of_16k = |addr: usize| match addr % 16384 {
+            0 => Ok(()),
+            _ => Err(Errno::EINVAL),
+        };
+        assert_eq!(answer(pages_of_16k), Some(16384));
+        let then_fails = |addr: usize| match addr % 16384 {
+            0 => Err(Errno::ENOMEM),
+            _ => Err(Errno::EINVAL),
+        };
+        assert_eq!(answer(then_fails), None);
+        // SAFETY: sysconf reads a constant of the C library.
+        let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        // SAFETY: an empty range: no protection changes.
+        let mprotect =
+            |addr: usize| unsafe { crate::sys::mprotect(addr as *mut _, 0, crate::Prot::empty()) };
+        assert_eq!(answer(mprotect), Some(real));
     }
 }

@@ -1,0 +1,102 @@
+//! `page_size()` where no auxiliary vector can be read (a kernel before 6.4 without `/proc`,
+//! stood in for by a seccomp filter) and `madvise` answers nothing useful (the filter again):
+//! the size must still be the kernel's, never a guess. Its own test binary, because the
+//! size is cached process-wide: the forked child must be the first to ask.
+
+#[macro_use]
+mod common;
+
+use common::*;
+
+/// `PR_GET_AUXV` (Linux 6.4): "AUXV" in ASCII.
+const PR_GET_AUXV: u32 = 0x4155_5856;
+
+/// Makes this process look like one on a kernel without `PR_GET_AUXV` and without `/proc`
+/// (`openat` is `ENOENT`), under a filter that refuses `madvise` (`EPERM`).
+fn hide_the_auxv_and_refuse_madvise() {
+    let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+    let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+    let ret = (libc::BPF_RET | libc::BPF_K) as u16;
+    // `struct seccomp_data`: the call number at 0, the first argument's low half at 16 (20
+    // on big-endian targets).
+    let arg0_low = if cfg!(target_endian = "big") { 20 } else { 16 };
+    let errno = |e: i32| libc::SECCOMP_RET_ERRNO | e as u32;
+    let at = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    let mut program = [
+        at(ld, 0, 0, 0),
+        at(jeq, 0, 1, libc::SYS_madvise as u32),
+        at(ret, 0, 0, errno(libc::EPERM)),
+        at(jeq, 0, 1, libc::SYS_openat as u32),
+        at(ret, 0, 0, errno(libc::ENOENT)),
+        at(jeq, 0, 3, libc::SYS_prctl as u32),
+        at(ld, 0, 0, arg0_low),
+        at(jeq, 0, 1, PR_GET_AUXV),
+        at(ret, 0, 0, errno(libc::EINVAL)),
+        at(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ];
+    install_seccomp_filter(&mut program);
+}
+
+/// Found while the address space is at its limit (so no probe can map anything), the page
+/// size is the kernel's; a mapping then grows "within its last page" only over bytes the
+/// kernel mapped. With the size guessed as 64 KiB on a 4 KiB kernel, `remap` grew a 4 KiB
+/// mapping to the next 64 KiB boundary without a call, and the slice over the new bytes
+/// faulted (`SIGSEGV` from safe code).
+#[test]
+fn without_auxv_or_madvise_the_page_size_is_still_the_kernels() {
+    if is_qemu_user() {
+        skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP): no auxv source can be hidden");
+    }
+    // SAFETY: sysconf reads a constant of the C library (which had the auxv at start-up).
+    let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let end = in_child(|| {
+        hide_the_auxv_and_refuse_madvise();
+        let old = set_soft_limit(libc::RLIMIT_AS, 0);
+        let found = mman::page_size();
+        restore_limit(libc::RLIMIT_AS, old);
+        if found != real {
+            write_stderr(&format!("page_size() {found}, the kernel's {real}\n"));
+        }
+        // Safe code only from here: a mapping of one kernel page, grown to the end of what
+        // the crate takes for its last page.
+        let mut mapping = mman::Mapping::anonymous(real).expect("map");
+        let start = mapping.as_ptr() as usize;
+        let to_boundary = (start + real).next_multiple_of(64 * 1024) - start;
+        if mapping.remap(to_boundary, false).is_ok() {
+            let bytes = mapping.as_slice().expect("private memory lends slices");
+            // Every byte lent must be readable.
+            let sum: u64 = bytes.iter().map(|&b| u64::from(b)).sum();
+            assert_eq!(sum, 0);
+        }
+        i32::from(found != real)
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// Where nothing answers (the auxiliary vector hidden, `madvise`, `mprotect` and `msync`
+/// refused), the process stops rather than guess.
+#[test]
+fn with_nothing_to_ask_the_process_stops_rather_than_guess() {
+    if is_qemu_user() {
+        skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP): no auxv source can be hidden");
+    }
+    let end = in_child(|| {
+        hide_the_auxv_and_refuse_madvise();
+        let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+        let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+        let ret = (libc::BPF_RET | libc::BPF_K) as u16;
+        let at = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+        let mut program = [
+            at(ld, 0, 0, 0),
+            at(jeq, 1, 0, libc::SYS_mprotect as u32),
+            at(jeq, 0, 1, libc::SYS_msync as u32),
+            at(ret, 0, 0, libc::SECCOMP_RET_ERRNO | libc::EPERM as u32),
+            at(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+        ];
+        install_seccomp_filter(&mut program);
+        let found = mman::page_size();
+        write_stderr(&format!("page_size() answered {found}\n"));
+        0
+    });
+    assert_eq!(end, ChildEnd::Exited(127));
+}
