@@ -3,7 +3,7 @@
 use core::ffi::CStr;
 
 use crate::fd::AsFd;
-use crate::{sys, Mode, OFlags, Result};
+use crate::{sys, Errno, Mode, OFlags, Result};
 
 /// `AT_NULL` ends the vector.
 pub(crate) const AT_NULL: usize = 0;
@@ -34,10 +34,16 @@ fn find(words: &[usize], key: usize) -> Option<usize> {
         .find_map(|(kind, value)| (kind == key).then_some(value))
 }
 
-/// Fills `words` from `/proc/self/auxv`; returns how many whole words were read.
+/// Fills `words` from `/proc/self/auxv`; returns how many whole words were read. `ENODEV`
+/// unless the file is procfs's: where `/proc` is not mounted, a file at that path (a
+/// container image's, say) is anyone's, and a page size or stack top believed from it
+/// would make slices reach memory the kernel never mapped.
 fn read_proc_self_auxv(words: &mut [usize]) -> Result<usize> {
     const PATH: &CStr = c"/proc/self/auxv";
     let file = sys::open(PATH, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    if !sys::file_backing(file.as_fd())?.is_procfs() {
+        return Err(Errno::ENODEV);
+    }
     let len = core::mem::size_of_val(words);
     // SAFETY: the bytes of `words` are its whole extent; any byte pattern is a valid usize.
     let bytes = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len) };
@@ -49,4 +55,31 @@ fn read_proc_self_auxv(words: &mut [usize]) -> Result<usize> {
         }
     }
     Ok(filled / core::mem::size_of::<usize>())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    /// `/proc/self/auxv` is read where it is procfs's, and its page size is the C
+    /// library's; where it is not (qemu-user serves the guest's vector from a file of its
+    /// own), it is refused.
+    #[test]
+    fn the_auxv_file_is_read_only_from_procfs() {
+        let path = c"/proc/self/auxv";
+        // SAFETY: `struct statfs` is plain integers, for which zero is valid.
+        let mut fs = unsafe { core::mem::zeroed::<libc::statfs>() };
+        // SAFETY: statfs reads the path and writes one `struct statfs` into `fs`.
+        assert_eq!(unsafe { libc::statfs(path.as_ptr(), &mut fs) }, 0, "statfs");
+        let mut words = [0usize; 64];
+        let read = super::read_proc_self_auxv(&mut words);
+        if fs.f_type as u32 != 0x9fa0 {
+            assert_eq!(read, Err(super::Errno::ENODEV));
+            return;
+        }
+        let filled = read.expect("/proc/self/auxv");
+        // SAFETY: sysconf reads a constant of the C library.
+        let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        assert_eq!(super::find(&words[..filled], super::AT_PAGESZ), Some(real));
+    }
 }

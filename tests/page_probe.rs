@@ -100,3 +100,84 @@ fn with_nothing_to_ask_the_process_stops_rather_than_guess() {
     });
     assert_eq!(end, ChildEnd::Exited(127));
 }
+
+/// Makes `prctl(PR_GET_AUXV)` fail as on kernels before 6.4.
+fn hide_pr_get_auxv() {
+    let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+    let jeq = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+    let ret = (libc::BPF_RET | libc::BPF_K) as u16;
+    let arg0_low = if cfg!(target_endian = "big") { 20 } else { 16 };
+    let at = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    let mut program = [
+        at(ld, 0, 0, 0),
+        at(jeq, 0, 3, libc::SYS_prctl as u32),
+        at(ld, 0, 0, arg0_low),
+        at(jeq, 0, 1, PR_GET_AUXV),
+        at(ret, 0, 0, libc::SECCOMP_RET_ERRNO | libc::EINVAL as u32),
+        at(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ];
+    install_seccomp_filter(&mut program);
+}
+
+/// A file at `/proc/self/auxv` that is not procfs's (a `/proc` that is a plain directory
+/// of a container image, or any filesystem mounted there) says nothing about the process:
+/// its `AT_PAGESZ` must not become the page size. Before, a 64 KiB `AT_PAGESZ` written to
+/// a tmpfs over `/proc` (in a user and mount namespace of the child's own) was believed on
+/// a 4 KiB kernel, and a `remap` "within the last page" lent unmapped bytes (`SIGSEGV`).
+#[test]
+fn an_auxv_file_outside_procfs_is_not_believed() {
+    if is_qemu_user() {
+        skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP): PR_GET_AUXV cannot be hidden");
+    }
+    // SAFETY: sysconf reads a constant of the C library.
+    let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (execfn, random) = unsafe {
+        let value = |key| libc::getauxval(key) as usize;
+        (value(libc::AT_EXECFN), value(libc::AT_RANDOM))
+    };
+    let end = in_child(|| {
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) } != 0 {
+            return 77; // no user namespaces here: reported as a skip below
+        }
+        // Files are made as root of the namespace, mapped to this user.
+        std::fs::write("/proc/self/uid_map", format!("0 {uid} 1")).expect("uid_map");
+        std::fs::write("/proc/self/setgroups", "deny").expect("setgroups");
+        std::fs::write("/proc/self/gid_map", format!("0 {gid} 1")).expect("gid_map");
+        let mounted = unsafe {
+            libc::mount(
+                c"none".as_ptr(),
+                c"/proc".as_ptr(),
+                c"tmpfs".as_ptr(),
+                0,
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(mounted, 0, "tmpfs over /proc: {}", last_errno());
+        std::fs::create_dir("/proc/self").expect("mkdir");
+        // The real stack addresses (where the stack's reach lies), a forged page size.
+        let forged: Vec<u8> = [31, execfn, 25, random, 6, 64 * 1024, 0, 0]
+            .iter()
+            .flat_map(|word| word.to_ne_bytes())
+            .collect();
+        std::fs::write("/proc/self/auxv", forged).expect("forged auxv");
+        hide_pr_get_auxv();
+        let found = mman::page_size();
+        if found != real {
+            write_stderr(&format!("page_size() {found}, the kernel's {real}\n"));
+        }
+        let mut mapping = mman::Mapping::anonymous(real).expect("map");
+        let start = mapping.as_ptr() as usize;
+        let to_boundary = (start + real).next_multiple_of(64 * 1024) - start;
+        if mapping.remap(to_boundary, false).is_ok() {
+            let bytes = mapping.as_slice().expect("private memory lends slices");
+            let sum: u64 = bytes.iter().map(|&b| u64::from(b)).sum();
+            assert_eq!(sum, 0);
+        }
+        i32::from(found != real)
+    });
+    if end == ChildEnd::Exited(77) {
+        skip!("unshare(CLONE_NEWUSER | CLONE_NEWNS) refused: no namespace to mount over /proc in");
+    }
+    assert_eq!(end, ChildEnd::Exited(0));
+}

@@ -143,6 +143,9 @@ pub(crate) const PLAIN_FILESYSTEMS: [u32; 23] = [
 /// `HUGETLBFS_MAGIC`, the `f_type` statfs reports for hugetlbfs.
 pub(crate) const HUGETLBFS_MAGIC: u32 = 0x9584_58f6;
 
+/// `PROC_SUPER_MAGIC`, the `f_type` statfs reports for procfs.
+const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+
 /// `STATX_TYPE`: ask statx for the file type bits of `stx_mode`.
 const STATX_TYPE: usize = 0x1;
 /// `S_IFMT` and `S_IFREG`: the file type bits, and those of a regular file.
@@ -167,6 +170,11 @@ impl FileBacking {
     /// under `/dev/hugepages`), whose mappings the kernel rounds up to whole huge pages.
     pub(crate) fn huge_page_size(&self) -> Option<usize> {
         (self.fs_type == HUGETLBFS_MAGIC).then_some(self.block_size)
+    }
+
+    /// Whether it lives on procfs: what the kernel itself reports, not a file anyone made.
+    pub(crate) fn is_procfs(&self) -> bool {
+        self.fs_type == PROC_SUPER_MAGIC
     }
 
     /// Whether mapping it gives an ordinary mapping: a regular file on one of
