@@ -35,13 +35,14 @@ fn find(words: &[usize], key: usize) -> Option<usize> {
 }
 
 /// Fills `words` from `/proc/self/auxv`; returns how many whole words were read. `ENODEV`
-/// unless the file is procfs's: where `/proc` is not mounted, a file at that path (a
-/// container image's, say) is anyone's, and a page size or stack top believed from it
-/// would make slices reach memory the kernel never mapped.
+/// unless the file is the kernel's (see `FileBacking::is_served_by_the_kernel`): where
+/// `/proc` is not mounted, a file at that path (a container image's, say) is anyone's, and
+/// a page size or stack top believed from it would make slices reach memory the kernel
+/// never mapped.
 fn read_proc_self_auxv(words: &mut [usize]) -> Result<usize> {
     const PATH: &CStr = c"/proc/self/auxv";
     let file = sys::open(PATH, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    if !sys::file_backing(file.as_fd())?.is_procfs() {
+    if !sys::file_backing(file.as_fd())?.is_served_by_the_kernel() {
         return Err(Errno::ENODEV);
     }
     let len = core::mem::size_of_val(words);
@@ -61,19 +62,29 @@ fn read_proc_self_auxv(words: &mut [usize]) -> Result<usize> {
 mod tests {
     extern crate std;
 
-    /// `/proc/self/auxv` is read where it is procfs's, and its page size is the C
-    /// library's; where it is not (qemu-user serves the guest's vector from a file of its
-    /// own), it is refused.
+    /// `/proc/self/auxv` is read where it is procfs's, or no path names it (qemu-user's
+    /// copy), and its page size is the C library's; a file with a link is refused (as
+    /// `page_probe` shows with a tmpfs over `/proc`).
     #[test]
-    fn the_auxv_file_is_read_only_from_procfs() {
-        let path = c"/proc/self/auxv";
-        // SAFETY: `struct statfs` is plain integers, for which zero is valid.
-        let mut fs = unsafe { core::mem::zeroed::<libc::statfs>() };
-        // SAFETY: statfs reads the path and writes one `struct statfs` into `fs`.
-        assert_eq!(unsafe { libc::statfs(path.as_ptr(), &mut fs) }, 0, "statfs");
+    fn the_auxv_file_is_read_only_from_the_kernel() {
+        // SAFETY: a NUL-terminated path; the descriptor is closed below.
+        let fd = unsafe { libc::open(c"/proc/self/auxv".as_ptr(), libc::O_RDONLY) };
+        assert!(fd >= 0, "open /proc/self/auxv");
+        // SAFETY: `struct statfs` and `struct stat` are plain integers, for which zero is
+        // valid; the calls write one of each.
+        let (fs, st) = unsafe {
+            let (mut fs, mut st) = (
+                core::mem::zeroed::<libc::statfs>(),
+                core::mem::zeroed::<libc::stat>(),
+            );
+            assert_eq!(libc::fstatfs(fd, &mut fs), 0, "fstatfs");
+            assert_eq!(libc::fstat(fd, &mut st), 0, "fstat");
+            libc::close(fd);
+            (fs, st)
+        };
         let mut words = [0usize; 64];
         let read = super::read_proc_self_auxv(&mut words);
-        if fs.f_type as u32 != 0x9fa0 {
+        if fs.f_type as u32 != 0x9fa0 && st.st_nlink != 0 {
             assert_eq!(read, Err(super::Errno::ENODEV));
             return;
         }

@@ -108,6 +108,10 @@ fn statx(fd: BorrowedFd<'_>, mask: usize) -> Result<[u64; 32]> {
 const STX_SIZE_WORD: usize = 5;
 /// `stx_mode`: the u16 at byte offset 28, in the word at byte 24.
 const STX_MODE_WORD: usize = 3;
+/// `stx_nlink`: the u32 at byte offset 16, the first half of the word there.
+const STX_NLINK_WORD: usize = 2;
+/// `STATX_NLINK`: ask statx for `stx_nlink`.
+const STATX_NLINK: usize = 0x4;
 
 /// The `f_type`s statfs reports for filesystems whose regular files are mapped from the
 /// page cache, plainly (`include/uapi/linux/magic.h`): their mappings are ordinary, copied
@@ -163,6 +167,8 @@ pub(crate) struct FileBacking {
     regular: bool,
     /// Its size in bytes.
     pub(crate) size: u64,
+    /// Whether any path names it (`stx_nlink` is not 0).
+    linked: bool,
 }
 
 impl FileBacking {
@@ -172,9 +178,12 @@ impl FileBacking {
         (self.fs_type == HUGETLBFS_MAGIC).then_some(self.block_size)
     }
 
-    /// Whether it lives on procfs: what the kernel itself reports, not a file anyone made.
-    pub(crate) fn is_procfs(&self) -> bool {
-        self.fs_type == PROC_SUPER_MAGIC
+    /// Whether what was opened at a path of `/proc` is what the kernel (or an emulator
+    /// standing in for it) serves there, not a file anyone made: a procfs file, or one that
+    /// no path names (qemu-user serves `/proc/self/auxv` from a memfd of its own), whereas
+    /// a file made at that path has a link there.
+    pub(crate) fn is_served_by_the_kernel(&self) -> bool {
+        self.fs_type == PROC_SUPER_MAGIC || !self.linked
     }
 
     /// Whether mapping it gives an ordinary mapping: a regular file on one of
@@ -189,14 +198,17 @@ pub(crate) fn file_backing(fd: BorrowedFd<'_>) -> Result<FileBacking> {
     let mut statfs = arch::Statfs::default();
     // SAFETY: the kernel writes one `struct statfs`, which `statfs` is sized for.
     check(unsafe { arch::fstatfs(fd.as_raw_fd() as usize, &mut statfs) })?;
-    let statx = statx(fd, STATX_TYPE | STATX_SIZE)?;
+    let statx = statx(fd, STATX_TYPE | STATX_SIZE | STATX_NLINK)?;
     let word = statx[STX_MODE_WORD].to_ne_bytes();
     let mode = u16::from_ne_bytes([word[4], word[5]]);
+    let word = statx[STX_NLINK_WORD].to_ne_bytes();
+    let links = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
     Ok(FileBacking {
         fs_type: arch::statfs_type(&statfs),
         block_size: arch::statfs_block_size(&statfs),
         regular: mode & S_IFMT == S_IFREG,
         size: statx[STX_SIZE_WORD],
+        linked: links != 0,
     })
 }
 
@@ -256,6 +268,10 @@ mod tests {
         assert_eq!(
             offset_of!(uapi::statx, stx_mode),
             super::STX_MODE_WORD * 8 + 4
+        );
+        assert_eq!(
+            offset_of!(uapi::statx, stx_nlink),
+            super::STX_NLINK_WORD * 8
         );
     }
 
