@@ -10,6 +10,9 @@
 //!   static program;
 //! - rust-objcopy (LLVM's objcopy, which acts as `strip` when called by that name) as
 //!   `bin/loongarch64-linux-gnu-strip`;
+//! - LLVM's objdump (`llvm-22`, the version of rustc-web's libllvm22, unpacked here too) as
+//!   `bin/loongarch64-linux-gnu-objdump` for `cargo xtask bench floors`: bookworm's GNU
+//!   objdump knows no LoongArch; without it only that count fails;
 //! - and for the system lane, trixie's UEFI firmware for qemu's loongarch64 `virt` machine
 //!   (`qemu-efi-loongarch64`, also `Architecture: all`), [`firmware`].
 //!
@@ -119,6 +122,9 @@ fn build() -> Result<PathBuf, String> {
                 .arg(scratch.join("root")),
         )?;
     }
+    if let Err(e) = objdump(&debs, &scratch.join("root")) {
+        eprintln!("setup: warning: no objdump for loongarch64 (bench floors): {e}");
+    }
     let _ = fs::remove_dir_all(&debs);
     let driver = scratch.join("bin").join(format!("{TRIPLE}-gcc"));
     // The script names the final directory: the scratch one becomes it below.
@@ -127,9 +133,43 @@ fn build() -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot write {}: {e}", driver.display()))?;
     let strip = scratch.join("bin").join(format!("{TRIPLE}-strip"));
     symlink(&objcopy, &strip).map_err(|e| format!("cannot link {}: {e}", strip.display()))?;
+    let objdump = scratch.join("bin").join(format!("{TRIPLE}-objdump"));
+    symlink(dir.join("root").join(LLVM_OBJDUMP), &objdump)
+        .map_err(|e| format!("cannot link {}: {e}", objdump.display()))?;
     let _ = fs::remove_dir_all(&dir);
     fs::rename(&scratch, &dir).map_err(|e| format!("cannot rename {}: {e}", scratch.display()))?;
     Ok(lld)
+}
+
+/// Where `llvm-22` puts llvm-objdump, which loads the system's libLLVM (`libllvm22`).
+const LLVM_OBJDUMP: &str = "usr/lib/llvm-22/bin/llvm-objdump";
+
+/// Downloads `llvm-22` in the version of the installed `libllvm22` (rustc-web's LLVM) with
+/// the machine's apt (bookworm-security has it) into `debs`, and unpacks it into `root`.
+fn objdump(debs: &Path, root: &Path) -> Result<(), String> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}\n", "libllvm22"])
+        .output()
+        .map_err(|e| format!("cannot run dpkg-query: {e}"))?;
+    // One line per installed architecture (arm64's too, for its std): the same version.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.lines().next().unwrap_or_default().trim().to_string();
+    if !out.status.success() || version.is_empty() {
+        return Err("libllvm22 is not installed".into());
+    }
+    println!("setup: apt-get download llvm-22={version}");
+    succeed(
+        Command::new("apt-get")
+            .args(["-q", "download", &format!("llvm-22={version}")])
+            .current_dir(debs),
+    )?;
+    let entries = fs::read_dir(debs).map_err(|e| format!("cannot read {}: {e}", debs.display()))?;
+    let deb = entries
+        .flatten()
+        .map(|e| e.path())
+        .find(|path| path.to_string_lossy().contains("/llvm-22_"))
+        .ok_or("apt-get downloaded no llvm-22")?;
+    succeed(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(root))
 }
 
 /// The directory of rustup's own LLVM tools for the host (`rust-lld`, `rust-objcopy`):

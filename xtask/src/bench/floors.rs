@@ -81,9 +81,14 @@ fn build(arch: Arch) -> Result<PathBuf, String> {
 /// `objdump`'s listing of `symbol` alone.
 fn disassemble(arch: Arch, library: &Path, symbol: &str) -> Result<String, String> {
     let objdump = arch.gnu_tool("objdump");
+    // loongarch64's is LLVM's (`crate::loongarch`), which names this option differently.
+    let only = match arch {
+        Arch::Loongarch64 => "--disassemble-symbols",
+        _ => "--disassemble",
+    };
     let output = Command::new(&objdump)
         .args(["-d", "--no-show-raw-insn"])
-        .arg(format!("--disassemble={symbol}"))
+        .arg(format!("{only}={symbol}"))
         .arg(library)
         .output()
         .map_err(|e| format!("cannot run {objdump}: {e}"))?;
@@ -106,15 +111,17 @@ fn disassemble(arch: Arch, library: &Path, symbol: &str) -> Result<String, Strin
     Ok(listing)
 }
 
-/// The instruction lines of a listing: `  offset:<tab>mnemonic ...`.
+/// The instruction lines of a listing: `  offset:<tab>mnemonic ...` (LLVM's objdump puts
+/// spaces before the tab).
 fn instructions(listing: &str) -> usize {
     listing
         .lines()
         .filter(|line| {
-            line.split_once(":\t").is_some_and(|(offset, insn)| {
+            line.split_once(':').is_some_and(|(offset, insn)| {
                 let offset = offset.trim();
                 !offset.is_empty()
                     && offset.chars().all(|c| c.is_ascii_hexdigit())
+                    && insn.trim_start_matches(' ').starts_with('\t')
                     && !insn.trim().is_empty()
             })
         })
@@ -182,4 +189,17 @@ fn json(counts: &[Count], rustc: &str) -> Json {
         ("rustc", rustc.into()),
         ("results", Json::Array(rows.collect())),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instructions;
+
+    #[test]
+    fn gnu_and_llvm_listings_count_their_instruction_lines() {
+        let gnu = "0000000000000000 <f>:\n   0:\tmv\ta1,a0\n   4:\tret\n";
+        let llvm = "0000000000000000 <f>:\n       0:      \tmove\t$a1, $a0\n       4:      \tret\n";
+        assert_eq!(instructions(gnu), 2);
+        assert_eq!(instructions(llvm), 2);
+    }
 }
