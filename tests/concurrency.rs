@@ -8,6 +8,7 @@
 //! thread's allocator arena (made still by `quiet_allocator`); a thread's signal stack is
 //! unmapped before `join` returns.
 
+#[macro_use]
 mod common;
 
 use std::sync::{Arc, Barrier};
@@ -72,6 +73,11 @@ fn run_threads() {
 
 #[test]
 fn threads_churning_mappings_leave_nothing_behind() {
+    if common::qemu_user_reserves_the_address_space() {
+        // Seen with qemu-i386 10.0.2: one rw-p page beside the main thread's signal stack,
+        // which no call of the program mapped there. The system lanes run this for real.
+        skip!("qemu-user's maps of a 32-bit program list a page no call mapped after threads churned mremaps");
+    }
     assert_no_leak("threads churning mappings", 1, || (), run_threads);
     let iterations = iterations();
     common::write_stderr(&format!(

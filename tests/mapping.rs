@@ -527,6 +527,7 @@ fn huge_pages_use_the_reserved_pool_or_fail_with_enomem() {
     };
     let free = meminfo_kb("HugePages_Free").unwrap_or(0);
     let r = MapOptions::new().len(huge).huge_pages().map();
+    skip_if_qemu_refuses_hugetlb(&r);
     if free == 0 {
         // No pool: the kernel cannot reserve a huge page for the mapping.
         assert_eq!(r.map(|_| ()), Err(Errno::ENOMEM));
@@ -549,6 +550,7 @@ fn huge_pages_of_a_size_the_architecture_lacks_are_einval() {
     // 128 MiB pages exist on no x86_64 or arm64 configuration.
     let r = MapOptions::new().len(128 << 20).huge_pages_log2(27).map();
     if is_qemu_user() {
+        skip_if_qemu_refuses_hugetlb(&r);
         // qemu-user drops the MAP_HUGE_* size bits: the host sees a default-size request.
         assert_eq!(r.map(|_| ()), Err(Errno::ENOMEM));
         skip!("qemu-user drops the MAP_HUGE_* size bits (the host answers ENOMEM)");
@@ -2022,6 +2024,16 @@ fn volatile_copies_are_exact_at_every_alignment_and_length() {
 
 /// The default huge page size, from `/proc/meminfo` (the test's own source, independent of
 /// how the crate finds it), or why the kernel has none.
+/// Skips when `r` is qemu-user's `EINVAL` for a huge-page mapping of a 32-bit program: qemu
+/// places such a guest's mappings in its reserved address space at addresses of its own
+/// choosing (`MAP_FIXED`, small-page aligned), where the host refuses `MAP_HUGETLB`.
+#[track_caller]
+fn skip_if_qemu_refuses_hugetlb(r: &mman::Result<Mapping>) {
+    if matches!(r, Err(Errno::EINVAL)) && qemu_user_reserves_the_address_space() {
+        skip!("qemu-user maps a 32-bit program's memory at addresses of its own choosing in its reservation, where the host answers MAP_HUGETLB with EINVAL");
+    }
+}
+
 fn default_huge_page() -> Result<usize, String> {
     match meminfo_kb("Hugepagesize") {
         Some(kb) => Ok(kb * 1024),
@@ -2034,6 +2046,7 @@ fn default_huge_page() -> Result<usize, String> {
 /// page, then that dropping it leaves nothing mapped.
 #[track_caller]
 fn assert_unmapped_whole_on_drop(r: mman::Result<Mapping>, at: usize, huge: usize) {
+    skip_if_qemu_refuses_hugetlb(&r);
     let m = match r {
         Ok(m) => m,
         Err(e) => panic!("huge-page mapping: {e:?}"),
@@ -2097,12 +2110,9 @@ fn huge_page_mappings_remap_within_their_huge_pages_only() {
         Err(why) => skip!("{why}"),
     };
     // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
-    let mut m = MapOptions::new()
-        .huge_pages()
-        .no_reserve()
-        .len(huge)
-        .map()
-        .unwrap();
+    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
+    skip_if_qemu_refuses_hugetlb(&r);
+    let mut m = r.unwrap();
     let start = m.as_ptr();
     assert_eq!(m.remap(huge, false), Ok(()), "to its own length");
     assert_eq!(m.remap(huge, true), Ok(()), "to its own length, may move");

@@ -153,10 +153,11 @@ fn msync_gives_the_same_answers() {
         let theirs = decode(unsafe { sc::syscall!(MSYNC, addr, page(), flags.bits()) }).map(drop);
         assert_eq!(ours, theirs, "msync({addr:p}, {flags:?})");
     }
-    assert_eq!(
-        unsafe { sys::msync(hole, page(), MsyncFlags::SYNC) },
-        Err(Errno::ENOMEM)
-    );
+    let r = unsafe { sys::msync(hole, page(), MsyncFlags::SYNC) };
+    if r.is_ok() && qemu_user_reserves_the_address_space() {
+        skip!("qemu-user's reservation backs a 32-bit program's holes: msync finds memory");
+    }
+    assert_eq!(r, Err(Errno::ENOMEM));
 }
 
 #[test]

@@ -119,8 +119,13 @@ fn mlock2_with_an_unknown_flag_is_einval() {
 fn mlock_and_munlock_of_an_unmapped_range_are_enomem() {
     let _serial = serial();
     let hole = free_address(page());
-    assert_eq!(err(unsafe { sys::mlock(hole, page()) }), Errno::ENOMEM);
-    assert_eq!(err(unsafe { sys::munlock(hole, page()) }), Errno::ENOMEM);
+    let locked = unsafe { sys::mlock(hole, page()) };
+    let unlocked = unsafe { sys::munlock(hole, page()) };
+    if (locked.is_ok() || unlocked.is_ok()) && qemu_user_reserves_the_address_space() {
+        skip!("qemu-user's reservation backs a 32-bit program's holes: munlock finds memory");
+    }
+    assert_eq!(err(locked), Errno::ENOMEM);
+    assert_eq!(err(unlocked), Errno::ENOMEM);
 }
 
 /// Exit codes of the mlockall child, one per failed check.

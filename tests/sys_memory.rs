@@ -351,10 +351,11 @@ fn mprotect_unaligned_is_einval() {
 #[test]
 fn mprotect_unmapped_range_is_enomem() {
     let hole = free_address(page());
-    assert_eq!(
-        err(unsafe { sys::mprotect(hole, page(), Prot::READ) }),
-        Errno::ENOMEM
-    );
+    let r = unsafe { sys::mprotect(hole, page(), Prot::READ) };
+    if r.is_ok() && qemu_user_reserves_the_address_space() {
+        skip!("qemu-user's reservation backs a 32-bit program's holes: mprotect finds memory");
+    }
+    assert_eq!(err(r), Errno::ENOMEM);
 }
 
 #[test]
@@ -419,10 +420,11 @@ fn msync_async_and_sync_together_is_einval() {
 #[test]
 fn msync_unmapped_range_is_enomem() {
     let hole = free_address(page());
-    assert_eq!(
-        err(unsafe { sys::msync(hole, page(), MsyncFlags::SYNC) }),
-        Errno::ENOMEM
-    );
+    let r = unsafe { sys::msync(hole, page(), MsyncFlags::SYNC) };
+    if r.is_ok() && qemu_user_reserves_the_address_space() {
+        skip!("qemu-user's reservation backs a 32-bit program's holes: msync finds memory");
+    }
+    assert_eq!(err(r), Errno::ENOMEM);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,6 +523,10 @@ fn mremap_dontunmap_leaves_the_old_range_mapped_and_empty() {
 
 #[test]
 fn mremap_zero_new_length_is_einval() {
+    if qemu_user_reserves_the_address_space() {
+        // Seen with qemu-i386 10.0.2: "page_find_range_empty: Assertion `len != 0' failed".
+        skip!("qemu-user aborts on mremap to length 0 in a 32-bit program's reservation");
+    }
     let map = Map::anon(page());
     let r = unsafe { sys::mremap(map.ptr, page(), 0, MremapFlags::MAYMOVE, ptr::null_mut()) };
     match r {

@@ -79,6 +79,27 @@ core::arch::global_asm!(
     entry = sym entry,
 );
 
+#[cfg(target_arch = "x86")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov eax, esp", // the initial stack: argc, argv..., 0, envp..., 0, auxv...
+    "and esp, -16", // the i386 ABI wants a 16-byte aligned stack at a call:
+    "sub esp, 12",  // 12 bytes of padding and the 4-byte argument (cdecl: on the stack)
+    "push eax",
+    "call {entry}",
+    entry = sym entry,
+);
+
+#[cfg(target_arch = "arm")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov r0, sp", // the kernel leaves sp 8-byte aligned (as AAPCS wants), pointing at argc
+    "bl {entry}",
+    entry = sym entry,
+);
+
 /// Finds the auxiliary vector on the initial stack and runs the program.
 ///
 /// # Safety

@@ -122,25 +122,40 @@ pub fn is_qemu_user() -> bool {
         1 => false,
         2 => true,
         _ => {
+            // The host's view lists qemu's executable (at 64-bit addresses a 32-bit
+            // program's maps parser cannot hold: only the path is read).
+            let qemu_mapped = || {
+                fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
+                    maps.lines().any(|line| {
+                        line.split_whitespace()
+                            .nth(5)
+                            .and_then(|path| path.rsplit('/').next())
+                            .is_some_and(|file| file.starts_with("qemu-"))
+                    })
+                })
+            };
             let qemu = match fs::read_to_string("/proc/sys/kernel/arch") {
+                // A 32-bit program's real kernel may be a 64-bit one (x86_64's ia32 layer)
+                // and names itself "i686" or "armv7l" otherwise: the name settles nothing.
+                Ok(_) if cfg!(target_pointer_width = "32") => qemu_mapped(),
                 Ok(arch) => arch.trim() != kernel_arch_name(),
                 // The file is Linux 6.1's; older kernels have none.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    fs::read_to_string("/proc/thread-self/maps").is_ok_and(|maps| {
-                        maps.lines().filter_map(parse_maps_line).any(|e| {
-                            e.path
-                                .rsplit('/')
-                                .next()
-                                .is_some_and(|file| file.starts_with("qemu-"))
-                        })
-                    })
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => qemu_mapped(),
                 Err(e) => panic!("/proc/sys/kernel/arch: {e}"),
             };
             CACHE.store(if qemu { 2 } else { 1 }, Ordering::Relaxed);
             qemu
         }
     }
+}
+
+/// Whether this is a 32-bit program under qemu-user, which reserves the guest's whole
+/// address space on the host when it starts (`reserved_va`) and maps what the guest unmaps
+/// back as host `PROT_NONE` memory: calls the host kernel answers `ENOMEM` for where nothing
+/// is mapped (`mprotect`, `mlock`, `msync`, `mremap` growing in place) find host memory in
+/// the guest's holes there.
+pub fn qemu_user_reserves_the_address_space() -> bool {
+    cfg!(target_pointer_width = "32") && is_qemu_user()
 }
 
 /// Why this system has no memory protection keys, judged by what the CPU and kernel
