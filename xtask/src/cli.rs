@@ -40,12 +40,14 @@ test options (repeatable; default: every lane on every arch it supports):
                             system: every architecture as the whole userland
                               of Debian's kernels, booted under qemu-system
   --arch ARCH               only lanes on these architectures: x86_64,
-                            aarch64, riscv64, powerpc64le, s390x (default: x86_64,
-                            aarch64 and riscv64)
+                            aarch64, riscv64, powerpc64le, s390x,
+                            loongarch64 (default: x86_64, aarch64 and
+                            riscv64)
   --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
                             series Debian has for the arch of 6.1, 6.12 and
                             its newest (sid's): x86_64 and aarch64 all three,
-                            riscv64 6.12 and newest, the others 6.1 and 6.12)
+                            riscv64 6.12 and newest, loongarch64 the newest,
+                            the others 6.1 and 6.12)
   -v, --verbose             system lane: show the whole console, not only
                             init's lines (it is always in target/system/)
 ";

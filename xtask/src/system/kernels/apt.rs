@@ -74,12 +74,7 @@ impl State {
                 ))
             })
             .collect();
-        // loongarch64 too while it is not in `ALL` yet: its kernel is looked up here.
-        let mut all = Arch::ALL.to_vec();
-        if !all.contains(&Arch::Loongarch64) {
-            all.push(Arch::Loongarch64);
-        }
-        let arches: String = all
+        let arches: String = Arch::ALL
             .iter()
             .map(|arch| format!("\"{}\"; ", arch.debian()))
             .collect();
