@@ -6,7 +6,7 @@
 //! `stack_reach`) and, for over-aligned blocks, an aligned start.
 
 use core::ffi::c_void;
-use core::ptr::null_mut;
+use core::iter::once;
 
 use crate::{page_size, stack_reach, sys, Advice, Errno, MapFlags, Prot, Result};
 
@@ -43,10 +43,10 @@ pub(crate) fn map_out_of_the_stacks_reach(
 fn place(len: usize, align: usize, prot: Prot, flags: MapFlags) -> Result<*mut c_void> {
     let page = page_size();
     let total = len.checked_add(align - page).ok_or(Errno::ENOMEM)?;
-    let mut hint = null_mut();
-    for attempt in 0..ATTEMPTS {
+    // The kernel's choice first, then below the stack's reach.
+    for hint in once(0).chain(stack_reach::hints_below(total, align)) {
         // SAFETY: without MAP_FIXED the kernel replaces nothing.
-        let raw = unsafe { sys::mmap(hint, total, prot, flags, -1, 0)? } as usize;
+        let raw = unsafe { sys::mmap(hint as *mut c_void, total, prot, flags, -1, 0)? } as usize;
         let start = raw.wrapping_add(align - 1) & !(align - 1);
         // SAFETY: the ends lie inside the mapping just made, which nothing refers to yet.
         unsafe {
@@ -58,18 +58,9 @@ fn place(len: usize, align: usize, prot: Prot, flags: MapFlags) -> Result<*mut c
         }
         // SAFETY: as above.
         unsafe { unmap_if_any(start, len) };
-        // Below the reach, further down each time: a hint the kernel cannot honour (the
-        // range is taken, by the previous block placed there for one) is ignored, and
-        // qemu-user then places the mapping in the reach again.
-        let distance = total.saturating_mul(1 << attempt);
-        hint = stack_reach::below(distance, align).ok_or(Errno::ENOMEM)? as *mut c_void;
     }
     Err(Errno::ENOMEM)
 }
-
-/// Placements tried before giving up: the kernel's choice, then hints ever further below
-/// the stack's reach (the last `2^(ATTEMPTS - 2)` lengths below it).
-const ATTEMPTS: u32 = 16;
 
 /// Commits `[addr, addr + len)` of a private anonymous `PROT_NONE` reservation: makes it
 /// read-write (`mprotect`), so it reads as zeros until written, or as it was left by

@@ -46,12 +46,25 @@ pub(crate) fn check(start: usize, len: usize) -> Result<()> {
 }
 
 /// An address, aligned to `align` (a power of two), at which `len` bytes end at or below the
-/// stack's reach: where to ask for a mapping the kernel first put inside it.
-pub(crate) fn below(len: usize, align: usize) -> Option<usize> {
+/// stack's reach.
+fn below(len: usize, align: usize) -> Option<usize> {
     let (floor, _) = reach();
     let start = floor.checked_sub(len)? & !(align - 1);
     (start != 0).then_some(start)
 }
+
+/// Where to ask, one after the other, for `len` bytes aligned to `align` (a power of two)
+/// that the kernel first placed inside the stack's reach: right below the reach, then ever
+/// further down, `2^k` lengths below it for `k` up to `HINTS_BELOW - 1`. One hint is not
+/// enough: the kernel ignores a hint whose range is taken (by a block placed there before,
+/// say), and qemu-user then puts the mapping inside the reach again, right below the stack
+/// it made for its guest.
+pub(crate) fn hints_below(len: usize, align: usize) -> impl Iterator<Item = usize> {
+    (0..HINTS_BELOW).map_while(move |k| below(len.saturating_mul(1 << k), align))
+}
+
+/// How many places [`hints_below`] offers.
+const HINTS_BELOW: u32 = 15;
 
 /// Records `address`, which lies at the top of the initial stack (an auxiliary vector
 /// handed to `_start`).
@@ -112,4 +125,33 @@ fn stack_limit() -> usize {
         _ => sys::memory_and_swap().unwrap_or(u64::MAX),
     };
     usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hints_below, reach, HINTS_BELOW};
+    use crate::page_size;
+
+    /// Each hint is aligned and leaves room for `2^k` lengths below the reach, no more
+    /// than an alignment further down than that, each below the one before (lengths are
+    /// at least the alignment where the crate asks: whole huge pages, or padded for it).
+    #[test]
+    fn hints_go_ever_further_below_the_reach_aligned() {
+        let (floor, _) = reach();
+        let (len, align) = (19 * page_size(), 16 * page_size());
+        let mut above = floor;
+        let mut count = 0;
+        for (k, hint) in hints_below(len, align).enumerate() {
+            let distance = len << k;
+            assert_eq!(hint % align, 0, "hint {k} aligned");
+            assert!(hint + distance <= floor, "hint {k} leaves {distance} bytes");
+            assert!(hint + distance + align > floor, "hint {k} no further down");
+            assert!(hint < above, "hint {k} below the one before");
+            above = hint;
+            count += 1;
+        }
+        // Where the address space below the reach is too small, fewer (none is 0).
+        assert!(count > 0 && count <= HINTS_BELOW as usize);
+        assert_eq!(hints_below(usize::MAX, align).count(), 0);
+    }
 }

@@ -614,23 +614,28 @@ impl MapOptions {
 
     /// `misplaced` lies where the main stack may grow: the kernel puts mappings there when
     /// it has no room below its mapping base (and qemu-user puts them right below the
-    /// stack it made for its guest). Unless the caller chose the address, asks once more,
-    /// right below that reach; `ENOMEM` if that fails too. `request` comes by value, so
-    /// that the hot path never lays it out in memory for this call it does not make.
+    /// stack it made for its guest). Unless the caller chose the address, asks again below
+    /// that reach, at [`stack_reach::hints_below`]'s places; `ENOMEM` if none is taken.
+    /// `request` comes by value, so that the hot path never lays it out in memory for this
+    /// call it does not make.
     #[cold]
     fn map_below_the_stacks_reach(&self, misplaced: Mapping, request: Request) -> Result<Mapping> {
         let span = misplaced.kernel_span();
         drop(misplaced);
+        if self.at.is_some() {
+            return Err(Errno::ENOMEM);
+        }
         let align = request.huge_page.unwrap_or_else(page_size);
-        let hint = match self.at {
-            None => stack_reach::below(span.len, align).ok_or(Errno::ENOMEM)?,
-            Some(_) => return Err(Errno::ENOMEM),
-        };
-        let mapping = self.map_at(hint, MapFlags::empty(), &request)?;
-        let span = mapping.kernel_span();
-        // Placed elsewhere, it may be anywhere: checked again (and unmapped on failure).
-        stack_reach::check(span.addr, span.len)?;
-        Ok(mapping)
+        for hint in stack_reach::hints_below(span.len, align) {
+            let mapping = self.map_at(hint, MapFlags::empty(), &request)?;
+            let span = mapping.kernel_span();
+            // A hint the kernel ignored leaves the mapping anywhere: checked again, and
+            // unmapped (dropped) if it is in the reach once more.
+            if stack_reach::check(span.addr, span.len).is_ok() {
+                return Ok(mapping);
+            }
+        }
+        Err(Errno::ENOMEM)
     }
 
     const fn kind(mut self, kind: MapFlags) -> Self {
