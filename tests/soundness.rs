@@ -112,7 +112,7 @@ fn placement_in_the_stacks_reach_is_refused() {
         let below_the_gap = reach.start - reach.gap;
         for end in [
             below_the_gap,
-            ((reach.floor + below_the_gap) / 2) & !(p - 1),
+            (reach.floor + (below_the_gap - reach.floor) / 2) & !(p - 1),
             reach.floor + 2 * p,
         ] {
             let at = end - len;
