@@ -12,7 +12,14 @@ use crate::{page_size, sys, Result};
 
 /// Pages per `move_pages` call: the addresses (and target nodes) live on the stack, 1.5 KiB
 /// of them; the kernel itself works through a query 16 pages at a time.
+#[cfg(target_pointer_width = "64")]
 const CHUNK: usize = 128;
+/// Pages per `move_pages` call of a 32-bit program: 16, the kernel's own step. An x86_64
+/// kernel's ia32 layer (Debian's 6.12.117 here) answers a longer query from the wrong
+/// addresses after its first 16 pages: its `do_pages_stat` steps through the 4-byte address
+/// array by native 8-byte pointers (page 17 of 300 reported the node of page 33).
+#[cfg(target_pointer_width = "32")]
+const CHUNK: usize = 16;
 
 impl Mapping {
     /// Sets the memory policy of `range` (`mbind`): pages faulted in there from now on are

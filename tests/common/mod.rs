@@ -162,7 +162,7 @@ pub fn qemu_user_reserves_the_address_space() -> bool {
 /// advertise in `/proc/cpuinfo` (never by `pkey_alloc`'s answer, so that a broken
 /// `pkey_alloc` fails instead of skipping), or `None` when keys must work.
 ///
-/// - x86_64: the `pku` flag (the CPU has keys) and `ospke` (the kernel enabled them:
+/// - x86_64 and i686: the `pku` flag (the CPU has keys) and `ospke` (the kernel enabled them:
 ///   `CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS`, no `nopku` on the command line).
 /// - aarch64: the `poe` hwcap in `Features` (permission overlays, Linux 6.12 and a CPU
 ///   with FEAT_S1POE); arm64 shows only hwcaps the kernel enabled.
@@ -185,12 +185,15 @@ pub fn pkeys_absent() -> Option<String> {
             .unwrap_or_default()
     };
     let (field, needed): (&str, &[&str]) = match std::env::consts::ARCH {
-        "x86_64" => ("flags", &["pku", "ospke"]),
+        // i686 too: its keys work through an x86_64 kernel's ia32 layer; a 32-bit kernel
+        // never enables them (no `ospke`).
+        "x86_64" | "x86" => ("flags", &["pku", "ospke"]),
         "aarch64" => ("Features", &["poe"]),
         "powerpc64" => return powerpc_pkeys_absent(&first_tokens("MMU")),
-        "s390x" => {
+        "s390x" | "arm" => {
             return Some(format!(
-                "protection keys: s390x has none for user space (kernel {})",
+                "protection keys: {} has none for user space (kernel {})",
+                std::env::consts::ARCH,
                 kernel_release()
             ))
         }
