@@ -50,6 +50,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "x86")] {
         mod i686;
         pub(crate) use i686::*;
+    } else if #[cfg(target_arch = "arm")] {
+        mod arm;
+        pub(crate) use arm::*;
     } else {
         compile_error!(
             "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x and loongarch64 so far"

@@ -155,3 +155,89 @@ core::arch::global_asm!(
     "    ret",
     ".size floor_map_unmap, . - floor_map_unmap",
 );
+
+// i386: cdecl passes len on the stack and wants ebx, esi, edi and ebp back; mmap2 takes the
+// sixth argument in ebp and its offset in 4096-byte units (0 here). The kernel changes eax
+// only, so ecx still holds len for munmap.
+#[cfg(target_arch = "x86")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    push ebp",
+    "    push ebx",
+    "    push esi",
+    "    push edi",
+    "    mov ecx, dword ptr [esp + 20]", // len
+    "    xor ebx, ebx",                  // addr: NULL
+    "    mov edx, 3",
+    "    mov esi, 0x22",
+    "    mov edi, -1",  // fd
+    "    xor ebp, ebp", // offset
+    "    mov eax, 192", // mmap2
+    "    int 0x80",
+    "    cmp eax, -4095",
+    "    jae 2f", // -errno: return it
+    "    mov ebx, eax",
+    "    mov eax, 91", // munmap
+    "    int 0x80",
+    "    xor eax, eax",
+    "2:",
+    "    pop edi",
+    "    pop esi",
+    "    pop ebx",
+    "    pop ebp",
+    "    ret",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+// 32-bit ARM (EABI, ARM mode): r4, r5 and r7 (the number) belong to the caller and are saved
+// with lr, which the pop returns through. The kernel changes r0 only, so r1 still holds len.
+#[cfg(target_arch = "arm")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, %function",
+    "floor_map_unmap:",
+    "    push {{r4, r5, r7, lr}}",
+    "    mov r1, r0", // len
+    "    mov r0, #0",
+    "    mov r2, #3",
+    "    mov r3, #0x22",
+    "    mvn r4, #0",   // fd: -1
+    "    mov r5, #0",   // offset
+    "    mov r7, #192", // mmap2
+    "    svc #0",
+    "    cmn r0, #4096",
+    "    bhi 2f",      // above -4096: -errno, return it
+    "    mov r7, #91", // munmap
+    "    svc #0",
+    "    mov r0, #0",
+    "2:",
+    "    pop {{r4, r5, r7, pc}}",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
+
+// loongarch64: `syscall 0` may change $t0-$t8 besides a0, so len stays in a1 for munmap;
+// -4096 is one `lu12i.w` (a 12-bit immediate reaches only -2048).
+#[cfg(target_arch = "loongarch64")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    move $a1, $a0", // len
+    "    move $a0, $zero",
+    "    li.w $a2, 3",
+    "    li.w $a3, 0x22",
+    "    li.w $a4, -1",
+    "    move $a5, $zero",
+    "    li.w $a7, 222", // mmap
+    "    syscall 0",
+    "    lu12i.w $t0, -1",   // -4096
+    "    bltu $t0, $a0, 2f", // -errno: return it
+    "    li.w $a7, 215",     // munmap
+    "    syscall 0",
+    "    move $a0, $zero",
+    "2:",
+    "    ret",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);
