@@ -2260,6 +2260,13 @@ fn anonymous_mappings_pass_the_kernel_descriptor_minus_one() {
     );
 }
 
+/// The call `sys::mmap` makes: `mmap2` on 32-bit ABIs (i386's `mmap`, 90, is the old
+/// one-argument call, which a filter on it would never see).
+#[cfg(all(target_pointer_width = "64", not(target_arch = "s390x")))]
+const MMAP_NR: u32 = linux_raw_sys::general::__NR_mmap;
+#[cfg(target_pointer_width = "32")]
+const MMAP_NR: u32 = linux_raw_sys::general::__NR_mmap2;
+
 /// Installs a seccomp filter: `mmap` with a descriptor other than -1 kills the process.
 #[cfg(not(target_arch = "s390x"))]
 fn kill_at_mmap_with_a_descriptor() {
@@ -2275,12 +2282,7 @@ fn kill_at_mmap_with_a_descriptor() {
     let mut program = [
         insn(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
         // Not mmap: allow (jump over the next two).
-        insn(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            0,
-            2,
-            linux_raw_sys::general::__NR_mmap,
-        ),
+        insn(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 2, MMAP_NR),
         insn(
             libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
             0,
