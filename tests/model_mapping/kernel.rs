@@ -55,6 +55,8 @@ pub fn stack() -> Option<Vma> {
 /// The main stack's reach as the library computes it: from its top down by the soft
 /// `RLIMIT_STACK` (unlimited: RAM and swap together) and the kernel's default guard gap of
 /// 256 pages. Mappings there are refused (`ENOMEM`).
+// `rlim_t` is 32 bits on 32-bit targets: the cast widens there and is a no-op elsewhere.
+#[allow(clippy::unnecessary_cast)]
 pub fn stack_reach() -> Option<(usize, usize)> {
     let top = stack()?.end;
     let mut limit = libc::rlimit {
