@@ -4,10 +4,10 @@
 //! - `syscall0`..`syscall6` (and `_readonly` variants for calls that write no user memory),
 //!   returning the kernel's raw word: `-errno` in `-4095..=-1` on failure;
 //! - `nr::*`, the syscall numbers;
-//! - calls whose *argument encoding* differs between ABIs (`mmap`, `ftruncate`): 32-bit ABIs
-//!   would issue `mmap2` with a 4096-byte-unit offset and split 64-bit lengths across two
-//!   registers, s390x passes `mmap` a pointer to a six-word block, all behind the same
-//!   signature;
+//! - calls whose *argument encoding* differs between ABIs (`mmap`, `ftruncate`, `fstatfs`):
+//!   the 32-bit ABIs (`abi32.rs`) issue `mmap2` with a 4096-byte-unit offset and split
+//!   64-bit lengths across two registers, s390x passes `mmap` a pointer to a six-word block,
+//!   the other 64-bit ABIs share `abi64.rs`, all behind the same signature;
 //! - constants whose values differ (`O_*`, `MAP_*`, `MCL_*`), the `struct shmid64_ds`
 //!   layout facts, and `SHMCTL_VERSION` (`IPC_64` where the ABI wants it);
 //! - `sync_instruction_cache` for freshly written code, `exit_group`.
@@ -55,7 +55,8 @@ cfg_if::cfg_if! {
         pub(crate) use arm::*;
     } else {
         compile_error!(
-            "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x and loongarch64 so far"
+            "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x, loongarch64, \
+             i686 and armv7 (ARM mode) so far"
         );
     }
 }
