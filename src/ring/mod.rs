@@ -61,10 +61,13 @@ use region::Region;
 ///   before its `Release` store of `H`, which the producer loads with `Acquire` before
 ///   lending the space those bytes occupied.
 ///
-/// Every architecture mman supports (x86_64, aarch64, riscv64, powerpc64le, s390x) keeps
-/// data caches coherent between virtual aliases of one physical page: their kernels' `SHMLBA`
-/// (the alignment shared mappings need for that) is the page size. Where it is larger (32-bit
-/// ARM's is four pages), the capacity would have to be a multiple of it.
+/// Every architecture mman supports keeps data caches coherent between virtual aliases of
+/// one physical page, as the two views need: the 64-bit ones and i686 have a `SHMLBA` (the
+/// alignment shared mappings need for that) of one page. 32-bit ARM's is four pages, for
+/// ARMv6 and older, whose virtually indexed data caches alias; ARMv7 (the 32-bit ARM that
+/// mman is tested on) requires data caches to behave as physically indexed and tagged, so
+/// views one page apart are coherent there too. On an ARMv6 target the capacity would have
+/// to be a multiple of four pages, which `new` does not enforce yet: use ARMv7 or later.
 ///
 /// # Fork
 ///
