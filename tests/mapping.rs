@@ -469,7 +469,7 @@ fn map_options_show_in_smaps_vm_flags() {
     if kernel_at_least(6, 7) {
         assert!(has_vm_flag(addr(&stack, 0), "nh"), "stack: nh");
     }
-    if std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+    if thp_available() {
         let thp = MapOptions::new()
             .len(4 << 20)
             .transparent_huge_pages()
@@ -564,7 +564,7 @@ fn transparent_huge_pages_maps_or_reports_the_kernel_lacks_them() {
         .len(4 << 20)
         .transparent_huge_pages()
         .map();
-    if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+    if !thp_available() {
         if let Some(why) = cpu_cannot_map_huge_pages() {
             // The advice is recorded on the VMA (`hg`), and maps base pages only.
             let m = r.expect("MADV_HUGEPAGE is accepted where THP is built in");
@@ -2155,7 +2155,7 @@ fn transparent_huge_page_advice_on_a_huge_page_mapping_covers_it_whole() {
         .transparent_huge_pages()
         .at(at)
         .map();
-    if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+    if !thp_available() {
         assert_eq!(r.map(|_| ()), Err(Errno::EINVAL));
         assert!(
             !is_mapped(at as *const c_void),

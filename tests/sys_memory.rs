@@ -677,9 +677,7 @@ fn madvise_hugepage_and_nohugepage_set_their_flags() {
     let map = Map::anon(page());
     match unsafe { sys::madvise(map.ptr, page(), Advice::HugePage) } {
         Ok(()) => {}
-        Err(Errno::EINVAL)
-            if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() =>
-        {
+        Err(Errno::EINVAL) if !thp_available() => {
             skip!("kernel without transparent huge pages: MADV_HUGEPAGE is EINVAL")
         }
         Err(e) => panic!("MADV_HUGEPAGE: {e}"),
@@ -713,9 +711,7 @@ fn madvise_collapse_makes_a_transparent_huge_page() {
     unsafe { std::ptr::write_bytes(range.cast::<u8>(), 1, huge) };
     match unsafe { sys::madvise(range, huge, Advice::Collapse) } {
         Ok(()) => {}
-        Err(Errno::EINVAL)
-            if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() =>
-        {
+        Err(Errno::EINVAL) if !thp_available() => {
             skip!("kernel without transparent huge pages: MADV_COLLAPSE is EINVAL")
         }
         Err(e @ (Errno::EAGAIN | Errno::ENOMEM)) => skip!("no huge page could be allocated ({e})"),

@@ -376,12 +376,15 @@ pub fn cpu_cannot_map_huge_pages() -> Option<String> {
     })
 }
 
-/// Whether the kernel was built with transparent huge pages, so knows their advice: they
-/// work (`/sys/kernel/mm/transparent_hugepage` is there), or the CPU cannot map them
-/// ([`cpu_cannot_map_huge_pages`]).
-pub fn thp_built_in() -> bool {
+/// Whether transparent huge pages work: `/sys/kernel/mm/transparent_hugepage` is there.
+pub fn thp_available() -> bool {
     fs::metadata("/sys/kernel/mm/transparent_hugepage").is_ok()
-        || cpu_cannot_map_huge_pages().is_some()
+}
+
+/// Whether the kernel was built with transparent huge pages, so knows their advice: they
+/// work ([`thp_available`]), or the CPU cannot map them ([`cpu_cannot_map_huge_pages`]).
+pub fn thp_built_in() -> bool {
+    thp_available() || cpu_cannot_map_huge_pages().is_some()
 }
 
 /// The huge page sizes the kernel offers, in bytes (`/sys/kernel/mm/hugepages/hugepages-<n>kB`;
