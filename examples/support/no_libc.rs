@@ -210,3 +210,32 @@ static __stack_chk_guard: u64 = 0x6d6d_616e_2d67_7561;
 extern "C" fn __stack_chk_fail() -> ! {
     sys::exit_group(134)
 }
+
+// arm: every function in an EHABI unwind index (`.ARM.exidx`) that may unwind names its
+// personality routine, and the linker needs that symbol even if nothing ever unwinds. Here
+// nothing does (panics abort, and no unwinder is linked: `_Unwind_RaiseException` is
+// absent), but the index entries are there all the same: the std is built with unwind
+// tables, and rustc's allocator shims are not marked as unable to unwind even with
+// `panic = "abort"`. libgcc_eh would bring the real routines and the whole unwinder with
+// them; these stand-ins, which only an unwinder could call, exit instead.
+
+/// EHABI's personality routine for the short unwind-table format (unreachable here).
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+extern "C" fn __aeabi_unwind_cpp_pr0() -> ! {
+    sys::exit_group(134)
+}
+
+/// EHABI's personality routine for the long format, 16-bit scope (unreachable here).
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+extern "C" fn __aeabi_unwind_cpp_pr1() -> ! {
+    sys::exit_group(134)
+}
+
+/// EHABI's personality routine for the long format, 32-bit scope (unreachable here).
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+extern "C" fn __aeabi_unwind_cpp_pr2() -> ! {
+    sys::exit_group(134)
+}
