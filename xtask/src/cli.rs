@@ -51,6 +51,9 @@ test options (repeatable; default: every lane on every arch it supports):
                             x86_64 kernel's ia32 layer)
   -v, --verbose             system lane: show the whole console, not only
                             init's lines (it is always in target/system/)
+  --jobs N                  how many lanes run at once, each in a process of
+                            its own with its output in target/lanes/ (default:
+                            one per core; 1 runs them in turn, in this process)
 ";
 
 pub enum Command {
@@ -70,6 +73,11 @@ pub struct TestOptions {
     /// Only the system lane boots kernels; the others run on the host's.
     pub kernels: Vec<Series>,
     pub verbose: bool,
+    /// Lanes at once (`--jobs`); `None`: one per core.
+    pub jobs: Option<usize>,
+    /// Where a lane run by `side_by_side` writes its results (`--results`, not in the usage:
+    /// only `test` itself passes it).
+    pub results: Option<std::path::PathBuf>,
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -124,6 +132,18 @@ fn parse_test(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                 .kernels
                 .push(choose(&value()?, &Series::ALL, Series::name)?),
             "-v" | "--verbose" => options.verbose = true,
+            "--jobs" => {
+                let text = value()?;
+                match text.parse::<usize>() {
+                    Ok(n) if n > 0 => options.jobs = Some(n),
+                    _ => {
+                        return Err(format!(
+                            "`--jobs` takes a count of 1 or more (got `{text}`)"
+                        ))
+                    }
+                }
+            }
+            "--results" => options.results = Some(value()?.into()),
             _ => return Err(format!("unknown option `{flag}`")),
         }
     }

@@ -1,5 +1,6 @@
 //! The test lanes: which lane runs on which architecture, and what it runs.
 
+use std::fs;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -10,8 +11,9 @@ use crate::freestanding;
 use crate::fuzz;
 use crate::msrv;
 use crate::mutants;
-use crate::report::{self, LaneResult, Tally};
+use crate::report::{self, record, LaneResult, Tally};
 use crate::run;
+use crate::side_by_side;
 use crate::suite;
 use crate::system;
 use crate::toolchain::{Rust, Toolchain};
@@ -56,14 +58,30 @@ pub fn run(options: &TestOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let results: Vec<LaneResult> = jobs
-        .into_iter()
-        .flat_map(|(lane, arch)| match lane {
-            Lane::Host => vec![run_lane(lane, arch, Rust::Rustup, host)],
-            Lane::User => vec![run_lane(lane, arch, Rust::Debian, user)],
-            Lane::System => system::run(arch, &options.kernels, options.verbose),
-        })
-        .collect();
+    let workers = options.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let results: Vec<LaneResult> = match workers > 1 && jobs.len() > 1 {
+        true => side_by_side::run(&jobs, options, workers),
+        false => jobs
+            .into_iter()
+            .flat_map(|(lane, arch)| match lane {
+                Lane::Host => vec![run_lane(lane, arch, Rust::Rustup, host)],
+                Lane::User => vec![run_lane(lane, arch, Rust::Debian, user)],
+                Lane::System => system::run(arch, &options.kernels, options.verbose),
+            })
+            .collect(),
+    };
+    // A lane run by `side_by_side` hands its results back; the table is that run's to print.
+    if let Some(path) = &options.results {
+        return match fs::write(path, record::write(&results)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
     report::summary(&results);
     if results.iter().all(LaneResult::ok) {
         ExitCode::SUCCESS

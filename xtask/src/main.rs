@@ -31,6 +31,7 @@ mod readme;
 mod report;
 mod run;
 mod setup;
+mod side_by_side;
 mod suite;
 mod system;
 mod toolchain;

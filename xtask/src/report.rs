@@ -1,5 +1,7 @@
 //! Counting test results in child output, and printing lane summaries.
 
+pub mod record;
+
 use std::time::Duration;
 
 use crate::arch::Arch;

@@ -64,7 +64,7 @@ impl Series {
             Arch::X86_64 | Arch::Aarch64 => &[Series::V6_1, Series::V6_12, Series::Newest],
             Arch::Powerpc64le | Arch::S390x => &[Series::V6_1, Series::V6_12],
             // i686's 6.12 is the amd64 kernel's (`machine`).
-            Arch::I686 | Arch::Armv7 => &[Series::V6_1, Series::V6_12],
+            Arch::I686 | Arch::Armv7 | Arch::Mips64el => &[Series::V6_1, Series::V6_12],
             Arch::Riscv64 => &[Series::V6_12, Series::Newest],
             // Debian builds loong64 kernels in sid only (7.2 now; none of 6.1 or 6.12).
             Arch::Loongarch64 => &[Series::Newest],
@@ -94,6 +94,8 @@ fn flavour(arch: Arch) -> String {
         Arch::I686 => "686-pae".into(),
         // The multiplatform ARMv7 kernel (qemu's `virt` board among them).
         Arch::Armv7 => "armmp".into(),
+        // The MIPS 5Kc (MIPS64 release 1) on qemu's Malta board; its vmlinuz is an ELF.
+        Arch::Mips64el => "5kc-malta".into(),
     }
 }
 
@@ -121,6 +123,7 @@ pub struct Kernel {
 /// When the mirror cannot deliver the newest (trixie's powerpc64le 6.12.117 answered 404
 /// while its lists named it), the next newest of the series is taken.
 pub fn fetch(arch: Arch, series: Series) -> Result<Kernel, String> {
+    let _held = lock_cache()?;
     let apt = apt::State::current()?;
     let mut failures = Vec::new();
     for (package, version) in packages(&apt, arch, series)? {
@@ -149,6 +152,20 @@ pub fn fetch(arch: Arch, series: Series) -> Result<Kernel, String> {
 
 fn cache_dir() -> PathBuf {
     workspace_root().join("target").join("kernels")
+}
+
+/// The cache and its apt state to this process until the file is dropped: system lanes
+/// side by side (`crate::side_by_side`) look kernels up at the same time, and apt's own
+/// locks would fail the second lookup rather than make it wait.
+fn lock_cache() -> Result<fs::File, String> {
+    let path = cache_dir().join("lock");
+    fs::create_dir_all(cache_dir())
+        .map_err(|e| format!("cannot create {}: {e}", cache_dir().display()))?;
+    let file =
+        fs::File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(file)
 }
 
 /// Reads the versions of the flavour's meta-package (`linux-image-cloud-amd64` depends on
