@@ -1,6 +1,6 @@
 //! Argument encodings shared by the 64-bit ABIs that pass every argument in one register
-//! (x86_64, arm64; also riscv64, loongarch64, powerpc64). An architecture opts in by
-//! re-exporting these; one that encodes differently (32-bit ABIs with `mmap2` and split
+//! (x86_64, arm64; also riscv64, loongarch64, powerpc64, mips64 n64). An architecture opts in
+//! by re-exporting these; one that encodes differently (32-bit ABIs with `mmap2` and split
 //! 64-bit values, s390x with `mmap` through an argument block) defines its own.
 
 // s390x defines its own `mmap` and `fstatfs`: those here are unused there.
@@ -42,7 +42,12 @@ pub(crate) const SHMCTL_VERSION: usize = 0;
 /// `struct statfs` of the 64-bit ABIs: fifteen words (`__kernel_long_t`), of which
 /// `f_type` is the first and `f_bsize` the second. 32-bit ABIs would call `fstatfs64`
 /// with the structure's size and a different layout; s390x packs both into one word.
+#[cfg(not(target_arch = "mips64"))]
 pub(crate) type Statfs = [usize; 15];
+/// mips's `struct statfs` has the same first two words, but sixteen in all (`f_frsize` comes
+/// third and `f_spare` has five words): a fifteen-word buffer would be overrun by a word.
+#[cfg(target_arch = "mips64")]
+pub(crate) type Statfs = [usize; 16];
 
 /// `f_type` of a [`Statfs`] the kernel filled.
 pub(crate) fn statfs_type(buf: &Statfs) -> u32 {

@@ -8,13 +8,13 @@
 //!   the 32-bit ABIs (`abi32.rs`) issue `mmap2` with a 4096-byte-unit offset and split
 //!   64-bit lengths across two registers, s390x passes `mmap` a pointer to a six-word block,
 //!   the other 64-bit ABIs share `abi64.rs`, all behind the same signature;
-//! - constants whose values differ (`O_*`, `MAP_*`, `MCL_*`), the `struct shmid64_ds`
-//!   layout facts, and `SHMCTL_VERSION` (`IPC_64` where the ABI wants it);
+//! - constants whose values differ (`O_*`, `MAP_*`, `MCL_*`, `PROT_SEM`, `EDEADLOCK`), the
+//!   `struct shmid64_ds` layout facts, and `SHMCTL_VERSION` (`IPC_64` where the ABI wants it);
 //! - `sync_instruction_cache` for freshly written code, `exit_group`.
 //!
-//! An architecture whose kernel signals errors differently (powerpc's `sc` sets cr0.SO and
-//! returns a positive errno) normalises to `-errno` inside its `syscallN`, so the decoding in
-//! `crate::sys` stays the same everywhere.
+//! An architecture whose kernel signals errors differently (powerpc's `sc` sets cr0.SO, mips
+//! sets `$7`, and both return a positive errno) normalises to `-errno` inside its `syscallN`,
+//! so the decoding in `crate::sys` stays the same everywhere.
 
 #[cfg(target_pointer_width = "32")]
 mod abi32;
@@ -53,10 +53,13 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "arm")] {
         mod arm;
         pub(crate) use arm::*;
+    } else if #[cfg(target_arch = "mips64")] {
+        mod mips64;
+        pub(crate) use mips64::*;
     } else {
         compile_error!(
             "mman supports Linux on x86_64, aarch64, riscv64, powerpc64le, s390x, loongarch64, \
-             i686 and armv7 (ARM mode) so far"
+             mips64 (n64), i686 and armv7 (ARM mode) so far"
         );
     }
 }

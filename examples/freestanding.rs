@@ -11,6 +11,7 @@
 //! `examples/support/no_libc.rs`, shared with the size benchmark's twin of this program.
 #![no_std]
 #![no_main]
+#![cfg_attr(target_arch = "mips64", feature(asm_experimental_arch))] // its `_start`
 
 use mman::fd::BorrowedFd;
 use mman::{

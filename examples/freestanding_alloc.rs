@@ -10,6 +10,7 @@
 //! proven panic-free by `freestanding.rs`, which calls it directly.
 #![no_std]
 #![no_main]
+#![cfg_attr(target_arch = "mips64", feature(asm_experimental_arch))] // its `_start`
 
 extern crate alloc;
 

@@ -57,6 +57,9 @@
 //! Supported: Linux on x86_64 and aarch64, and (tested on request) riscv64, powerpc64le and
 //! s390x.
 #![no_std]
+// `asm!` on mips is still unstable (the only architecture here where it is): mips builds need
+// nightly or `RUSTC_BOOTSTRAP=1`; every other target stays on stable.
+#![cfg_attr(target_arch = "mips64", feature(asm_experimental_arch))]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 

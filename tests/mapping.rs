@@ -653,6 +653,7 @@ fn sync_on_anonymous_memory_is_einval_and_on_shmem_is_eopnotsupp() {
     let p = page();
     // Anonymous memory: the kernel rejects MAP_SHARED_VALIDATE itself (the anonymous path
     // knows only MAP_SHARED, MAP_PRIVATE and MAP_DROPPABLE), before looking at MAP_SYNC.
+    #[cfg(not(target_arch = "mips64"))] // mips has no MAP_SYNC
     assert_eq!(err(MapOptions::new().len(p).sync().map()), Errno::EINVAL);
     assert_eq!(
         err(MapOptions::new().len(p).shared_validate().map()),
@@ -660,6 +661,7 @@ fn sync_on_anonymous_memory_is_einval_and_on_shmem_is_eopnotsupp() {
     );
     // A file that is not DAX: shared_validate is accepted, MAP_SYNC is not supported.
     let (fd, _file) = memfd_with_pattern(p, 0);
+    #[cfg(not(target_arch = "mips64"))]
     assert_eq!(
         err(MapOptions::new().sync().map_file(&fd, 0)),
         Errno::EOPNOTSUPP
@@ -1117,6 +1119,13 @@ fn code_returning(v: u8) -> Vec<u8> {
     let li = 0x0280_0000u32 | (u32::from(v) << 10) | 4; // li.w $a0, v (addi.w $a0, $zero, v)
     let ret = 0x4c00_0020u32; // ret (jirl $zero, $ra, 0)
     [li.to_le_bytes(), ret.to_le_bytes()].concat()
+}
+
+#[cfg(target_arch = "mips64")]
+fn code_returning(v: u8) -> Vec<u8> {
+    let jr = 0x03e0_0008u32; // jr $ra
+    let li = 0x2402_0000u32 | u32::from(v); // (in jr's delay slot) li $v0, v (addiu $v0, $zero, v)
+    [jr.to_ne_bytes(), li.to_ne_bytes()].concat()
 }
 
 fn call(m: &Mapping) -> u32 {

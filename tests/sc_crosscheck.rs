@@ -4,8 +4,8 @@
 //! observed through the other. A wrong number would issue a different system call, whose
 //! effect (or error) could not match.
 //!
-//! Where `sc` cannot be used (powerpc64, s390x, loongarch64, x86, arm), `sc_glibc` stands in
-//! for it: the uapi headers' numbers through glibc's `syscall()`.
+//! Where `sc` cannot be used (powerpc64, s390x, loongarch64, x86, arm, mips64), `sc_glibc`
+//! stands in for it: the uapi headers' numbers through glibc's `syscall()`.
 
 #[macro_use]
 mod common;
@@ -14,7 +14,8 @@ mod common;
     target_arch = "s390x",
     target_arch = "loongarch64",
     target_arch = "x86",
-    target_arch = "arm"
+    target_arch = "arm",
+    target_arch = "mips64"
 ))]
 #[path = "sc_glibc/mod.rs"]
 mod sc;

@@ -100,6 +100,24 @@ core::arch::global_asm!(
     entry = sym entry,
 );
 
+// n64 code finds its globals through $gp, which each function derives from $25, its own
+// address: `entry` is called through $25, loaded with its absolute address (the program is
+// linked static and not position-independent). The assembler fills the delay slot.
+#[cfg(target_arch = "mips64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "move $4, $sp", // the kernel leaves sp 16-byte aligned, pointing at argc
+    "lui $25, %highest({entry})",
+    "daddiu $25, $25, %higher({entry})",
+    "dsll $25, $25, 16",
+    "daddiu $25, $25, %hi({entry})",
+    "dsll $25, $25, 16",
+    "daddiu $25, $25, %lo({entry})",
+    "jalr $25",
+    entry = sym entry,
+);
+
 /// Finds the auxiliary vector on the initial stack and runs the program.
 ///
 /// # Safety

@@ -13,31 +13,47 @@ pub struct Errno(i32);
 /// The result of every call in this crate.
 pub type Result<T> = core::result::Result<T, Errno>;
 
-/// Defines one associated constant per row and the code → (name, message) lookup.
+/// Defines one associated constant per row and the code → (name, message) lookup. A row is
+/// `CODE [mips MIPS_CODE] => NAME, "message";`, the bracket only where mips's kernel numbers
+/// the error differently from the asm-generic table.
 macro_rules! errno_table {
-    ($($code:literal => $name:ident, $text:literal;)*) => {
+    ($($code:literal $([mips $mips:literal])? => $name:ident, $text:literal;)*) => {
         impl Errno {
             $(
                 #[doc = $text]
-                pub const $name: Errno = Errno($code);
+                pub const $name: Errno = Errno(errno_code!($code $(, $mips)?));
             )*
         }
 
         /// The name and message of a known code.
         pub(super) const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
-            match code {
-                $($code => Some((stringify!($name), $text)),)*
+            match Errno(code) {
+                $(Errno::$name => Some((stringify!($name), $text)),)*
                 _ => None,
             }
         }
     };
 }
 
+/// A row's code on the architecture being built: the asm-generic one, or mips's own.
+macro_rules! errno_code {
+    ($generic:literal) => {
+        $generic
+    };
+    ($generic:literal, $mips:literal) => {
+        if cfg!(target_arch = "mips64") {
+            $mips
+        } else {
+            $generic
+        }
+    };
+}
+
 mod table;
 
-/// The name and message of a known code: the table's, and powerpc's own `EDEADLOCK` (58,
-/// a code no other architecture assigns; glibc has no text for it, so the message is the
-/// kernel header's comment).
+/// The name and message of a known code: the table's, and the `EDEADLOCK` of powerpc (58)
+/// and mips (56), a code of its own there (glibc has no text for either, so the message is
+/// the kernel headers' comment).
 const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
     match table::lookup(code) {
         None if code == Errno::EDEADLOCK.0 => Some(("EDEADLOCK", "File locking deadlock error")),
@@ -48,8 +64,8 @@ const fn lookup(code: i32) -> Option<(&'static str, &'static str)> {
 impl Errno {
     /// `EWOULDBLOCK` is another name for `EAGAIN` on Linux.
     pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
-    /// `EDEADLOCK` is another name for `EDEADLK`, except on powerpc, where it is an errno
-    /// of its own (58, "File locking deadlock error").
+    /// `EDEADLOCK` is another name for `EDEADLK`, except on powerpc and mips, where it is an
+    /// errno of its own (58 and 56, "File locking deadlock error").
     pub const EDEADLOCK: Errno = Errno(crate::arch::EDEADLOCK);
     /// `ENOTSUP` is another name for `EOPNOTSUPP` on Linux.
     pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;

@@ -48,21 +48,21 @@ bitflags::bitflags! {
         /// Read and write.
         const RDWR = 0o2;
         /// Create if missing.
-        const CREAT = 0o100;
+        const CREAT = arch::O_CREAT;
         /// With `CREAT`: fail with `EEXIST` if it exists.
-        const EXCL = 0o200;
+        const EXCL = arch::O_EXCL;
         /// Do not make a terminal the controlling one.
-        const NOCTTY = 0o400;
+        const NOCTTY = arch::O_NOCTTY;
         /// Truncate to length 0.
-        const TRUNC = 0o1000;
+        const TRUNC = arch::O_TRUNC;
         /// Writes append.
-        const APPEND = 0o2000;
+        const APPEND = arch::O_APPEND;
         /// Non-blocking I/O.
-        const NONBLOCK = 0o4000;
+        const NONBLOCK = arch::O_NONBLOCK;
         /// Writes complete with data integrity (`O_DSYNC`).
-        const DSYNC = 0o10000;
+        const DSYNC = arch::O_DSYNC;
         /// Writes complete with file integrity (`__O_SYNC | O_DSYNC`).
-        const SYNC = 0o4010000;
+        const SYNC = arch::O_SYNC;
         /// Bypass the page cache.
         const DIRECT = arch::O_DIRECT;
         /// Allow files over 2 GiB (implied for 64-bit processes).

@@ -14,7 +14,7 @@ bitflags::bitflags! {
         /// Pages may be executed.
         const EXEC = 0x4;
         /// Pages may be used for atomic operations (no effect on Linux; accepted for POSIX).
-        const SEM = 0x8;
+        const SEM = arch::PROT_SEM;
         /// `mprotect` only: extend the change down to the start of a grows-down mapping.
         const GROWSDOWN = 0x0100_0000;
         /// `mprotect` only: extend the change up to the end of a grows-up mapping.
@@ -44,7 +44,7 @@ bitflags::bitflags! {
         /// Place the mapping exactly at `addr`, replacing whatever was there.
         const FIXED = 0x10;
         /// Not backed by a file; zero-filled.
-        const ANONYMOUS = 0x20;
+        const ANONYMOUS = arch::MAP_ANONYMOUS;
         /// First 2 GiB of the address space (x86 only).
         #[cfg(target_arch = "x86_64")]
         const _32BIT = arch::MAP_32BIT;
@@ -55,19 +55,23 @@ bitflags::bitflags! {
         /// Do not reserve swap space.
         const NORESERVE = arch::MAP_NORESERVE;
         /// Prefault the pages.
-        const POPULATE = 0x8000;
+        const POPULATE = arch::MAP_POPULATE;
         /// With `POPULATE`: do not block on I/O (ignored since Linux 2.6.23).
-        const NONBLOCK = 0x1_0000;
+        const NONBLOCK = arch::MAP_NONBLOCK;
         /// The mapping is a thread stack.
-        const STACK = 0x2_0000;
+        const STACK = arch::MAP_STACK;
         /// Back with huge pages (`hugetlbfs`).
-        const HUGETLB = 0x4_0000;
-        /// Synchronous page faults for DAX files (needs `SHARED_VALIDATE`).
+        const HUGETLB = arch::MAP_HUGETLB;
+        /// Synchronous page faults for DAX files (needs `SHARED_VALIDATE`). mips has none
+        /// (its `MAP_HUGETLB` takes the bit).
+        #[cfg(not(target_arch = "mips64"))]
         const SYNC = 0x8_0000;
         /// Like `FIXED`, but fail with `EEXIST` instead of replacing (Linux 4.17; older
         /// kernels treat `addr` as a hint, so check the returned address).
         const FIXED_NOREPLACE = 0x10_0000;
-        /// Do not clear anonymous pages (only honoured on NOMMU kernels built for it).
+        /// Do not clear anonymous pages (only honoured on NOMMU kernels built for it; mips
+        /// has none).
+        #[cfg(not(target_arch = "mips64"))]
         const UNINITIALIZED = 0x400_0000;
         // The huge-page-size field: bits the kernel accepts, kept by `from_bits`.
         const _ = HUGE_MASK << HUGE_SHIFT;

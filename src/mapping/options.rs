@@ -97,7 +97,9 @@ impl MapOptions {
         self.kind(MapFlags::DROPPABLE)
     }
 
-    /// Synchronous page faults for DAX files (implies `shared_validate`).
+    /// Synchronous page faults for DAX files (implies `shared_validate`). Not on mips, whose
+    /// kernel has no `MAP_SYNC`.
+    #[cfg(not(target_arch = "mips64"))]
     pub const fn sync(self) -> Self {
         self.kind(MapFlags::SHARED_VALIDATE).flag(MapFlags::SYNC)
     }

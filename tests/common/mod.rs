@@ -852,6 +852,40 @@ pub fn last_errno() -> Errno {
     Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
+/// The errno codes the crate names: every code the kernel assigns on this architecture.
+/// asm-generic's (`errno-base.h`, `errno.h`) run from 1 to 133 with 41 and 58 free (powerpc
+/// gives 58 to its `EDEADLOCK`); mips's (`arch/mips/include/uapi/asm/errno.h`) run to 168
+/// with gaps, plus `EDQUOT` at 1133, less `EINIT` (141) and `EREMDEV` (142), which no kernel
+/// path returns and which the crate leaves unnamed.
+pub fn named_errno_codes() -> Vec<i32> {
+    let free: &[std::ops::RangeInclusive<i32>] = if cfg!(target_arch = "mips64") {
+        &[
+            47..=49,
+            57..=58,
+            72..=72,
+            75..=76,
+            100..=119,
+            136..=136,
+            141..=142,
+            152..=157,
+        ]
+    } else if cfg!(target_arch = "powerpc64") {
+        &[41..=41]
+    } else {
+        &[41..=41, 58..=58]
+    };
+    let last = if cfg!(target_arch = "mips64") {
+        168
+    } else {
+        133
+    };
+    let mips_edquot = cfg!(target_arch = "mips64").then_some(1133);
+    (1..=last)
+        .filter(|code| !free.iter().any(|range| range.contains(code)))
+        .chain(mips_edquot)
+        .collect()
+}
+
 /// The running kernel's `(major, minor)` version, from `/proc/sys/kernel/osrelease` (the
 /// host kernel's under qemu-user, which does not rewrite that file).
 pub fn kernel_version() -> (u32, u32) {

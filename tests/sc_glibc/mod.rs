@@ -1,6 +1,6 @@
-//! Stands in for the `sc` crate where it cannot be used: on powerpc64, x86 and arm its asm is
-//! the removed `llvm_asm!`, and it has no s390x or loongarch64 port. The numbers come from the kernel's
-//! uapi headers (`linux-raw-sys`, generated for the target), the calls go through glibc
+//! Stands in for the `sc` crate where it cannot be used: on powerpc64, x86, arm and mips64 its
+//! asm is the removed `llvm_asm!`, and it has no s390x or loongarch64 port. The numbers come
+//! from the kernel's uapi headers (`linux-raw-sys`, generated for the target), the calls go through glibc
 //! (`syscall()`, and glibc's own `mmap`, whose argument encoding differs on s390x), and each
 //! result is turned back into the raw word `sc` returns: `-errno` on failure. Neither half
 //! shares anything with mman's tables or assembly, which is all the cross-check needs.

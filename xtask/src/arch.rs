@@ -14,10 +14,13 @@ pub enum Arch {
     // Described below, not yet in `ALL`: arch/arm.rs is written, its lanes have not run.
     #[allow(dead_code)]
     Armv7,
+    /// mips64 little-endian, n64 ABI. Tier 3 in Rust and its `asm!` is unstable: built with
+    /// rustc-web under `RUSTC_BOOTSTRAP=1`, as every `-Zbuild-std` target is.
+    Mips64el,
 }
 
 impl Arch {
-    pub const ALL: [Arch; 7] = [
+    pub const ALL: [Arch; 8] = [
         Arch::X86_64,
         Arch::Aarch64,
         Arch::Riscv64,
@@ -25,6 +28,7 @@ impl Arch {
         Arch::S390x,
         Arch::I686,
         Arch::Loongarch64,
+        Arch::Mips64el,
     ];
 
     /// What a plain `cargo xtask test` (and so CI) runs: the architectures whose lanes have
@@ -45,6 +49,7 @@ impl Arch {
             Arch::Loongarch64 => "loongarch64",
             Arch::I686 => "i686",
             Arch::Armv7 => "armv7",
+            Arch::Mips64el => "mips64el",
         }
     }
 
@@ -56,6 +61,8 @@ impl Arch {
             // ARM mode (Thumb targets give r7, the syscall number's register, to the frame
             // pointer), hard-float EABI: Debian's armhf.
             Arch::Armv7 => "armv7-unknown-linux-gnueabihf".into(),
+            // The n64 ABI (64-bit pointers and registers), Debian's mips64el.
+            Arch::Mips64el => "mips64el-unknown-linux-gnuabi64".into(),
             _ => format!("{}-unknown-linux-gnu", self.name()),
         }
     }
@@ -71,6 +78,7 @@ impl Arch {
             Arch::Loongarch64 => "loong64",
             Arch::I686 => "i386",
             Arch::Armv7 => "armhf",
+            Arch::Mips64el => "mips64el",
         }
     }
 
@@ -84,6 +92,7 @@ impl Arch {
         }
         match self {
             Arch::Armv7 => format!("arm-linux-gnueabihf-{tool}"),
+            Arch::Mips64el => format!("mips64el-linux-gnuabi64-{tool}"),
             _ => format!("{}-linux-gnu-{tool}", self.name()),
         }
     }
@@ -120,10 +129,11 @@ impl Arch {
 
     /// The largest page size a kernel for this architecture may use: segments of a program
     /// linked by hand must be aligned to it (Debian's powerpc64le 6.1 kernel runs 64 KiB
-    /// pages, its loong64 kernel 16 KiB of LoongArch's 4, 16 or 64; the others 4 KiB).
+    /// pages, its loong64 kernel 16 KiB of LoongArch's 4, 16 or 64; mips kernels come with
+    /// 4, 16 or 64 KiB pages, Debian's malta ones with 4; the others 4 KiB).
     pub fn max_page_size(self) -> usize {
         match self {
-            Arch::Powerpc64le | Arch::Loongarch64 => 64 << 10,
+            Arch::Powerpc64le | Arch::Loongarch64 | Arch::Mips64el => 64 << 10,
             _ => 4 << 10,
         }
     }

@@ -63,6 +63,10 @@ const PACKAGES: &[Package] = &[
     stable("gcc-arm-linux-gnueabihf"),
     stable("libc6-dev-armhf-cross"),
     stable("linux-libc-dev-armhf-cross"),
+    // mips64el (n64): its std is built too.
+    stable("gcc-mips64el-linux-gnuabi64"),
+    stable("libc6-dev-mips64el-cross"),
+    stable("linux-libc-dev-mips64el-cross"),
     // Debian's Rust (1.96 from bookworm-security) with its library source,
     // and the matching prebuilt aarch64 std: rustup cannot add targets here.
     stable("rustc-web"),
@@ -85,6 +89,8 @@ const PACKAGES: &[Package] = &[
     backport("qemu-system-riscv"),
     backport("qemu-system-ppc"),
     backport("qemu-system-s390x"),
+    // qemu-system-mips64el (the Malta board).
+    backport("qemu-system-mips"),
     // qemu-system-loongarch64 (the cross toolchain is not a package here: `loongarch`).
     backport("qemu-system-misc"),
 ];

@@ -241,3 +241,32 @@ core::arch::global_asm!(
     "    ret",
     ".size floor_map_unmap, . - floor_map_unmap",
 );
+
+// mips64 (n64): the kernel flags an error in $7 and returns the errno positive, and keeps
+// $4-$6, so len is still in a1 for munmap. Delay slots filled by hand: `.set noreorder`.
+#[cfg(target_arch = "mips64")]
+core::arch::global_asm!(
+    ".globl floor_map_unmap",
+    ".type floor_map_unmap, @function",
+    "floor_map_unmap:",
+    "    .set noreorder",
+    "    move $5, $4", // len
+    "    move $4, $0",
+    "    li $6, 3",
+    "    li $7, 0x802", // MAP_PRIVATE | MAP_ANONYMOUS (0x800 on mips)
+    "    li $8, -1",
+    "    move $9, $0",
+    "    li $2, 5009", // mmap
+    "    syscall",
+    "    bnez $7, 2f",    // failed: $2 is the errno
+    "    move $4, $2",    // (delay slot) the address
+    "    li $2, 5011",    // munmap
+    "    syscall",
+    "    jr $31",
+    "    move $2, $0",    // (delay slot) return 0
+    "2:",
+    "    jr $31",
+    "    dsubu $2, $0, $2", // (delay slot) return -errno
+    "    .set reorder",
+    ".size floor_map_unmap, . - floor_map_unmap",
+);

@@ -9,6 +9,7 @@
 //! error test, the second call, the return. They share nothing with mman's `arch/`.
 
 #![no_std]
+#![cfg_attr(target_arch = "mips64", feature(asm_experimental_arch))] // floor.rs
 
 use core::ptr::null_mut;
 

@@ -138,6 +138,9 @@ impl Boot<'_> {
             // ARM mode's Cortex-A15 (LPAE, virtualisation extensions), which Debian's armmp
             // kernel supports on qemu's `virt` board.
             Arch::Armv7 => (&["-M", "virt"], "cortex-a15", Some("ttyAMA0")),
+            // A release-2 CPU on the Malta board, which Debian's 5kc-malta kernel runs on
+            // (rustc's mips64el target assumes release 2).
+            Arch::Mips64el => (&["-M", "malta"], "MIPS64R2-generic", Some("ttyS0")),
         };
         let append = match console {
             Some(console) => format!("console={console} {}", kernel_args()),
@@ -169,9 +172,10 @@ const MEMORY_MIB: u32 = 2048;
 /// refuse the second node). x86_64 describes them to the kernel in ACPI (SRAT), the arm
 /// and riscv `virt` machines in their device tree (`numa-node-id`), pseries in its
 /// (`ibm,associativity`). s390x has none: qemu's `s390-ccw-virtio` refuses `-numa` ("NUMA
-/// is not supported by this machine-type"), so its NUMA tests skip with the kernel's answer.
+/// is not supported by this machine-type"), and neither does mips's `malta`, so their NUMA
+/// tests skip with the kernel's answer.
 fn numa_nodes(arch: Arch) -> Vec<String> {
-    if arch == Arch::S390x {
+    if matches!(arch, Arch::S390x | Arch::Mips64el) {
         return Vec::new();
     }
     let per_node = MEMORY_MIB / 2;
@@ -207,6 +211,7 @@ pub fn program(arch: Arch) -> &'static str {
         Arch::Loongarch64 => "qemu-system-loongarch64",
         Arch::I686 => "qemu-system-i386",
         Arch::Armv7 => "qemu-system-arm",
+        Arch::Mips64el => "qemu-system-mips64el",
     }
 }
 

@@ -5,6 +5,7 @@
 //! layer, so the size comparison with C needs this twin; the bench reports both. The entry
 //! point and memory functions are the example's own (`examples/support/no_libc.rs`).
 #![no_std]
+#![cfg_attr(target_arch = "mips64", feature(asm_experimental_arch))] // its `_start`
 
 use mman::fd::BorrowedFd;
 use mman::{sys, Mapping};
