@@ -710,7 +710,8 @@ fn quiet_area() -> usize {
     }
     let entries: Vec<MapsEntry> = maps()
         .into_iter()
-        .filter(|e| e.path != "[vsyscall]")
+        // Gate pages above the address space a process can map (x86_64, 32-bit ARM).
+        .filter(|e| e.path != "[vsyscall]" && e.path != "[vectors]")
         .collect();
     let (lo, hi) = entries
         .windows(2)

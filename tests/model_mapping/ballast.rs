@@ -157,8 +157,9 @@ fn fill(addr: usize, len: usize) -> Result<(), String> {
         .map_err(|e| format!("cannot fill the hole at {addr:#x} above the ballast: {e}"))
 }
 
-/// The x86_64 `[vsyscall]` page, listed in maps but not a VMA of the process (a 32-bit
-/// process has none).
+/// A gate page, listed in maps but not a VMA of the process, and above the address space
+/// the process can map: x86_64's `[vsyscall]` page (an i686 process has none), 32-bit ARM's
+/// `[vectors]` page (the kuser helpers at 0xffff0000; filling the hole up to it was ENOMEM).
 fn is_gate(start: usize) -> bool {
-    start as u64 == 0xffff_ffff_ff60_0000
+    start as u64 == 0xffff_ffff_ff60_0000 || (cfg!(target_arch = "arm") && start == 0xffff_0000)
 }
