@@ -72,6 +72,7 @@ mod auxv;
 mod errno;
 mod file;
 mod flags;
+mod give_back;
 mod mapping;
 mod page;
 mod place;

@@ -672,3 +672,51 @@ fn borrowed(file: &std::fs::File) -> mman::fd::BorrowedFd<'_> {
     // SAFETY: the descriptor stays open while `file` is borrowed.
     unsafe { mman::fd::BorrowedFd::borrow_raw(file.as_raw_fd()) }
 }
+
+/// Review round 3: a `Mapping` the kernel merged with both neighbours into one VMA is the
+/// middle of it, and unmapping it needs a split, which the kernel refuses at
+/// `vm.max_map_count` (`ENOMEM`). The drop then left the memory mapped and resident for
+/// good, its bytes included; it now gives the memory back (`MADV_DONTNEED`) where it cannot
+/// give back the address space.
+#[test]
+fn a_drop_refused_at_the_map_count_limit_still_gives_the_memory_back() {
+    if is_qemu_user() {
+        skip!("qemu-user emulates munmap over its own mappings");
+    }
+    let p = page();
+    // Exit codes: 0 given back, 1 not even refused, 2 still resident, 3 filling failed.
+    let end = in_child(|| {
+        // Three anonymous read-write mappings back to back: one VMA.
+        let at = quiet_address(6 * p) as usize;
+        let map = |offset: usize| MapOptions::new().len(2 * p).at(at + offset).map();
+        let (Ok(below), Ok(mut middle), Ok(above)) = (map(0), map(2 * p), map(4 * p)) else {
+            return 3;
+        };
+        let Ok(bytes) = middle.as_mut_slice() else {
+            return 3;
+        };
+        bytes.fill(7);
+        let start = middle.as_ptr() as *mut c_void;
+        let Ok((filler, filler_len)) = fill_map_count() else {
+            return 3;
+        };
+        // Nothing after the filling allocates: no new mapping can be made until it ends.
+        drop(middle);
+        let mut pages = [0u8; 2];
+        // SAFETY: the range was `middle`'s; mincore only reports on it.
+        let asked = unsafe { sys::mincore(start, 2 * p, pages.as_mut_ptr()) };
+        // SAFETY: the reservation is this test's own.
+        let _ = unsafe { sys::munmap(filler, filler_len) };
+        drop((below, above));
+        match asked {
+            Err(_) => 1,
+            Ok(()) if pages.iter().any(|page| page & 1 == 1) => 2,
+            Ok(()) => 0,
+        }
+    });
+    assert_eq!(
+        end,
+        ChildEnd::Exited(0),
+        "0 given back, 1 unmapped, 2 resident"
+    );
+}

@@ -87,7 +87,7 @@ pub(crate) fn allocate(size: usize, align: usize) -> *mut u8 {
 pub(crate) unsafe fn release(ptr: *mut u8, size: usize) {
     if let Some(len) = block_len(size) {
         // SAFETY: the block is the caller's to give back, and nothing uses it any more.
-        let _ = unsafe { sys::munmap(ptr.cast(), len) };
+        unsafe { crate::give_back::unmap(ptr.cast(), len) };
     }
 }
 
@@ -106,7 +106,8 @@ pub(crate) unsafe fn resize(ptr: *mut u8, size: usize, align: usize, new_size: u
     if new <= old {
         if new < old {
             // SAFETY: the tail is the caller's block, which has no user past `new_size`.
-            let _ = unsafe { sys::munmap(old_ptr.cast::<u8>().add(new).cast(), old - new) };
+            // (Merged with the next block, it may stay mapped: then its memory goes.)
+            unsafe { crate::give_back::unmap(old_ptr.cast::<u8>().add(new).cast(), old - new) };
         }
         return ptr;
     }

@@ -306,11 +306,12 @@ impl Drop for Mapping {
         let start = self.kernel_start() as *mut c_void;
         // SAFETY: the range is this value's own mapping, and `&mut self` in drop means no
         // borrow of it remains. A sealed mapping refuses (EPERM) and stays mapped: leaking
-        // it is the only sound outcome.
-        let _ = unsafe {
+        // it is the only sound outcome. One merged with its neighbours at the map-count
+        // limit stays mapped too, but gives its memory back (see `give_back`).
+        unsafe {
             match self.kind {
-                Kind::SysvAttachment => sys::shmdt(start),
-                _ => sys::munmap(start, self.kernel_len()),
+                Kind::SysvAttachment => drop(sys::shmdt(start)),
+                _ => crate::give_back::unmap(start, self.kernel_len()),
             }
         };
     }

@@ -221,7 +221,7 @@ impl Drop for Reservation {
             let (addr, len) = self.span_of(&run);
             // SAFETY: the run is this reservation's own, and `&mut self` in drop means
             // no slice of it remains.
-            let _ = unsafe { sys::munmap(addr, len) };
+            unsafe { crate::give_back::unmap(addr, len) };
         });
     }
 }

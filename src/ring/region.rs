@@ -8,7 +8,7 @@ use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 
 use super::Control;
-use crate::{page_size, sys, Advice, Errno, MapOptions, Memfd, Prot, Reservation, Result, Seals};
+use crate::{page_size, Advice, Errno, MapOptions, Memfd, Prot, Reservation, Result, Seals};
 
 /// The region while it is being made: unmapped whole if dropped.
 pub(super) struct Region {
@@ -99,7 +99,7 @@ impl Region {
     pub(super) unsafe fn unmap(control: NonNull<Control>, capacity: NonZeroUsize) {
         if let Some(total) = total_len(capacity) {
             // SAFETY: forwarded to the caller.
-            let _ = unsafe { sys::munmap(control.as_ptr().cast(), total) };
+            unsafe { crate::give_back::unmap(control.as_ptr().cast(), total) };
         }
     }
 }
