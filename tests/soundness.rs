@@ -720,3 +720,67 @@ fn a_drop_refused_at_the_map_count_limit_still_gives_the_memory_back() {
         "0 given back, 1 unmapped, 2 resident"
     );
 }
+
+/// As above, for `PageAllocator`'s shrinking `realloc`: the tail of a block merged with the
+/// mapping above it lies in the middle of one VMA, and the kernel refuses to unmap it at the
+/// map-count limit; the tail's memory is given back all the same.
+#[cfg(feature = "alloc")]
+#[test]
+fn a_shrink_refused_at_the_map_count_limit_still_gives_the_tail_back() {
+    use std::alloc::{GlobalAlloc, Layout};
+    if is_qemu_user() {
+        skip!("qemu-user emulates munmap over its own mappings");
+    }
+    let p = page();
+    // Exit codes: 0 given back, 1 not even refused, 2 still resident, 3 setup failed.
+    let end = in_child(|| {
+        let (Ok(nine), Ok(layout)) = (
+            Layout::from_size_align(9 * p, p),
+            Layout::from_size_align(8 * p, p),
+        ) else {
+            return 3;
+        };
+        // SAFETY: a non-zero size; shrunk to `layout` at once, and given back with it.
+        let block = unsafe {
+            let block = mman::alloc::PageAllocator.alloc(nine);
+            mman::alloc::PageAllocator.realloc(block, nine, 8 * p)
+        };
+        if block.is_null() {
+            return 3;
+        }
+        // SAFETY: the block's own 8 pages.
+        unsafe { block.write_bytes(7, 8 * p) };
+        // A read-write anonymous mapping right above, in the page the block gave back: one
+        // VMA with the block.
+        let end = block as usize + 8 * p;
+        let above = MapOptions::new().len(p).at(end).map();
+        if maps_entry(block.cast()).is_none_or(|vma| vma.end <= end) {
+            return 4;
+        }
+        let Ok((filler, filler_len)) = fill_map_count() else {
+            return 3;
+        };
+        // SAFETY: the block was made with `layout`, and shrinks to 2 pages.
+        let kept = unsafe { mman::alloc::PageAllocator.realloc(block, layout, 2 * p) };
+        let tail = block.wrapping_add(2 * p).cast::<c_void>();
+        let mut pages = [0u8; 6];
+        // SAFETY: mincore only reports on the range.
+        let asked = unsafe { sys::mincore(tail, 6 * p, pages.as_mut_ptr()) };
+        // SAFETY: the reservation is this test's own.
+        let _ = unsafe { sys::munmap(filler, filler_len) };
+        drop(above);
+        if kept != block {
+            return 5;
+        }
+        match asked {
+            Err(_) => 1,
+            Ok(()) if pages.iter().any(|page| page & 1 == 1) => 2,
+            Ok(()) => 0,
+        }
+    });
+    assert_eq!(
+        end,
+        ChildEnd::Exited(0),
+        "0 given back, 1 unmapped, 2 resident, 3 to 5 setup"
+    );
+}
