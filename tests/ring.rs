@@ -77,6 +77,48 @@ fn the_two_views_are_one_memory_back_to_back() {
     assert_eq!(read_byte(first.wrapping_add(capacity - 1)), 7);
 }
 
+/// The memory behind the views cannot be resized, by anyone who finds the file: it is
+/// sealed against shrinking (which would make the views fault) and growing, and the seals
+/// themselves are sealed. (Mutation testing found no test of the seals: a mutant that
+/// sealed nothing survived.) The descriptor is closed, so the file is opened again through
+/// `/proc/self/map_files`, which needs `CAP_SYS_ADMIN` or `CAP_CHECKPOINT_RESTORE`.
+#[test]
+fn the_memory_behind_the_views_cannot_be_resized() {
+    let (mut producer, _consumer) = ring(1);
+    let capacity = producer.capacity();
+    let view = maps_entry(producer.write_slice().as_ptr().cast()).expect("first view");
+    let path = format!("/proc/self/map_files/{:x}-{:x}", view.start, view.end);
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            skip!("{path}: {e} (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)")
+        }
+        Err(e) => panic!("{path}: {e}"),
+    };
+    let fd = {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor stays open while `file` lives, which outlives `fd`.
+        unsafe { mman::fd::BorrowedFd::borrow_raw(file.as_raw_fd()) }
+    };
+    let seals = mman::sys::fcntl_get_seals(fd).expect("F_GET_SEALS");
+    let frozen = mman::Seals::SHRINK | mman::Seals::GROW | mman::Seals::SEAL;
+    assert!(seals.contains(frozen), "{seals:?}");
+    assert_eq!(
+        file.set_len(0).map_err(|e| e.raw_os_error()),
+        Err(Some(libc::EPERM))
+    );
+    let more = capacity as u64 + 1;
+    assert_eq!(
+        file.set_len(more).map_err(|e| e.raw_os_error()),
+        Err(Some(libc::EPERM))
+    );
+    assert_eq!(file.metadata().map(|m| m.len()).ok(), Some(capacity as u64));
+}
+
 #[test]
 fn a_record_across_the_wrap_is_one_slice_both_ways() {
     let (mut producer, mut consumer) = ring(1);
@@ -142,6 +184,7 @@ fn commit_and_consume_are_capped_at_what_there_is() {
     assert_eq!(producer.free(), 0);
     assert_eq!(producer.push(b"more"), 0);
     assert_eq!(consumer.len(), capacity);
+    assert!(!consumer.is_empty(), "a full ring is not empty");
     assert_eq!(consumer.consume(usize::MAX), capacity);
     assert!(consumer.is_empty());
     assert_eq!(producer.free(), capacity);
