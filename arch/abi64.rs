@@ -36,7 +36,9 @@ pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
     unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
 }
 
-/// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`.
+/// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`. (mips
+/// n64's `shmctl` is `old_shmctl`, which wants `IPC_64`: it defines its own.)
+#[cfg(not(target_arch = "mips64"))]
 pub(crate) const SHMCTL_VERSION: usize = 0;
 
 /// `struct statfs` of the 64-bit ABIs: fifteen words (`__kernel_long_t`), of which

@@ -19,9 +19,7 @@
 
 use core::arch::asm;
 
-pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
-};
+pub(crate) use super::abi64::{fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers of the n64 ABI: 5000 plus the position in
@@ -105,6 +103,11 @@ pub(crate) const O_DIRECT: u32 = 0x8000;
 /// mips's `EDEADLOCK` is an errno of its own, not the asm-generic alias of `EDEADLK` (which
 /// is 45 here).
 pub(crate) const EDEADLOCK: i32 = 56;
+
+/// n64's `shmctl` (5030) is the kernel's `old_shmctl` (`syscall_n64.tbl`), which fills the old
+/// `shmid_ds` unless the command asks for `shmid64_ds` with `IPC_64`: without it, 6.12 put a
+/// time where `shm_segsz` should be.
+pub(crate) const SHMCTL_VERSION: usize = 0x100;
 
 /// `cacheflush`'s `cache` argument: both caches (`BCACHE` in `asm/cachectl.h`).
 const BCACHE: usize = 3;

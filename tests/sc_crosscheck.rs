@@ -34,9 +34,9 @@ use mman::{
 const RW: Prot = Prot::READ.union(Prot::WRITE);
 const PRIVATE_ANON: MapFlags = MapFlags::PRIVATE.union(MapFlags::ANONYMOUS);
 const F_GET_SEALS: usize = 1034;
-/// `IPC_STAT` for `shmctl`, as `shmid64_ds`: arm's `shmctl` is the kernel's `old_shmctl`,
-/// which returns the old 16-bit-id layout unless `IPC_64` (0x100) asks for the new one.
-const IPC_STAT: usize = if cfg!(target_arch = "arm") {
+/// `IPC_STAT` for `shmctl`, as `shmid64_ds`: arm's and mips n64's `shmctl` is the kernel's
+/// `old_shmctl`, which returns the old layout unless `IPC_64` (0x100) asks for the new one.
+const IPC_STAT: usize = if cfg!(any(target_arch = "arm", target_arch = "mips64")) {
     2 | 0x100
 } else {
     2
@@ -531,7 +531,8 @@ fn cachestat_matches_glibc_syscall() {
     );
     let range = sys::CacheStatRange::default();
     let mut stat = sys::CacheStat::default();
-    const CACHESTAT: libc::c_long = 451;
+    // The uapi headers' number: 451 in the shared table, 5451 on mips n64.
+    const CACHESTAT: libc::c_long = linux_raw_sys::general::__NR_cachestat as libc::c_long;
     let theirs = libc_syscall(unsafe {
         libc::syscall(
             CACHESTAT,
@@ -555,9 +556,10 @@ fn cachestat_matches_glibc_syscall() {
     }
 }
 
-/// mseal's number: the same on every architecture (the shared table from 424 on), but the
-/// libc crate does not name it for every target (riscv64, powerpc64).
-const SYS_MSEAL: libc::c_long = 462;
+/// mseal's number, from the uapi headers: 462 in the table every architecture shares from 424
+/// on, offset like all of mips n64's (5462); the libc crate does not name it for every target
+/// (riscv64, powerpc64).
+const SYS_MSEAL: libc::c_long = linux_raw_sys::general::__NR_mseal as libc::c_long;
 
 /// mseal (462, Linux 6.10, 64-bit): a sealed page refuses munmap from either side. It
 /// cannot be undone, so the page is given up.

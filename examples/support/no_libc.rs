@@ -102,11 +102,14 @@ core::arch::global_asm!(
 
 // n64 code finds its globals through $gp, which each function derives from $25, its own
 // address: `entry` is called through $25, loaded with its absolute address (the program is
-// linked static and not position-independent). The assembler fills the delay slot.
+// linked static and not position-independent). The assembler fills the delay slot. GNU ld's
+// default entry symbol on mips is `__start`, so the stub has both names.
 #[cfg(target_arch = "mips64")]
 core::arch::global_asm!(
     ".globl _start",
+    ".globl __start",
     "_start:",
+    "__start:",
     "move $4, $sp", // the kernel leaves sp 16-byte aligned, pointing at argc
     "lui $25, %highest({entry})",
     "daddiu $25, $25, %higher({entry})",
