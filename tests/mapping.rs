@@ -464,9 +464,10 @@ fn map_options_show_in_smaps_vm_flags() {
             "control: no {flag} in {flags:?}"
         );
     }
-    // MAP_STACK implies VM_NOHUGEPAGE since Linux 6.7.
+    // MAP_STACK implies VM_NOHUGEPAGE since Linux 6.7, in kernels with transparent huge
+    // pages (not 32-bit ARM ones without LPAE).
     let stack = MapOptions::new().stack().len(2 * p).map().unwrap();
-    if kernel_at_least(6, 7) {
+    if kernel_at_least(6, 7) && thp_built_in() {
         assert!(has_vm_flag(addr(&stack, 0), "nh"), "stack: nh");
     }
     if thp_available() {
@@ -685,6 +686,13 @@ fn droppable_memory_is_volatile_on_6_11_and_einval_before() {
     let mut m = match MapOptions::new().len(2 * p).droppable().map() {
         Ok(m) => m,
         Err(e) => {
+            if kernel_is_32_bit() && kernel_at_least(6, 11) {
+                assert_eq!(e, Errno::EOPNOTSUPP, "MAP_DROPPABLE on a 32-bit kernel");
+                skip!(
+                    "MAP_DROPPABLE is EOPNOTSUPP: kernel {} is 32-bit (VM_DROPPABLE is a high VMA flag)",
+                    kernel_release()
+                );
+            }
             assert_eq!(
                 e,
                 Errno::EINVAL,
@@ -1744,8 +1752,9 @@ fn seal_blocks_protect_and_remap_and_the_drop_leaks_the_mapping() {
     match m.seal() {
         Ok(()) => {}
         Err(Errno::ENOSYS) => {
-            assert!(is_qemu_user() || !kernel_at_least(6, 10), "6.10+ has mseal");
-            skip!("{}", enosys("mseal", "6.10"));
+            let missing = is_qemu_user() || !kernel_at_least(6, 10) || kernel_is_32_bit();
+            assert!(missing, "6.10+ has mseal (64-bit kernels only)");
+            skip!("{}", enosys("mseal", "6.10 and a 64-bit kernel"));
         }
         Err(e) => panic!("seal: {e}"),
     }

@@ -898,6 +898,15 @@ pub fn kernel_version() -> (u32, u32) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
+/// Whether the kernel itself is 32-bit (`/proc/sys/kernel/arch` is `i686`, `armv7l`...), not
+/// a 64-bit one running this 32-bit program through its compat layer (`x86_64`). Linux builds
+/// some features for 64-bit kernels only: `mseal` (ENOSYS on 32-bit ones) and
+/// `MAP_DROPPABLE` (its VMA flag is one of the high 32 bits).
+pub fn kernel_is_32_bit() -> bool {
+    cfg!(target_pointer_width = "32")
+        && fs::read_to_string("/proc/sys/kernel/arch").is_ok_and(|arch| !arch.contains("64"))
+}
+
 /// True if the running kernel is at least `major.minor`.
 pub fn kernel_at_least(major: u32, minor: u32) -> bool {
     kernel_version() >= (major, minor)
