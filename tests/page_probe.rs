@@ -119,15 +119,20 @@ fn hide_pr_get_auxv() {
     install_seccomp_filter(&mut program);
 }
 
-/// A file at `/proc/self/auxv` that is not procfs's (a `/proc` that is a plain directory
-/// of a container image, or any filesystem mounted there) says nothing about the process:
-/// its `AT_PAGESZ` must not become the page size. Before, a 64 KiB `AT_PAGESZ` written to
-/// a tmpfs over `/proc` (in a user and mount namespace of the child's own) was believed on
-/// a 4 KiB kernel, and a `remap` "within the last page" lent unmapped bytes (`SIGSEGV`).
-#[test]
-fn an_auxv_file_outside_procfs_is_not_believed() {
+/// In a child of its own user and mount namespace: `place` puts the forged vector (the real
+/// stack addresses, where the stack's reach lies, and a page size of 64 KiB) at
+/// `/proc/self/auxv`, `PR_GET_AUXV` is hidden, and `check` gets the page size the crate
+/// found and the kernel's; the child exits with what `check` answers, 77 where there is no
+/// namespace to mount in. `None`: the test is to skip, its reason reported.
+fn with_a_forged_auxv(
+    place: impl FnOnce(Vec<u8>),
+    check: impl FnOnce(usize, usize) -> i32,
+) -> Option<ChildEnd> {
     if is_qemu_user() {
-        skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP): PR_GET_AUXV cannot be hidden");
+        report_skip(
+            "qemu-user refuses seccomp filters (PR_SET_SECCOMP): PR_GET_AUXV cannot be hidden",
+        );
+        return None;
     }
     // SAFETY: sysconf reads a constant of the C library.
     let real = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
@@ -144,28 +149,57 @@ fn an_auxv_file_outside_procfs_is_not_believed() {
         std::fs::write("/proc/self/uid_map", format!("0 {uid} 1")).expect("uid_map");
         std::fs::write("/proc/self/setgroups", "deny").expect("setgroups");
         std::fs::write("/proc/self/gid_map", format!("0 {gid} 1")).expect("gid_map");
-        let mounted = unsafe {
-            libc::mount(
-                c"none".as_ptr(),
-                c"/proc".as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(mounted, 0, "tmpfs over /proc: {}", last_errno());
-        std::fs::create_dir("/proc/self").expect("mkdir");
-        // The real stack addresses (where the stack's reach lies), a forged page size.
-        let forged: Vec<u8> = [31, execfn, 25, random, 6, 64 * 1024, 0, 0]
-            .iter()
-            .flat_map(|word| word.to_ne_bytes())
-            .collect();
-        std::fs::write("/proc/self/auxv", forged).expect("forged auxv");
+        place(
+            [31, execfn, 25, random, 6, 64 * 1024, 0, 0]
+                .iter()
+                .flat_map(|word| word.to_ne_bytes())
+                .collect(),
+        );
         hide_pr_get_auxv();
         let found = mman::page_size();
         if found != real {
             write_stderr(&format!("page_size() {found}, the kernel's {real}\n"));
         }
+        check(found, real)
+    });
+    if end == ChildEnd::Exited(77) {
+        report_skip("unshare(CLONE_NEWUSER | CLONE_NEWNS) refused: no namespace to mount in");
+        return None;
+    }
+    Some(end)
+}
+
+/// Mounts `fs` (with `flags`) from `source` at `target`; in a child, exits 3 if refused.
+fn mount(source: &std::ffi::CStr, target: &std::ffi::CStr, fs: &std::ffi::CStr, flags: u64) {
+    // SAFETY: NUL-terminated strings, no data.
+    let done = unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            fs.as_ptr(),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if done != 0 {
+        write_stderr(&format!("mount {target:?}: {}\n", last_errno()));
+        std::process::exit(3);
+    }
+}
+
+/// A file at `/proc/self/auxv` that is not procfs's (a `/proc` that is a plain directory
+/// of a container image, or any filesystem mounted there) says nothing about the process:
+/// its `AT_PAGESZ` must not become the page size. Before, a 64 KiB `AT_PAGESZ` written to
+/// a tmpfs over `/proc` (in a user and mount namespace of the child's own) was believed on
+/// a 4 KiB kernel, and a `remap` "within the last page" lent unmapped bytes (`SIGSEGV`).
+#[test]
+fn an_auxv_file_outside_procfs_is_not_believed() {
+    let place = |forged: Vec<u8>| {
+        mount(c"none", c"/proc", c"tmpfs", 0);
+        std::fs::create_dir("/proc/self").expect("mkdir");
+        std::fs::write("/proc/self/auxv", forged).expect("forged auxv");
+    };
+    let check = |found: usize, real: usize| {
         let mut mapping = mman::Mapping::anonymous(real).expect("map");
         let start = mapping.as_ptr() as usize;
         let to_boundary = (start + real).next_multiple_of(64 * 1024) - start;
@@ -175,9 +209,39 @@ fn an_auxv_file_outside_procfs_is_not_believed() {
             assert_eq!(sum, 0);
         }
         i32::from(found != real)
-    });
-    if end == ChildEnd::Exited(77) {
-        skip!("unshare(CLONE_NEWUSER | CLONE_NEWNS) refused: no namespace to mount over /proc in");
+    };
+    if let Some(end) = with_a_forged_auxv(place, check) {
+        assert_eq!(end, ChildEnd::Exited(0), "1: believed; 3: a mount failed");
     }
-    assert_eq!(end, ChildEnd::Exited(0));
+}
+
+/// Review round 3: the exception for files no path names (qemu-user serves its guest's
+/// vector from a memfd) also took a file someone unlinked after bind-mounting it at
+/// `/proc/self/auxv` (its link count 0, on tmpfs like a memfd): a forged page size of
+/// 64 KiB was believed on a 4 KiB kernel. Such a file is the root of a mount, which no
+/// memfd opened at that path is.
+#[test]
+fn an_unlinked_file_bind_mounted_at_the_auxv_path_is_not_believed() {
+    let dir = std::env::temp_dir().join(unique_name("auxv-bind"));
+    std::fs::create_dir(&dir).expect("mkdir");
+    let path = |name: &str| {
+        std::ffi::CString::new(dir.join(name).into_os_string().into_encoded_bytes())
+            .expect("no NUL")
+    };
+    let place = |forged: Vec<u8>| {
+        // A tmpfs of our own, where the forged vector is written, then bind-mounted at the
+        // auxv path, then unlinked: a link count of 0, on tmpfs, like qemu-user's memfd.
+        mount(c"none", &path(""), c"tmpfs", 0);
+        std::fs::write(dir.join("forged"), forged).expect("forged auxv");
+        mount(c"none", c"/proc", c"tmpfs", 0);
+        std::fs::create_dir("/proc/self").expect("mkdir");
+        std::fs::write("/proc/self/auxv", b"").expect("bind target");
+        mount(&path("forged"), c"/proc/self/auxv", c"none", libc::MS_BIND);
+        std::fs::remove_file(dir.join("forged")).expect("unlink");
+    };
+    let end = with_a_forged_auxv(place, |found, real| i32::from(found != real));
+    let _ = std::fs::remove_dir(&dir);
+    if let Some(end) = end {
+        assert_eq!(end, ChildEnd::Exited(0), "1: believed; 3: a mount failed");
+    }
 }

@@ -112,6 +112,13 @@ const STX_MODE_WORD: usize = 3;
 const STX_NLINK_WORD: usize = 2;
 /// `STATX_NLINK`: ask statx for `stx_nlink`.
 const STATX_NLINK: usize = 0x4;
+/// `stx_attributes` and `stx_attributes_mask` (which of them the filesystem reports): the
+/// u64s at byte offsets 8 and 56.
+const STX_ATTRIBUTES_WORD: usize = 1;
+const STX_ATTRIBUTES_MASK_WORD: usize = 7;
+/// `STATX_ATTR_MOUNT_ROOT` (Linux 5.8): the file is the root of a mount (a bind mount of a
+/// file, for one).
+const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
 
 /// The `f_type`s statfs reports for filesystems whose regular files are mapped from the
 /// page cache, plainly (`include/uapi/linux/magic.h`): their mappings are ordinary, copied
@@ -119,7 +126,7 @@ const STATX_NLINK: usize = 0x4;
 /// may set `VM_DONTCOPY`, `VM_IO` and other flags the safe layer cannot account for (a
 /// forked child's copy of the `Mapping` would name a range the child does not have).
 pub(crate) const PLAIN_FILESYSTEMS: [u32; 23] = [
-    0x0102_1994, // TMPFS_MAGIC: tmpfs, shmem (memfds, /dev/shm)
+    TMPFS_MAGIC, // tmpfs, shmem (memfds, /dev/shm)
     HUGETLBFS_MAGIC,
     0x8584_58f6, // RAMFS_MAGIC
     0xef53,      // EXT4_SUPER_MAGIC (ext2, ext3, ext4)
@@ -143,6 +150,9 @@ pub(crate) const PLAIN_FILESYSTEMS: [u32; 23] = [
     0x4d44,      // MSDOS_SUPER_MAGIC (vfat)
     0x2011_bab0, // EXFAT_SUPER_MAGIC
 ];
+
+/// `TMPFS_MAGIC`, the `f_type` statfs reports for tmpfs and shmem (memfds).
+const TMPFS_MAGIC: u32 = 0x0102_1994;
 
 /// `HUGETLBFS_MAGIC`, the `f_type` statfs reports for hugetlbfs.
 pub(crate) const HUGETLBFS_MAGIC: u32 = 0x9584_58f6;
@@ -169,6 +179,9 @@ pub(crate) struct FileBacking {
     pub(crate) size: u64,
     /// Whether any path names it (`stx_nlink` is not 0).
     linked: bool,
+    /// Whether it is known not to be the root of a mount (`STATX_ATTR_MOUNT_ROOT` reported,
+    /// and clear).
+    not_a_mount_root: bool,
 }
 
 impl FileBacking {
@@ -179,11 +192,13 @@ impl FileBacking {
     }
 
     /// Whether what was opened at a path of `/proc` is what the kernel (or an emulator
-    /// standing in for it) serves there, not a file anyone made: a procfs file, or one that
-    /// no path names (qemu-user serves `/proc/self/auxv` from a memfd of its own), whereas
-    /// a file made at that path has a link there.
+    /// standing in for it) serves there, not a file anyone made: a procfs file, or a tmpfs
+    /// file that no path names and that is not mounted there (qemu-user serves
+    /// `/proc/self/auxv` from a memfd of its own), whereas a file made at that path has a
+    /// link there, and one unlinked after it was bind-mounted there is a mount's root.
     pub(crate) fn is_served_by_the_kernel(&self) -> bool {
-        self.fs_type == PROC_SUPER_MAGIC || !self.linked
+        self.fs_type == PROC_SUPER_MAGIC
+            || (self.fs_type == TMPFS_MAGIC && !self.linked && self.not_a_mount_root)
     }
 
     /// Whether mapping it gives an ordinary mapping: a regular file on one of
@@ -209,6 +224,8 @@ pub(crate) fn file_backing(fd: BorrowedFd<'_>) -> Result<FileBacking> {
         regular: mode & S_IFMT == S_IFREG,
         size: statx[STX_SIZE_WORD],
         linked: links != 0,
+        not_a_mount_root: statx[STX_ATTRIBUTES_MASK_WORD] & STATX_ATTR_MOUNT_ROOT != 0
+            && statx[STX_ATTRIBUTES_WORD] & STATX_ATTR_MOUNT_ROOT == 0,
     })
 }
 
