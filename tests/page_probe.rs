@@ -170,7 +170,12 @@ fn with_a_forged_auxv(
 }
 
 /// Mounts `fs` (with `flags`) from `source` at `target`; in a child, exits 3 if refused.
-fn mount(source: &std::ffi::CStr, target: &std::ffi::CStr, fs: &std::ffi::CStr, flags: u64) {
+fn mount(
+    source: &std::ffi::CStr,
+    target: &std::ffi::CStr,
+    fs: &std::ffi::CStr,
+    flags: libc::c_ulong,
+) {
     // SAFETY: NUL-terminated strings, no data.
     let done = unsafe {
         libc::mount(
