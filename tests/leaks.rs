@@ -98,10 +98,14 @@ fn without(mut ranges: Vec<MapsEntry>, start: usize, end: usize) -> Vec<MapsEntr
 /// The errno `MapOptions::huge_pages_log2(27)` (128 MiB pages) must give: EINVAL where
 /// the kernel has no such huge page size (the usual case: x86_64 has 2 MiB and 1 GiB, arm64
 /// 64 KiB, 2 MiB, 32 MiB and 1 GiB with 4 KiB pages), ENOMEM under qemu-user, which drops
-/// the size bits and asks for the default size, whose pool is empty. `None` where the
-/// system has the size: the answer then depends on its pool.
+/// the size bits and asks for the default size, whose pool is empty (EINVAL for a 32-bit
+/// program, which qemu maps at small-page addresses of its own choosing, where the host
+/// refuses MAP_HUGETLB: seen under qemu-arm). `None` where the system has the size: the
+/// answer then depends on its pool.
 fn huge_128mib_errno() -> Option<Errno> {
-    if is_qemu_user() {
+    if qemu_user_reserves_the_address_space() {
+        Some(Errno::EINVAL)
+    } else if is_qemu_user() {
         Some(Errno::ENOMEM)
     } else {
         (!huge_page_sizes().contains(&(128 << 20))).then_some(Errno::EINVAL)

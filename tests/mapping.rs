@@ -533,7 +533,9 @@ fn huge_pages_use_the_reserved_pool_or_fail_with_enomem() {
     };
     let free = meminfo_kb("HugePages_Free").unwrap_or(0);
     let r = MapOptions::new().len(huge).huge_pages().map();
-    skip_if_qemu_refuses_hugetlb(&r);
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
     if free == 0 {
         // No pool: the kernel cannot reserve a huge page for the mapping.
         assert_eq!(r.map(|_| ()), Err(Errno::ENOMEM));
@@ -556,7 +558,9 @@ fn huge_pages_of_a_size_the_architecture_lacks_are_einval() {
     // 128 MiB pages exist on no x86_64 or arm64 configuration.
     let r = MapOptions::new().len(128 << 20).huge_pages_log2(27).map();
     if is_qemu_user() {
-        skip_if_qemu_refuses_hugetlb(&r);
+        if qemu_refuses_hugetlb(&r) {
+            skip!("{QEMU_REFUSES_HUGETLB}");
+        }
         // qemu-user drops the MAP_HUGE_* size bits: the host sees a default-size request.
         assert_eq!(r.map(|_| ()), Err(Errno::ENOMEM));
         skip!("qemu-user drops the MAP_HUGE_* size bits (the host answers ENOMEM)");
@@ -2047,15 +2051,16 @@ fn volatile_copies_are_exact_at_every_alignment_and_length() {
 
 /// The default huge page size, from `/proc/meminfo` (the test's own source, independent of
 /// how the crate finds it), or why the kernel has none.
-/// Skips when `r` is qemu-user's `EINVAL` for a huge-page mapping of a 32-bit program: qemu
+/// Whether `r` is qemu-user's `EINVAL` for a huge-page mapping of a 32-bit program: qemu
 /// places such a guest's mappings in its reserved address space at addresses of its own
-/// choosing (`MAP_FIXED`, small-page aligned), where the host refuses `MAP_HUGETLB`.
-#[track_caller]
-fn skip_if_qemu_refuses_hugetlb(r: &mman::Result<Mapping>) {
-    if matches!(r, Err(Errno::EINVAL)) && qemu_user_reserves_the_address_space() {
-        skip!("qemu-user maps a 32-bit program's memory at addresses of its own choosing in its reservation, where the host answers MAP_HUGETLB with EINVAL");
-    }
+/// choosing (`MAP_FIXED`, small-page aligned), where the host refuses `MAP_HUGETLB`. (A
+/// function that skipped itself would return only from itself, and the test went on.)
+fn qemu_refuses_hugetlb(r: &mman::Result<Mapping>) -> bool {
+    matches!(r, Err(Errno::EINVAL)) && qemu_user_reserves_the_address_space()
 }
+
+/// The skip reason when [`qemu_refuses_hugetlb`].
+const QEMU_REFUSES_HUGETLB: &str = "qemu-user maps a 32-bit program's memory at addresses of its own choosing in its reservation, where the host answers MAP_HUGETLB with EINVAL";
 
 fn default_huge_page() -> Result<usize, String> {
     match meminfo_kb("Hugepagesize") {
@@ -2085,7 +2090,9 @@ fn kernel_without_hugetlbfs() -> Option<String> {
 /// page, then that dropping it leaves nothing mapped.
 #[track_caller]
 fn assert_unmapped_whole_on_drop(r: mman::Result<Mapping>, at: usize, huge: usize) {
-    skip_if_qemu_refuses_hugetlb(&r);
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
     let m = match r {
         Ok(m) => m,
         Err(e) => panic!("huge-page mapping: {e:?}"),
@@ -2150,7 +2157,9 @@ fn huge_page_mappings_remap_within_their_huge_pages_only() {
     };
     // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
     let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
-    skip_if_qemu_refuses_hugetlb(&r);
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
     let mut m = r.unwrap();
     let start = m.as_ptr();
     assert_eq!(m.remap(huge, false), Ok(()), "to its own length");

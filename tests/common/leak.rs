@@ -172,13 +172,18 @@ const HEAP_RESERVE: usize = 16 << 20;
 /// grew nothing in a 32-bit thread's arena, whose later allocations touched fresh pages of
 /// its heap: 8 to 24 kB more resident anonymous memory, every range unchanged (i686, on
 /// the 686-pae kernel, through an amd64 kernel's ia32 layer, and natively on the host).
-const RESERVE_BLOCK: usize = 64 << 10;
+/// 64-bit programs keep one block, as before (their heaps hold it).
+const RESERVE_BLOCK: usize = if cfg!(target_pointer_width = "32") {
+    64 << 10
+} else {
+    HEAP_RESERVE
+};
 
 /// Makes glibc's allocator of this process map, unmap and fault in nothing more while a
 /// check runs: no `mmap` for large blocks (`M_MMAP_MAX` 0), no returning the top of a heap
-/// to the kernel (`M_TRIM_THRESHOLD`), no unmapping an arena's heap that became free
-/// (`M_TOP_PAD`: glibc keeps such a heap when the arena's top pad is larger than the
-/// previous heap's free room), and the current thread's arena grown once by
+/// to the kernel (`M_TRIM_THRESHOLD`), no unmapping an arena's heap that became free when
+/// the reserve spans several (`M_TOP_PAD`: glibc keeps such a heap when the arena's top pad
+/// is larger than the previous heap's free room), and the current thread's arena grown once by
 /// `HEAP_RESERVE` bytes, all touched, then freed: later allocations are carved from memory
 /// that is already mapped and resident. Threads started afterwards call it too, for their
 /// own arena.
@@ -187,7 +192,9 @@ pub fn quiet_allocator() {
     unsafe {
         libc::mallopt(libc::M_MMAP_MAX, 0);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-        libc::mallopt(libc::M_TOP_PAD, HEAP_RESERVE as i32);
+        if RESERVE_BLOCK < HEAP_RESERVE {
+            libc::mallopt(libc::M_TOP_PAD, HEAP_RESERVE as i32);
+        }
     }
     let reserve: Vec<Vec<u8>> = (0..HEAP_RESERVE / RESERVE_BLOCK)
         .map(|_| vec![1; RESERVE_BLOCK])
