@@ -11,8 +11,6 @@ pub enum Arch {
     S390x,
     Loongarch64,
     I686,
-    // Described below, not yet in `ALL`: arch/arm.rs is written, its lanes have not run.
-    #[allow(dead_code)]
     Armv7,
     /// mips64 little-endian, n64 ABI. Tier 3 in Rust and its `asm!` is unstable: built with
     /// rustc-web under `RUSTC_BOOTSTRAP=1`, as every `-Zbuild-std` target is.
@@ -20,13 +18,14 @@ pub enum Arch {
 }
 
 impl Arch {
-    pub const ALL: [Arch; 8] = [
+    pub const ALL: [Arch; 9] = [
         Arch::X86_64,
         Arch::Aarch64,
         Arch::Riscv64,
         Arch::Powerpc64le,
         Arch::S390x,
         Arch::I686,
+        Arch::Armv7,
         Arch::Loongarch64,
         Arch::Mips64el,
     ];
