@@ -26,6 +26,8 @@ use crate::report::{self, record, LaneResult};
 use crate::system::Series;
 use crate::workspace_root;
 
+mod order;
+
 /// How often the running lanes are looked at.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -37,15 +39,17 @@ pub fn run(jobs: &[(Lane, Arch)], options: &TestOptions, workers: usize) -> Vec<
         return Vec::new();
     }
     let start = Instant::now();
-    // Longest first: the run ends with its last lane, and a long one started last runs alone.
-    let mut waiting: Vec<usize> = (0..jobs.len()).collect();
-    waiting.sort_by_key(|&i| std::cmp::Reverse(expected_seconds(jobs[i], options)));
+    let costs: Vec<u64> = jobs
+        .iter()
+        .map(|&job| expected_seconds(job, options))
+        .collect();
+    let mut waiting = order::best(jobs, &costs, workers);
     let mut running: Vec<Running> = Vec::new();
     let mut results: Vec<Option<Vec<LaneResult>>> = jobs.iter().map(|_| None).collect();
     while !waiting.is_empty() || !running.is_empty() {
         while running.len() < workers {
-            let free = |&&i: &&usize| running.iter().all(|r| can_run_beside(jobs[i], r.job));
-            let Some(&next) = waiting.iter().find(free) else {
+            let beside: Vec<(Lane, Arch)> = running.iter().map(|r| r.job).collect();
+            let Some(next) = order::first_free(&waiting, jobs, &beside) else {
                 break;
             };
             waiting.retain(|&i| i != next);
@@ -73,25 +77,22 @@ pub fn run(jobs: &[(Lane, Arch)], options: &TestOptions, workers: usize) -> Vec<
     results.into_iter().flatten().flatten().collect()
 }
 
-/// Whether `job` may start while `other` runs (see the module's two rules).
-fn can_run_beside(job: (Lane, Arch), other: (Lane, Arch)) -> bool {
-    let on_host_kernel = |(lane, _): (Lane, Arch)| lane != Lane::System;
-    job.1 != other.1 && !(on_host_kernel(job) && on_host_kernel(other))
-}
-
 /// A rough cost in seconds, measured cold on the 2-core machine, for the order only.
 fn expected_seconds((lane, arch): (Lane, Arch), options: &TestOptions) -> u64 {
+    // std built from source first (`-Zbuild-std`), or Debian's.
+    let build = match arch.prebuilt_std() {
+        true => 100,
+        false => 300,
+    };
     match lane {
         Lane::Host => 430,
-        Lane::User if arch.prebuilt_std() => 150,
-        // std built from source first (`-Zbuild-std`).
-        Lane::User => 600,
+        Lane::User => 2 * build,
         Lane::System => {
             let kernels = match options.kernels.is_empty() {
                 true => Series::of(arch).len(),
                 false => options.kernels.len(),
             };
-            150 + 200 * kernels as u64
+            build + 200 * kernels as u64
         }
     }
 }
