@@ -733,41 +733,47 @@ fn assert_attached(m: &Mapping, id: i32) {
 
 #[test]
 fn sysv_create_private_has_the_asked_size_and_two_attachments_share_bytes() {
-    let seg = SysvSegment::create_private(10_000).unwrap();
-    assert!(seg.id() >= 0);
-    assert_eq!(seg.size(), Ok(10_000), "not rounded to pages");
-    let info = segment(seg.id()).expect("listed in /proc/sysvipc/shm");
-    assert_eq!(
-        (info.key, info.size, info.perms & 0o777),
-        (0, 10_000, 0o600)
-    );
-    assert_eq!(info.nattch, 0);
+    // In a child of its own, as the counts of attachments below would count a sibling
+    // test's forked child's copies too (a fork duplicates every attachment; seen once in
+    // CI as 3 where 2 were made).
+    let end = in_child_checked(|| {
+        let seg = SysvSegment::create_private(10_000).unwrap();
+        assert!(seg.id() >= 0);
+        assert_eq!(seg.size(), Ok(10_000), "not rounded to pages");
+        let info = segment(seg.id()).expect("listed in /proc/sysvipc/shm");
+        assert_eq!(
+            (info.key, info.size, info.perms & 0o777),
+            (0, 10_000, 0o600)
+        );
+        assert_eq!(info.nattch, 0);
 
-    let mut rw = seg.attach(Access::ReadWrite).unwrap();
-    assert_attached(&rw, seg.id());
-    let ro = seg.attach(Access::ReadOnly).unwrap();
-    assert_attached(&ro, seg.id());
-    assert_eq!(segment(seg.id()).unwrap().nattch, 2, "two attachments");
-    assert_ne!(rw.as_ptr(), ro.as_ptr());
-    assert_eq!((rw.len(), ro.len()), (10_000, 10_000));
-    assert!(rw.is_volatile() && ro.is_volatile());
-    assert_eq!(err(rw.as_slice()), Errno::EPERM);
-    assert_eq!(
-        (entry(&rw).perms.as_str(), entry(&ro).perms.as_str()),
-        ("rw-s", "r--s")
-    );
-    assert_zero(&read(&ro, 0, 10_000), "new segment");
-    rw.write_at(9_990, b"0123456789").unwrap();
-    assert_eq!(
-        read(&ro, 9_990, 10),
-        b"0123456789",
-        "seen through the other attachment"
-    );
-    assert_eq!(
-        rw.read_at(10_000, &mut [0u8; 1]),
-        Err(Errno::EINVAL),
-        "segment size"
-    );
+        let mut rw = seg.attach(Access::ReadWrite).unwrap();
+        assert_attached(&rw, seg.id());
+        let ro = seg.attach(Access::ReadOnly).unwrap();
+        assert_attached(&ro, seg.id());
+        assert_eq!(segment(seg.id()).unwrap().nattch, 2, "two attachments");
+        assert_ne!(rw.as_ptr(), ro.as_ptr());
+        assert_eq!((rw.len(), ro.len()), (10_000, 10_000));
+        assert!(rw.is_volatile() && ro.is_volatile());
+        assert_eq!(err(rw.as_slice()), Errno::EPERM);
+        assert_eq!(
+            (entry(&rw).perms.as_str(), entry(&ro).perms.as_str()),
+            ("rw-s", "r--s")
+        );
+        assert_zero(&read(&ro, 0, 10_000), "new segment");
+        rw.write_at(9_990, b"0123456789").unwrap();
+        assert_eq!(
+            read(&ro, 9_990, 10),
+            b"0123456789",
+            "seen through the other attachment"
+        );
+        assert_eq!(
+            rw.read_at(10_000, &mut [0u8; 1]),
+            Err(Errno::EINVAL),
+            "segment size"
+        );
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
 }
 
 #[test]
@@ -784,18 +790,22 @@ fn sysv_read_only_attachment_refuses_writes() {
 
 #[test]
 fn sysv_dropping_an_attachment_detaches_it() {
-    let seg = SysvSegment::create_private(page()).unwrap();
-    let m = seg.attach(Access::ReadWrite).unwrap();
-    assert_attached(&m, seg.id());
-    assert_eq!(segment(seg.id()).unwrap().nattch, 1);
-    let at = m.as_ptr();
-    drop(m);
-    assert_eq!(segment(seg.id()).unwrap().nattch, 0, "detached");
-    let e = maps_entry(at.cast());
-    assert!(
-        !e.as_ref().is_some_and(|e| e.path.starts_with("/SYSV")),
-        "no segment left at {at:p}: {e:?}"
-    );
+    // In a child of its own: a sibling test's fork would duplicate the attachment.
+    let end = in_child_checked(|| {
+        let seg = SysvSegment::create_private(page()).unwrap();
+        let m = seg.attach(Access::ReadWrite).unwrap();
+        assert_attached(&m, seg.id());
+        assert_eq!(segment(seg.id()).unwrap().nattch, 1);
+        let at = m.as_ptr();
+        drop(m);
+        assert_eq!(segment(seg.id()).unwrap().nattch, 0, "detached");
+        let e = maps_entry(at.cast());
+        assert!(
+            !e.as_ref().is_some_and(|e| e.path.starts_with("/SYSV")),
+            "no segment left at {at:p}: {e:?}"
+        );
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
 }
 
 #[test]
