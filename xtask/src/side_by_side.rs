@@ -35,8 +35,12 @@ const POLL: Duration = Duration::from_millis(500);
 pub fn run(jobs: &[(Lane, Arch)], options: &TestOptions, workers: usize) -> Vec<LaneResult> {
     let dir = workspace_root().join("target").join("lanes");
     if let Err(e) = fs::create_dir_all(&dir) {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        return Vec::new();
+        // Every lane fails: no results would read as a run with nothing wrong.
+        let failure = format!("cannot create {}: {e}", dir.display());
+        return jobs
+            .iter()
+            .map(|&job| failed(job, failure.clone()))
+            .collect();
     }
     let start = Instant::now();
     let costs: Vec<u64> = jobs
