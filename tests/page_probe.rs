@@ -64,9 +64,12 @@ fn without_auxv_or_madvise_the_page_size_is_still_the_kernels() {
 
 /// In a child whose page size was `found` on a kernel of `real`: safe code only, a mapping
 /// of one kernel page grown to the end of what the crate takes for its last page; every
-/// byte lent must be readable. Its exit code: 1 if the size was wrong. Under the tests'
-/// seccomp filters, about 1 run in 15 the map itself is refused (ENOMEM; seen this round,
-/// cause not found yet): the size found is still judged, the growth then not shown.
+/// byte lent must be readable. Its exit code: 1 if the size was wrong. About 1 run in 15 the
+/// map itself is refused (ENOMEM), most likely (by reading `stack_reach::bounds`, not yet
+/// shown) because with the auxiliary vector hidden the main stack's top is unknown, and
+/// everything above the current stack, here a test thread's, counts as its reach: a mapping
+/// the kernel places above that thread's stack is refused, and so is each hint below that
+/// the kernel ignores. The size found is still judged; the growth is then not shown.
 fn check_growth_within_the_last_page(found: usize, real: usize) -> i32 {
     let mut mapping = match mman::Mapping::anonymous(real) {
         Ok(mapping) => mapping,
