@@ -54,17 +54,24 @@ fn below(len: usize, align: usize) -> Option<usize> {
 }
 
 /// Where to ask, one after the other, for `len` bytes aligned to `align` (a power of two)
-/// that the kernel first placed inside the stack's reach: right below the reach, then ever
-/// further down, `2^k` lengths below it for `k` up to `HINTS_BELOW - 1`. One hint is not
-/// enough: the kernel ignores a hint whose range is taken (by a block placed there before,
-/// say), and qemu-user then puts the mapping inside the reach again, right below the stack
-/// it made for its guest.
+/// that the kernel first placed inside the stack's reach: ever further below the reach,
+/// `2^k` steps below it for `k` up to `HINTS_BELOW - 1`, a step being `len` or
+/// [`HINT_STEP`], whichever is more. One hint is not enough: the kernel ignores a hint
+/// whose range is taken (by a block placed there before, say), and qemu-user then puts the
+/// mapping inside the reach again, right below the stack it made for its guest. Nor are
+/// steps of `len` alone: where the reach is "everything above the current thread's stack"
+/// (no stack top known, a thread other than the main one asking), a C library's arena of
+/// 64 MiB below that stack took every page-sized hint, and the mapping was refused.
 pub(crate) fn hints_below(len: usize, align: usize) -> impl Iterator<Item = usize> {
-    (0..HINTS_BELOW).map_while(move |k| below(len.saturating_mul(1 << k), align))
+    let step = len.max(HINT_STEP);
+    (0..HINTS_BELOW).map_while(move |k| below(step.saturating_mul(1 << k), align))
 }
 
 /// How many places [`hints_below`] offers.
 const HINTS_BELOW: u32 = 15;
+/// The least distance between the reach and the first hint below it, doubled for each
+/// further one: the last of them is 16 GiB below, past any arena or heap of a C library.
+const HINT_STEP: usize = 1 << 20;
 
 /// Records `address`, which lies at the top of the initial stack (an auxiliary vector
 /// handed to `_start`).
@@ -132,17 +139,30 @@ mod tests {
     use super::{hints_below, reach, HINTS_BELOW};
     use crate::page_size;
 
-    /// Each hint is aligned and leaves room for `2^k` lengths below the reach, no more
-    /// than an alignment further down than that, each below the one before (lengths are
-    /// at least the alignment where the crate asks: whole huge pages, or padded for it).
+    /// Each hint is aligned and leaves room for `2^k` steps below the reach, no more than
+    /// an alignment further down than that, each below the one before (lengths are at
+    /// least the alignment where the crate asks: whole huge pages, or padded for it); a
+    /// step is the length, or 1 MiB for shorter ones.
     #[test]
     fn hints_go_ever_further_below_the_reach_aligned() {
         let (floor, _) = reach();
-        let (len, align) = (19 * page_size(), 16 * page_size());
+        let align = 16 * page_size();
+        for len in [19 * page_size(), (1 << 20) + 3 * page_size()] {
+            check_hints(floor, len, align);
+        }
+        assert_eq!(hints_below(usize::MAX, align).count(), 0);
+        // A page's hints step by 1 MiB: the first is no nearer than that.
+        let first = hints_below(page_size(), page_size())
+            .next()
+            .expect("a hint");
+        assert!(first + (1 << 20) <= floor && first + (1 << 20) + page_size() > floor);
+    }
+
+    fn check_hints(floor: usize, len: usize, align: usize) {
         let mut above = floor;
         let mut count = 0;
         for (k, hint) in hints_below(len, align).enumerate() {
-            let distance = len << k;
+            let distance = len.max(1 << 20) << k;
             assert_eq!(hint % align, 0, "hint {k} aligned");
             assert!(hint + distance <= floor, "hint {k} leaves {distance} bytes");
             assert!(hint + distance + align > floor, "hint {k} no further down");
@@ -152,6 +172,5 @@ mod tests {
         }
         // Where the address space below the reach is too small, fewer (none is 0).
         assert!(count > 0 && count <= HINTS_BELOW as usize);
-        assert_eq!(hints_below(usize::MAX, align).count(), 0);
     }
 }
