@@ -30,8 +30,9 @@ commands:
            in target/fuzz/
   mutants  mutation testing with cargo-mutants against the host tests:
            `mutants [--file GLOB...] [--sample N [--seed S]]` (default: every
-           module, one run each: hours); writes xtask/mutants/last-run.md and
-           the README's section
+           module, one run each: hours); writes xtask/mutants/last-run.md, a
+           whole module's counts to xtask/mutants/results.txt, and the
+           README's table from it (`mutants --readme`: only that table)
 
 test options (repeatable; default: every lane on every arch it supports):
   --lane host|user|system   host: x86_64 natively, with rustup's toolchain

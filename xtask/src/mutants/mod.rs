@@ -7,10 +7,12 @@
 //! cargo xtask mutants                                  # every module, one run each (hours)
 //! cargo xtask mutants --file src/mapping/range.rs      # the mutants of some files
 //! cargo xtask mutants --sample 20 --seed 7             # 20 of every module's, repeatably
+//! cargo xtask mutants --readme                         # the README's table, from results
 //! ```
 //!
-//! The modules are `src/mapping`, `src/shm`, `src/secret.rs`, `src/sys` and `arch/`, each
-//! its own cargo-mutants run, so that a long run reports module by module. Every mutant is
+//! The modules are `src/mapping`, `src/reservation`, `src/alloc`, `src/ring`, `src/numa`,
+//! `src/shm`, `src/secret.rs`, `src/sys` and `arch/` (`MODULES`), each its own cargo-mutants
+//! run, so that a long run reports module by module. Every mutant is
 //! built into a scratch copy of the tree (cargo-mutants' own, never the working tree) and
 //! tested with `cargo test --all-features --tests` (no doc tests: rustdoc rebuilds each
 //! one for every mutant), the model tests at `MODEL_SEQUENCES` sequences from the fixed
@@ -20,8 +22,11 @@
 //! least `MINIMUM_TEST_TIMEOUT`). Settings any `cargo mutants` here shares, and the
 //! excluded mutants with their reasons, are in `.cargo/mutants.toml`.
 //!
-//! Each run writes its summary to `xtask/mutants/last-run.md` and into the README between
-//! `README_START` and `README_END`; cargo-mutants' own logs stay in `target/mutants/`.
+//! Each run writes its summary to `xtask/mutants/last-run.md`. A run over a whole module
+//! (every module, or `--file` with exactly a module's globs, not sampled) also replaces that
+//! module's entry in `xtask/mutants/results.txt` (`RESULTS`), from which the README's table
+//! between `README_START` and `README_END` is written: one row per module, each from its
+//! latest run. cargo-mutants' own logs stay in `target/mutants/`.
 //!
 //! The host lane of `cargo xtask test` runs `SMOKE_SAMPLE` mutants of `src/mapping` chosen
 //! by `SMOKE_SEED` (`smoke`), and fails if one survives that `KNOWN_SURVIVORS` does not
@@ -32,6 +37,7 @@
 
 mod known;
 mod outcome;
+mod results;
 mod sample;
 mod summary;
 
@@ -53,8 +59,12 @@ pub const CARGO_MUTANTS: &str = "cargo-mutants@27.1.0";
 
 /// The modules mutated, each with the globs of its files (as cargo-mutants names files: by
 /// the path the crate reaches them through, so `arch/` is `src/../arch/`).
-const MODULES: [(&str, &[&str]); 5] = [
+const MODULES: [(&str, &[&str]); 9] = [
     ("src/mapping", &["src/mapping/**"]),
+    ("src/reservation", &["src/reservation/**"]),
+    ("src/alloc", &["src/alloc/**"]),
+    ("src/ring", &["src/ring/**"]),
+    ("src/numa", &["src/numa/**"]),
     ("src/shm", &["src/shm/**"]),
     ("src/secret.rs", &["src/secret.rs"]),
     ("src/sys", &["src/sys/**"]),
@@ -89,6 +99,11 @@ const SMOKE_SEED: u64 = 15;
 /// with the reason: the README lists them too. Kept short: each is a test to write.
 const KNOWN_SURVIVORS: &str = "xtask/mutants/known-survivors.txt";
 
+/// Each module's latest whole run (see `results`).
+const RESULTS: &str = "xtask/mutants/results.txt";
+/// Which tests judge the mutants of a `cargo xtask mutants` run, for the results.
+const JUDGED_BY: &str = "every host test";
+
 const README_START: &str = "<!-- mutants:start (written by `cargo xtask mutants`) -->";
 const README_END: &str = "<!-- mutants:end -->";
 
@@ -100,16 +115,22 @@ pub struct Options {
     /// Only this many mutants of each run, chosen by `seed`.
     sample: Option<usize>,
     seed: u64,
+    /// Only write the README's table from the results file (`--readme`): no run.
+    readme_only: bool,
     /// The arguments as given, for the summary.
     command: String,
 }
 
-/// Parses `[--file GLOB]... [--sample N [--seed S]]`.
+/// Parses `[--file GLOB]... [--sample N [--seed S]]` or `--readme`.
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options::default();
     let mut words = vec!["mutants".to_string()];
     let mut seed = None;
     while let Some(arg) = args.next() {
+        if arg == "--readme" {
+            options.readme_only = true;
+            continue;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
             None => (arg.clone(), None),
@@ -133,6 +154,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> 
     if seed.is_some() && options.sample.is_none() {
         return Err("`--seed` chooses a `--sample`; give both".into());
     }
+    if options.readme_only && words.len() > 1 {
+        return Err("`--readme` runs nothing: it takes no other option".into());
+    }
     options.seed = seed.unwrap_or(1);
     options.command = words.join(" ");
     Ok(options)
@@ -140,6 +164,12 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> 
 
 /// `cargo xtask mutants`.
 pub fn run(options: &Options) -> ExitCode {
+    if options.readme_only {
+        return match write_readme(&describe(options, Vec::new())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => failed(&e),
+        };
+    }
     if !present("cargo-mutants") {
         eprintln!("error: cargo-mutants is missing: run `cargo xtask setup`");
         return ExitCode::FAILURE;
@@ -175,27 +205,89 @@ pub fn run(options: &Options) -> ExitCode {
                 Err(e) => return failed(&format!("{name}: {e}")),
             },
         };
-        done.push(Scope {
+        let scope = Scope {
+            module: whole_module(&globs, options.sample.is_some()),
             name,
             outcomes,
             elapsed: start.elapsed(),
             note,
-        });
+        };
+        // Recorded as each module ends, so that a long run stopped part-way keeps what it
+        // found.
+        if let Err(e) = record(&scope) {
+            return failed(&e);
+        }
+        done.push(scope);
     }
-    let report = summary::render(&summary::Run {
+    let run = describe(options, done);
+    let report = summary::render(&run);
+    print!("\n{report}");
+    match write_report(&report).and_then(|()| write_readme(&run)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => failed(&e),
+    }
+}
+
+/// The facts of a run of `options` whose scopes ended as `scopes`.
+fn describe(options: &Options, scopes: Vec<Scope>) -> summary::Run {
+    summary::Run {
         date: bench::today(),
         command: options.command.clone(),
         tool: CARGO_MUTANTS,
         known: known_survivors(),
         model_sequences: MODEL_SEQUENCES,
         model_seed: MODEL_SEED,
-        scopes: done,
-    });
-    print!("\n{report}");
-    match write_report(&report) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => failed(&e),
+        scopes,
     }
+}
+
+/// The module whose files are exactly `globs`, if a run over them is a whole module's (not
+/// a sample).
+fn whole_module(globs: &[String], sampled: bool) -> Option<&'static str> {
+    MODULES
+        .iter()
+        .find(|(_, module_globs)| !sampled && *module_globs == globs)
+        .map(|(name, _)| *name)
+}
+
+/// The results file's entries (missing: none yet).
+fn read_results() -> Result<Vec<results::Entry>, String> {
+    let path = workspace_root().join(RESULTS);
+    match fs::read_to_string(&path) {
+        Ok(text) => results::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Replaces the module's entry in the results file with `scope`'s, if it is a whole
+/// module's run.
+fn record(scope: &Scope) -> Result<(), String> {
+    let Some(module) = scope.module else {
+        return Ok(());
+    };
+    let mut entry = results::Entry::of_run(
+        module,
+        &bench::today(),
+        JUDGED_BY,
+        scope.elapsed.as_secs(),
+        &scope.outcomes,
+    );
+    entry.notes.extend(scope.note.clone());
+    let entries = results::replace(read_results()?, entry);
+    let path = workspace_root().join(RESULTS);
+    fs::write(&path, results::render(&entries))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The README's section, one row per module from the results file.
+fn write_readme(run: &summary::Run) -> Result<(), String> {
+    let names: Vec<&str> = MODULES.iter().map(|(name, _)| *name).collect();
+    let section = summary::modules(&names, &read_results()?, run);
+    let readme = workspace_root().join("README.md");
+    readme::replace_section(&readme, README_START, README_END, &section)?;
+    println!("mutants: wrote the README's section from {RESULTS}");
+    Ok(())
 }
 
 fn failed(message: &str) -> ExitCode {
@@ -203,13 +295,11 @@ fn failed(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// `xtask/mutants/last-run.md`, and the README's section.
+/// `xtask/mutants/last-run.md`.
 fn write_report(report: &str) -> Result<(), String> {
-    let root = workspace_root();
-    let path = root.join("xtask/mutants/last-run.md");
+    let path = workspace_root().join("xtask/mutants/last-run.md");
     fs::write(&path, report).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    readme::replace_section(&root.join("README.md"), README_START, README_END, report)?;
-    println!("mutants: wrote {} and the README's section", path.display());
+    println!("mutants: wrote {}", path.display());
     Ok(())
 }
 
@@ -342,5 +432,40 @@ pub fn smoke(s: &mut Session) {
              list it in {KNOWN_SURVIVORS} with the reason): {}",
             outcomes.survived.join("; ")
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> impl Iterator<Item = String> {
+        words
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn readme_alone_runs_nothing() {
+        assert!(parse(args(&["--readme"])).unwrap().readme_only);
+        assert!(parse(args(&["--readme", "--file", "src/ring/**"])).is_err());
+        assert!(!parse(args(&["--file", "src/ring/**"])).unwrap().readme_only);
+    }
+
+    #[test]
+    fn only_a_whole_module_is_recorded() {
+        let globs = |g: &[&str]| g.iter().map(|g| g.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            whole_module(&globs(&["src/reservation/**"]), false),
+            Some("src/reservation")
+        );
+        assert_eq!(whole_module(&globs(&["src/reservation/**"]), true), None);
+        assert_eq!(whole_module(&globs(&["src/ring/mod.rs"]), false), None);
+        assert_eq!(
+            whole_module(&globs(&["src/../arch/**"]), false),
+            Some("arch")
+        );
     }
 }
