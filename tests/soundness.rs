@@ -594,6 +594,77 @@ fn a_guard_that_fails_part_way_is_removed_before_anything_is_lent() {
     );
 }
 
+/// Makes every `madvise(_, _, MADV_GUARD_REMOVE)` of this process fail with `EPERM`, as a
+/// sandbox that allows installing guard pages but not removing them would: call it in a
+/// forked child.
+fn refuse_guard_removal() {
+    const MADV_GUARD_REMOVE: u32 = 103;
+    // `struct seccomp_data`: the call number at byte 0; the third argument (the advice) at
+    // 32, its low half (36 on big-endian targets).
+    let advice = if cfg!(target_endian = "big") { 36 } else { 32 };
+    let load = |at| libc::sock_filter {
+        code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+        jt: 0,
+        jf: 0,
+        k: at,
+    };
+    let skip_unless = |value, skip| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt: 0,
+        jf: skip,
+        k: value,
+    };
+    let answer = |verdict| libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: verdict,
+    };
+    let mut program = [
+        load(0),
+        skip_unless(libc::SYS_madvise as u32, 3),
+        load(advice),
+        skip_unless(MADV_GUARD_REMOVE, 1),
+        answer(libc::SECCOMP_RET_ERRNO | libc::EPERM as u32),
+        answer(libc::SECCOMP_RET_ALLOW),
+    ];
+    install_seccomp_filter(&mut program);
+}
+
+/// Review round 4 hole: whether guard markers may be present after a failed
+/// `MADV_GUARD_INSTALL` was judged by asking about another advice (an empty
+/// `MADV_GUARD_REMOVE`). Where only that was refused (this filter), an install that failed
+/// part-way (on a locked VMA, after guarding the first) counted as "guard advice unknown":
+/// `unguard` skipped the removal and lent the first page, and reading it killed the child
+/// (`SIGSEGV`) from safe code. The install is now asked about itself.
+#[test]
+fn a_guard_whose_removal_is_refused_stays_guarded() {
+    if is_qemu_user() {
+        skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP), and {QEMU_MADVISE}");
+    }
+    if !kernel_at_least(6, 13) {
+        skip!("{}", enosys("MADV_GUARD_INSTALL", "6.13"));
+    }
+    let p = page();
+    let end = in_child_checked(|| {
+        let mut m = Mapping::anonymous(2 * p).unwrap();
+        m.as_mut_slice().unwrap().fill(4);
+        // Two VMAs: the install guards the first, then fails on the locked second.
+        m.lock(p..).unwrap();
+        refuse_guard_removal();
+        assert_eq!(m.guard(..), Ok(mman::Guard::ProtNone));
+        // What a safe caller does: lift the guard, and read what is lent.
+        let unguarded = m.unguard(RW);
+        if let Ok(bytes) = m.as_slice() {
+            assert_eq!(read_byte(bytes.as_ptr()), 0, "the guarded page was zeroed");
+        }
+        // The markers on the first page cannot be removed: the mapping stays guarded.
+        assert_eq!(unguarded, Err(Errno::EPERM));
+        assert_eq!(err(m.as_slice()), Errno::EACCES);
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
 /// The address range of a `memfd_secret` the child did not inherit is free in the child,
 /// and the child's own mappings may land there: dropping the child's copy of the
 /// `SecretMemory` must not unmap them.

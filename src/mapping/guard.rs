@@ -5,7 +5,8 @@
 //! the mapping lendable again, only a successful `MADV_GUARD_REMOVE`. Like `mprotect`, the
 //! advice walks the range VMA by VMA and can fail part-way, after installing markers in
 //! the VMAs before, so a failure counts as "markers may be present" unless the kernel does
-//! not know the advice at all (then it touched nothing).
+//! not know the advice at all (then it touched nothing): a question asked of the install
+//! itself, since a seccomp filter may refuse one guard advice and let the other through.
 
 use core::ops::RangeBounds;
 
@@ -53,11 +54,12 @@ impl Mapping {
         }
     }
 
-    /// Records what `MADV_GUARD_INSTALL` at `addr` (page aligned) may have left: markers,
-    /// unless the kernel does not know the advice (then it touched nothing). Any other
-    /// failure may come after markers were installed in the VMAs before the refused one.
+    /// Records what `MADV_GUARD_INSTALL` at `addr` may have left: markers, unless the
+    /// install is known to have done nothing (the kernel does not know the advice, or `addr`
+    /// is not page aligned: then it refused before touching anything). Any other failure
+    /// may come after markers were installed in the VMAs before the refused one.
     pub(super) fn note_guard_install(&mut self, addr: usize, installed: Result<()>) {
-        if installed.is_ok() || guard_advice_known(addr) {
+        if installed.is_ok() || install_can_act(addr) {
             self.guard_markers = true;
         }
     }
@@ -89,9 +91,12 @@ impl Mapping {
     }
 }
 
-/// Whether the kernel knows guard advice: it checks the advice before anything else, and
-/// an empty range then changes nothing.
-fn guard_advice_known(page_aligned: usize) -> bool {
+/// Whether `MADV_GUARD_INSTALL` at `addr` gets past the checks the kernel makes before
+/// touching anything (the advice known, `addr` page aligned): asked with an empty range,
+/// which then changes nothing. Asked of the install itself, not of `MADV_GUARD_REMOVE`: a
+/// seccomp filter that refuses removal only (review round 4) made a part-way install look
+/// like an unknown advice, and `unguard` lent the markers' pages.
+fn install_can_act(addr: usize) -> bool {
     // SAFETY: an empty range: nothing is advised.
-    unsafe { sys::madvise(page_aligned as *mut _, 0, Advice::GuardRemove) }.is_ok()
+    unsafe { sys::madvise(addr as *mut _, 0, Advice::GuardInstall) }.is_ok()
 }
