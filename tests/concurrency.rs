@@ -56,11 +56,13 @@ fn iterations() -> usize {
 /// thread counts as done when its closure returns, before that).
 fn run_threads() {
     let barrier = Arc::new(Barrier::new(THREADS));
-    // One reserve at a time (`quiet_allocator`): threads may share an arena (32-bit glibc
-    // makes at most two per CPU, the main one included), and reserves made in one arena at
-    // once add up, differently in each run: i686 threads so left 6 to 64 MiB of new heaps
-    // in the checked run, 24 times in 40 runs natively on an x86_64 kernel. One at a time,
-    // 3 runs in 250 still saw one arena's last heap 64 or 128 kB more resident: still open.
+    // One reserve at a time (`quiet_allocator`): should threads share an arena (32-bit
+    // glibc makes at most two per CPU, the main one included, unless told otherwise, as
+    // `quiet_allocator` now does), reserves made in one arena at once add up, differently
+    // in each run: i686 threads so left 6 to 64 MiB of new heaps in the checked run, 24
+    // times in 40 runs natively on an x86_64 kernel. One at a time, a shared arena still
+    // placed a reserve block in its last heap's untouched part now and then (64 or 128 kB
+    // more resident): hence an arena per thread (`common::leak`'s `ARENAS`).
     let reserving = Arc::new(Mutex::new(()));
     let threads: Vec<_> = (0..THREADS)
         .map(|seed| {
