@@ -30,6 +30,13 @@ pub(crate) const MAP_NONBLOCK: u32 = 0x1_0000;
 pub(crate) const MAP_STACK: u32 = 0x2_0000;
 pub(crate) const MAP_HUGETLB: u32 = 0x4_0000;
 
+/// The alignment a shared mapping's address must share with its file offset (the
+/// kernel's `SHMLBA` where it enforces it), or 0 where data caches never alias between
+/// virtual addresses of one page and the kernel takes any page-aligned address: every
+/// architecture here but mips. (32-bit ARM's `SHMLBA` of four pages binds ARMv6 and older
+/// only; ARMv7, the oldest mman supports, has caches that behave as physically indexed.)
+pub(crate) const SHM_COLOUR: usize = 0;
+
 pub(crate) const MCL_CURRENT: u32 = 1;
 pub(crate) const MCL_FUTURE: u32 = 2;
 pub(crate) const MCL_ONFAULT: u32 = 4;

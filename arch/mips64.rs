@@ -80,6 +80,14 @@ pub(crate) mod nr {
 // `fcntl.h`, `errno.h`). A wrong `MAP_ANONYMOUS` would map a file (fd -1: `EBADF`), a wrong
 // `MAP_NORESERVE` would charge every reservation against the commit limit, a wrong `O_EXCL`
 // would let `shm_open` open an object it was asked to create.
+/// `SHMLBA` (`arch/mips/include/asm/shmparam.h`): mips data caches may be virtually
+/// indexed with ways larger than a page (the 5Kc's, which QEMU's malta models: 8 KiB ways
+/// of 4 KiB pages), so two virtual addresses of one page are coherent only at the same
+/// cache colour. The kernel refuses a `MAP_SHARED` mapping at a fixed address whose colour
+/// differs from its file offset's (`EINVAL` from `arch_get_unmapped_area`; a mere hint is
+/// moved up to the next colour boundary, then by the offset's colour). Its real mask depends on the CPU's caches and
+/// cannot be read from user space; `SHMLBA` is the largest it can be.
+pub(crate) const SHM_COLOUR: usize = 0x4_0000;
 pub(crate) const PROT_SEM: u32 = 0x10;
 pub(crate) const MAP_NORESERVE: u32 = 0x0400;
 pub(crate) const MAP_ANONYMOUS: u32 = 0x0800;

@@ -96,7 +96,7 @@ pub use flags::{
     Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
 pub use mapping::{AtomicWord, Flush, Guard, MapOptions, Mapping};
-pub use page::{init_from_auxv, page_size};
+pub use page::{init_from_auxv, page_size, shared_alignment};
 pub use reservation::Reservation;
 pub use ring::MirrorBuffer;
 pub use secret::{Hardening, Protection, SecretMemory};

@@ -23,6 +23,27 @@ pub fn page_size() -> usize {
     }
 }
 
+/// The alignment a shared mapping (`MAP_SHARED`) placed at an address of the caller's
+/// choosing must share with its file offset: the kernel takes it at `addr` only if
+/// `addr % shared_alignment() == offset % shared_alignment()`. This is the page size
+/// wherever data caches keep every virtual address of a page coherent, so any page-aligned
+/// address does; on mips it is `SHMLBA` (256 KiB), as virtually indexed data caches there
+/// may alias: a misplaced shared mapping is `EINVAL` (`MapOptions::map_file_in`, a moving
+/// `remap`), and the kernel moves a hint (`MapOptions::at`) up to the next multiple of its
+/// colour size and then by the offset's colour, so there only a shared mapping whose
+/// offset has colour 0 can be placed at a chosen address (`EEXIST` otherwise).
+/// [`MirrorBuffer`] and growth by moving place their shared mappings this way themselves.
+///
+/// [`MirrorBuffer`]: crate::MirrorBuffer
+#[inline]
+pub fn shared_alignment() -> usize {
+    match crate::arch::SHM_COLOUR {
+        // No aliasing: any page.
+        0 => page_size(),
+        colour => colour.max(page_size()),
+    }
+}
+
 /// Records the page size from the auxiliary vector a program's `_start` received, so that
 /// no system call or file read is needed later, and where the initial stack is.
 ///

@@ -273,7 +273,10 @@ fn placement_errors_change_nothing() {
     // In a forked child: another test thread could otherwise map into the pages a refused placement frees for a moment.
     let end = common::in_child_checked(|| {
         let p = page();
-        let mut space = Reservation::new(4 * p).unwrap();
+        // Aligned to the shared alignment, so that the shared placement below, of file
+        // offset p at p, is at its cache colour on mips too and reaches the kernel's
+        // permission check (a misplaced one would be EINVAL there first).
+        let mut space = Reservation::with_align(4 * p, mman::shared_alignment()).unwrap();
         space.commit(0..p, Prot::READ).unwrap();
         let one = MapOptions::new().len(p);
         assert_eq!(err(one.map_in(&mut space, 0)), Errno::EBUSY, "committed");
@@ -310,7 +313,7 @@ fn placement_errors_change_nothing() {
         assert_eq!(page_perms(&space), ["r--p", "---p", "---p", "---p"]);
         // The kernel's refusal (a read-only descriptor mapped shared and writable): the pages
         // are reserved again, and can be placed into afterwards.
-        let memfd = common::memfd("mman-place", MemfdFlags::CLOEXEC, p as u64);
+        let memfd = common::memfd("mman-place", MemfdFlags::CLOEXEC, 2 * p as u64);
         let path = format!(
             "/proc/self/fd/{}",
             mman::fd::AsRawFd::as_raw_fd(&memfd.as_fd())
@@ -322,9 +325,25 @@ fn placement_errors_change_nothing() {
         let refused = MapOptions::new()
             .len(p)
             .shared()
-            .map_file_in(&mut space, p, &read_only, 0);
+            .map_file_in(&mut space, p, &read_only, p as u64);
         assert_eq!(err(refused), Errno::EACCES);
         assert_eq!(page_perms(&space), ["r--p", "---p", "---p", "---p"]);
+        let colour = common::kernel_shared_colour();
+        assert_eq!(
+            mman::shared_alignment() % colour,
+            0,
+            "SHMLBA bounds the colour"
+        );
+        if colour > p {
+            // Where data caches alias (mips), a shared placement away from its offset's
+            // colour (offset 0 at p) is the kernel's EINVAL, the pages reserved again.
+            let refused = MapOptions::new()
+                .len(p)
+                .shared()
+                .map_file_in(&mut space, p, &memfd, 0);
+            assert_eq!(err(refused), Errno::EINVAL, "misplaced colour");
+            assert_eq!(page_perms(&space), ["r--p", "---p", "---p", "---p"]);
+        }
         let placed = one
             .map_in(&mut space, p)
             .expect("the pages are the reservation's again");
@@ -335,9 +354,11 @@ fn placement_errors_change_nothing() {
 
 #[test]
 fn one_file_placed_twice_back_to_back_is_one_ring_of_bytes() {
-    let p = page();
+    // Two pages, or on mips a multiple of SHMLBA, each half at the cache colour of offset 0
+    // (a reservation aligned to it), as the kernel requires there of shared placements.
+    let p = page().max(mman::shared_alignment() / 2);
     let memfd = common::memfd("mman-mirror", MemfdFlags::CLOEXEC, 2 * p as u64);
-    let mut space = Reservation::new(4 * p).unwrap();
+    let mut space = Reservation::with_align(4 * p, 2 * p).unwrap();
     let shared = MapOptions::new().len(2 * p).shared();
     let mut low = shared.map_file_in(&mut space, 0, &memfd, 0).unwrap();
     let mut high = shared.map_file_in(&mut space, 2 * p, &memfd, 0).unwrap();

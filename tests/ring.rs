@@ -29,7 +29,14 @@ fn advance(producer: &mut Producer, consumer: &mut Consumer, n: usize) {
 
 #[test]
 fn capacity_is_rounded_up_to_whole_pages() {
-    let p = page();
+    // Whole pages, and on mips whole multiples of SHMLBA, so that both views of the memfd's
+    // offset 0 lie at its cache colour (the kernel refuses them anywhere else).
+    let p = mman::shared_alignment();
+    let want_unit = match cfg!(target_arch = "mips64") {
+        true => 256 << 10,
+        false => page(),
+    };
+    assert_eq!(p, want_unit, "the shared alignment");
     for (asked, want) in [
         (0, p),
         (1, p),
@@ -55,7 +62,8 @@ fn the_two_views_are_one_memory_back_to_back() {
     assert_eq!(slice.len(), capacity);
     let first = slice.as_mut_ptr();
     // The views: two maps entries of the same memfd at offset 0, adjacent, read-write
-    // shared; the control page right below them, private.
+    // shared, the first at a multiple of the shared alignment (the memfd offset's cache
+    // colour); the control page right above them, private.
     let view = maps_entry(first.cast()).expect("first view");
     let second = maps_entry(first.wrapping_add(capacity).cast()).expect("second view");
     assert_eq!(
@@ -68,7 +76,12 @@ fn the_two_views_are_one_memory_back_to_back() {
         assert_eq!(entry.perms, "rw-s");
         assert!(entry.path.contains("mman-mirror"), "{entry:?}");
     }
-    let control = maps_entry(first.wrapping_sub(page()).cast()).expect("control page");
+    assert_eq!(
+        first as usize % mman::shared_alignment(),
+        0,
+        "first view's colour"
+    );
+    let control = maps_entry(first.wrapping_add(2 * capacity).cast()).expect("control page");
     assert_eq!(control.perms, "rw-p");
     // A byte written through the first view reads back through the second.
     write_byte(first, 42);
@@ -150,7 +163,8 @@ fn a_record_across_the_wrap_is_one_slice_both_ways() {
 /// different memory: filling all the free space leaves every queued byte as it was.
 #[test]
 fn live_slices_never_alias_as_positions_wrap() {
-    let (mut producer, mut consumer) = ring(3 * page());
+    // Three pages, or on mips three times SHMLBA (capacities are multiples of it there).
+    let (mut producer, mut consumer) = ring(3 * mman::shared_alignment());
     let capacity = producer.capacity();
     assert_ne!(capacity.count_ones(), 1, "not a power of two");
     let step = (capacity / 29) | 1;

@@ -13,13 +13,15 @@
 //! 2. Beyond it, the mapping moves with `mremap(MAYMOVE | FIXED)` into a region the kernel
 //!    chose, checked to be out of the stack's reach, and reserved (`PROT_NONE`)
 //!    beforehand, so that it is this process's own until the move replaces it. A mapping
-//!    that is one kernel VMA stays one, so it can move again.
+//!    that is one kernel VMA stays one, so it can move again. A shared mapping's new
+//!    address keeps its file offset's cache colour (see [`crate::shared_alignment`]),
+//!    which mips kernels require of a move (`EINVAL` otherwise).
 
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 
 use super::Mapping;
-use crate::{page_size, sys, Errno, MapFlags, MremapFlags, Prot, Result};
+use crate::{page_size, shared_alignment, sys, Errno, MapFlags, MremapFlags, Prot, Result};
 
 impl Mapping {
     /// Grows the mapping to `new_len` bytes (more than `len()`), by moving it if the new
@@ -38,6 +40,8 @@ impl Mapping {
         // A length whose page-aligned end overflows: EINVAL, as from mremap (whose
         // PAGE_ALIGN wraps to 0).
         let new_kernel_len = new_len.checked_add(self.lead).ok_or(Errno::EINVAL)?;
+        // Also within the last page: `len()` is what slices are lent with.
+        let new_kernel_len = super::object_len(new_kernel_len)?;
         let old_end = page_end(start, self.kernel_len(), page).ok_or(Errno::EINVAL)?;
         let new_end = page_end(start, new_kernel_len, page).ok_or(Errno::EINVAL)?;
         if new_end > old_end {
@@ -62,12 +66,19 @@ impl Mapping {
             | MapFlags::ANONYMOUS
             | MapFlags::NORESERVE
             | self.flags.intersection(MapFlags::PLACEMENT_LIMITS);
+        let (align, phase) = self.colour();
         let region = crate::place::map_out_of_the_stacks_reach(
-            new_kernel_len,
-            page_size(),
+            new_kernel_len.checked_add(phase).ok_or(Errno::ENOMEM)?,
+            align,
             Prot::empty(),
             reserve,
         )?;
+        if phase != 0 {
+            // SAFETY: the head of the reservation just made, which nothing refers to; if
+            // the unmap fails it stays reserved, address space and no memory.
+            let _ = unsafe { sys::munmap(region, phase) };
+        }
+        let region = region.cast::<u8>().wrapping_add(phase).cast();
         let flags = MremapFlags::MAYMOVE | MremapFlags::FIXED;
         // SAFETY: `&mut self` means no slice of the mapping is alive while it moves; the
         // region it replaces is the reservation just made, which nothing else refers to.
@@ -90,6 +101,22 @@ impl Mapping {
             // out of memory, map slots or `RLIMIT_MEMLOCK` during the move.
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Mapping {
+    /// Where a move may put the mapping: at `phase` past a multiple of `align`. For shared
+    /// memory the kernel keeps the cache colour of the file offset (`shared_alignment`,
+    /// above a page on mips only); shared anonymous memory counts from offset 0. Private
+    /// memory goes anywhere page aligned.
+    fn colour(&self) -> (usize, usize) {
+        let page = page_size();
+        if !self.flags.contains(MapFlags::SHARED) {
+            return (page, 0);
+        }
+        let align = shared_alignment();
+        let kernel_offset = self.file_offset.wrapping_sub(self.lead as u64);
+        (align, (kernel_offset % align as u64) as usize)
     }
 }
 

@@ -61,13 +61,14 @@ use region::Region;
 ///   before its `Release` store of `H`, which the producer loads with `Acquire` before
 ///   lending the space those bytes occupied.
 ///
-/// Every architecture mman supports keeps data caches coherent between virtual aliases of
-/// one physical page, as the two views need: the 64-bit ones and i686 have a `SHMLBA` (the
-/// alignment shared mappings need for that) of one page. 32-bit ARM's is four pages, for
-/// ARMv6 and older, whose virtually indexed data caches alias; ARMv7 (the 32-bit ARM that
-/// mman is tested on) requires data caches to behave as physically indexed and tagged, so
-/// views one page apart are coherent there too. On an ARMv6 target the capacity would have
-/// to be a multiple of four pages, which `new` does not enforce yet: use ARMv7 or later.
+/// The two views are coherent on every architecture mman supports. Most keep data caches
+/// coherent between any virtual aliases of one physical page (the 64-bit ones but mips,
+/// and i686; 32-bit ARM's `SHMLBA` of four pages binds ARMv6 and older, whose virtually
+/// indexed data caches alias, while ARMv7, the oldest mman supports, requires caches that
+/// behave as physically indexed). On mips aliases are coherent only at the same cache
+/// colour, which the kernel enforces (a misplaced view is `EINVAL`): there the capacity is
+/// a multiple of [`shared_alignment`](crate::shared_alignment) (`SHMLBA`, 256 KiB) and the
+/// first view starts at one, so both views sit at the colour of the memfd's offset 0.
 ///
 /// # Fork
 ///
@@ -129,8 +130,10 @@ unsafe impl Send for Consumer {}
 unsafe impl Send for MirrorBuffer {}
 
 impl MirrorBuffer {
-    /// A ring of at least `min_capacity` bytes (at least 1), rounded up to whole pages (the
-    /// allocation granularity of mappings on Linux). `ENOMEM` if that overflows or the
+    /// A ring of at least `min_capacity` bytes (at least 1), rounded up to a multiple of
+    /// [`shared_alignment`](crate::shared_alignment): whole pages (the allocation
+    /// granularity of mappings on Linux), and on mips whole multiples of `SHMLBA`, so
+    /// that both views lie at the cache colour of their memory. `ENOMEM` if that overflows or the
     /// address space runs out; the errors of `memfd_create`, `ftruncate` and `mmap`;
     /// `EEXIST` if other threads' mappings took the region's place eight times in a row
     /// (each attempt starts from a new reservation and leaves nothing behind).
@@ -156,7 +159,8 @@ impl MirrorBuffer {
         })
     }
 
-    /// The capacity in bytes: a whole number of pages.
+    /// The capacity in bytes: a multiple of [`shared_alignment`](crate::shared_alignment)
+    /// (a whole number of pages).
     pub fn capacity(&self) -> usize {
         self.ring.capacity.get()
     }

@@ -1,4 +1,4 @@
-//! The mirrored region: one control page, then a memfd mapped twice back to back, built
+//! The mirrored region: a memfd mapped twice back to back, then one control page, built
 //! with the crate's address-space layer: a [`Reservation`] of the whole region, and each
 //! part placed in it with [`MapOptions::map_in`] / [`MapOptions::map_file_in`], which never
 //! replace anything (`MAP_FIXED_NOREPLACE` over pages the reservation gave up) and, when the
@@ -8,11 +8,13 @@ use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 
 use super::Control;
-use crate::{page_size, Advice, Errno, MapOptions, Memfd, Prot, Reservation, Result, Seals};
+use crate::{
+    page_size, shared_alignment, Advice, Errno, MapOptions, Memfd, Prot, Reservation, Result, Seals,
+};
 
 /// The region while it is being made: unmapped whole if dropped.
 pub(super) struct Region {
-    /// The control page; the views follow it.
+    /// The first view; the second follows it, then the control page.
     base: NonNull<u8>,
     capacity: NonZeroUsize,
 }
@@ -36,21 +38,30 @@ impl Region {
         Err(Errno::EEXIST)
     }
 
-    /// Reserves `page + 2 * capacity` bytes (out of the main stack's reach, as every
-    /// reservation), places private read-write memory wiped on fork in the first page, and
-    /// a sealed memfd of `capacity` bytes over each half of the rest.
+    /// Reserves `2 * capacity + page` bytes (out of the main stack's reach, as every
+    /// reservation), places a sealed memfd of `capacity` bytes over each of the two halves
+    /// of the first `2 * capacity`, and private read-write memory wiped on fork in the last
+    /// page.
+    ///
+    /// Both views map the memfd from offset 0, so where data caches alias (mips: see
+    /// [`shared_alignment`]) each must start at that offset's cache colour, or the kernel
+    /// refuses it (`EINVAL`): the capacity is a multiple of the shared alignment, and the
+    /// reservation starts at one. Elsewhere that alignment is the page size.
     fn place(min_capacity: usize) -> Result<Region> {
         let page = page_size();
+        let colour = shared_alignment();
         let capacity = min_capacity
             .max(1)
-            .checked_next_multiple_of(page)
+            .checked_next_multiple_of(colour)
             .and_then(NonZeroUsize::new)
             .ok_or(Errno::ENOMEM)?;
         let total = total_len(capacity).ok_or(Errno::ENOMEM)?;
         // Until the end, each part is owned by a value that gives it back if a later step
         // fails: the reservation what is not placed yet, each mapping its own pages.
-        let mut space = Reservation::new(total)?;
-        let mut control = MapOptions::new().len(page).map_in(&mut space, 0)?;
+        let mut space = Reservation::with_align(total, colour)?;
+        let mut control = MapOptions::new()
+            .len(page)
+            .map_in(&mut space, 2 * capacity.get())?;
         // SAFETY: the control page is the ring's alone, and no reference into it exists
         // yet; in a forked child it reads as zeros, which every half checks before lending
         // anything (see `MirrorBuffer`).
@@ -64,14 +75,14 @@ impl Region {
             .shared()
             .prot(Prot::READ | Prot::WRITE)
             .len(capacity.get());
-        let first = view.map_file_in(&mut space, page, &memfd, 0)?;
-        let second = view.map_file_in(&mut space, page + capacity.get(), &memfd, 0)?;
+        let first = view.map_file_in(&mut space, 0, &memfd, 0)?;
+        let second = view.map_file_in(&mut space, capacity.get(), &memfd, 0)?;
         // Every page is placed: the reservation holds none of them any more (dropping it
         // unmaps nothing), and the three mappings, contiguous, become the region, unmapped
         // as one by `Region`. The views keep the memory; the descriptor closes here.
         drop(space);
-        let (base, _) = control.into_raw();
-        let _ = (first.into_raw(), second.into_raw());
+        let (base, _) = first.into_raw();
+        let _ = (second.into_raw(), control.into_raw());
         Ok(Region {
             base: NonNull::new(base).ok_or(Errno::ENOMEM)?,
             capacity,
@@ -79,15 +90,14 @@ impl Region {
     }
 
     pub(super) fn control(&self) -> NonNull<Control> {
-        self.base.cast()
+        // SAFETY: the control page follows the two views, inside the region.
+        unsafe { self.base.add(2 * self.capacity.get()) }.cast()
     }
 
     /// Gives up ownership: the first view and the capacity. [`Region::unmap`] gives the
     /// region back.
     pub(super) fn into_raw(self) -> (NonNull<u8>, NonZeroUsize) {
-        // SAFETY: the views start one page after the base, inside the region.
-        let data = unsafe { self.base.add(page_size()) };
-        let capacity = self.capacity;
+        let (data, capacity) = (self.base, self.capacity);
         core::mem::forget(self);
         (data, capacity)
     }
@@ -98,8 +108,13 @@ impl Region {
     /// The region must be one [`Region::into_raw`] gave up, with nothing referring to it.
     pub(super) unsafe fn unmap(control: NonNull<Control>, capacity: NonZeroUsize) {
         if let Some(total) = total_len(capacity) {
+            // The region starts two views below its control page.
+            let start = control
+                .as_ptr()
+                .cast::<u8>()
+                .wrapping_sub(2 * capacity.get());
             // SAFETY: forwarded to the caller.
-            unsafe { crate::give_back::unmap(control.as_ptr().cast(), total) };
+            unsafe { crate::give_back::unmap(start.cast(), total) };
         }
     }
 }
@@ -111,7 +126,7 @@ impl Drop for Region {
     }
 }
 
-/// The control page and the two views.
+/// The two views and the control page.
 fn total_len(capacity: NonZeroUsize) -> Option<usize> {
     capacity.get().checked_mul(2)?.checked_add(page_size())
 }

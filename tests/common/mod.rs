@@ -771,6 +771,36 @@ pub fn memfd(name: &str, flags: MemfdFlags, len: u64) -> OwnedFd {
     fd
 }
 
+/// The cache colour the running kernel demands of shared mappings at fixed addresses: the
+/// smallest power of two `c` (at least a page) at which a shared memfd page of offset 0 is
+/// accepted `c` bytes into a region aligned to `mman::shared_alignment()`. The page size
+/// where data caches do not alias; on mips the CPU's (the 5Kc QEMU models: 8 KiB), which
+/// user space cannot read otherwise and `mman::shared_alignment()` bounds from above.
+pub fn kernel_shared_colour() -> usize {
+    static COLOUR: AtomicUsize = AtomicUsize::new(0);
+    let known = COLOUR.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let (p, most) = (page(), mman::shared_alignment());
+    let file = memfd("mman-colour", MemfdFlags::CLOEXEC, p as u64);
+    let mut space = mman::Reservation::with_align(2 * most, most).expect("reserve");
+    let view = mman::MapOptions::new().len(p).shared();
+    let mut colour = p;
+    let found = loop {
+        if colour >= most {
+            break most;
+        }
+        match view.map_file_in(&mut space, colour, &file, 0) {
+            Ok(_) => break colour,
+            Err(Errno::EINVAL) => colour *= 2,
+            Err(e) => panic!("shared placement {colour:#x} into the region: {e}"),
+        }
+    };
+    COLOUR.store(found, Ordering::Relaxed);
+    found
+}
+
 /// Residency of each page of `[ptr, ptr + len)`, from `mincore`.
 pub fn resident(ptr: *mut c_void, len: usize) -> Vec<bool> {
     let mut vec = vec![0u8; len.div_ceil(page())];

@@ -276,6 +276,10 @@ impl World {
             Err(Errno::EINVAL)
         } else if at.is_some_and(|at| !self.placeable(at, kernel_len)) {
             Err(Errno::EEXIST)
+        } else if at.is_some_and(|at| memory == Memory::Shared && !shared_colour(at)) {
+            // Where data caches alias (mips), the kernel moves a shared mapping's hint to
+            // the cache colour of its offset, 0: placed elsewhere.
+            Err(Errno::EEXIST)
         } else if at.is_some_and(|at| in_stack_reach(at, kernel_len)) {
             Err(Errno::ENOMEM)
         } else {
@@ -486,6 +490,12 @@ pub fn resync(held: &mut Slot) {
             }
         }
     }
+}
+
+/// Whether shared anonymous memory (offset 0) may be placed at `at`: at a multiple of the
+/// kernel's cache colour, the page size but where data caches alias (mips).
+fn shared_colour(at: usize) -> bool {
+    at % crate::common::kernel_shared_colour() == 0
 }
 
 /// Whether `[at, at + len)` meets the main stack's reach, where the library maps nothing.

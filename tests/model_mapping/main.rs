@@ -77,6 +77,8 @@ const COUNTERS: usize = 7;
 const QEMU_USER: &str = "qemu-user's page table diverges from the host's on partial mprotect/mlock";
 
 fn features(partial: bool) -> Features {
+    // Probed now, before the ballast: the probe maps, which the map count limit would stop.
+    common::kernel_shared_colour();
     Features {
         seal: seal_supported(),
         private_markers: kernel::guard_markers(MapFlags::PRIVATE),

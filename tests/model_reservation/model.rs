@@ -145,6 +145,8 @@ pub(crate) struct Features {
 
 impl Features {
     pub(crate) fn probe() -> Features {
+        // The cache colour of shared placements too, known before any sequence runs.
+        common::kernel_shared_colour();
         let probe = MapOptions::new()
             .len(page())
             .map()
@@ -450,6 +452,20 @@ impl World<'_> {
         }
         if owners.iter().any(|o| *o != Owner::RESERVED) {
             return Err(Errno::EBUSY);
+        }
+        if let Source::File {
+            page: first,
+            shared: true,
+            ..
+        } = p.source
+        {
+            // Where data caches alias (mips), the kernel refuses a shared mapping at a fixed
+            // address whose cache colour differs from its file offset's.
+            let colour = crate::common::kernel_shared_colour();
+            let start = self.base.wrapping_add(p.offset);
+            if start.wrapping_sub(first * page) % colour != 0 {
+                return Err(Errno::EINVAL);
+            }
         }
         match p.name {
             // Refused once placed: the mapping is taken out, the pages reserved again.
