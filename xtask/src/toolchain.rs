@@ -147,15 +147,22 @@ impl Toolchain {
             // keeps the debug profile with its assertions and overflow checks.
             cmd.arg("--config")
                 .arg("profile.dev.package.\"*\".opt-level=2");
-            if subcommand != "test" {
-                // The profiles abort on panic, which needs the `panic_abort` runtime.
+            if subcommand == "rustc" {
+                // The freestanding examples' static libraries (`freestanding`): no
+                // unwinder to link, so the profiles' `panic = "abort"`, which needs the
+                // `panic_abort` runtime.
                 cmd.arg("-Zbuild-std=std,panic_abort");
             } else {
                 cmd.arg("-Zbuild-std");
                 // The test harness unwinds. With the profiles' `panic = "abort"`, cargo
                 // would build the std from source for both strategies at once: E0152
                 // (duplicate lang items), or "panic_unwind does not have the panic
-                // strategy unwind" for doc tests. A prebuilt std carries both.
+                // strategy unwind" for doc tests. A prebuilt std carries both. Every
+                // other build (the library alone, the ordinary examples, the system
+                // lane's `/init`) takes the same settings, so that one std per profile
+                // serves them all: each std built from source costs one to two minutes
+                // of a core, and building one for aborting as well was one more per arch
+                // and profile.
                 for profile in ["dev", "release"] {
                     cmd.arg("--config")
                         .arg(format!("profile.{profile}.panic=\"unwind\""));
