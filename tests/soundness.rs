@@ -665,6 +665,44 @@ fn a_guard_whose_removal_is_refused_stays_guarded() {
     assert_eq!(end, ChildEnd::Exited(0));
 }
 
+/// Review round 4 hole: a 32-bit program on a 64-bit kernel has 4 GiB of address space, and
+/// a mapping of more than `isize::MAX` bytes (2 GiB) lent a slice longer than any Rust
+/// object may be: undefined behaviour, which the standard library's debug check stopped
+/// ("slice::from_raw_parts requires ... the total size of the slice not to exceed
+/// `isize::MAX`"). Now nothing that lends is made, grown or attached that long (`ENOMEM`).
+#[test]
+fn nothing_that_lends_is_longer_than_isize_max() {
+    if cfg!(target_pointer_width = "64") {
+        skip!("a 64-bit address space (2^57 bytes at most) holds no mapping of isize::MAX");
+    }
+    let p = page();
+    let longest = isize::MAX as usize;
+    let too_long = longest + 1;
+    // The longest allowed, whose last page ends past it: growing within that page is
+    // refused too.
+    let mut m = match MapOptions::new().len(longest).no_reserve().map() {
+        Ok(m) => m,
+        Err(e) => skip!("no 2 GiB hole in this 32-bit address space ({e:?})"),
+    };
+    assert_eq!(m.as_slice().map(<[u8]>::len), Ok(longest));
+    assert_eq!(m.remap(too_long, false), Err(Errno::ENOMEM));
+    assert_eq!(m.len(), longest);
+    // Its pages, just given back, would hold one byte more: refused for that byte alone.
+    drop(m);
+    assert_eq!(
+        err(MapOptions::new().len(too_long).no_reserve().map()),
+        Errno::ENOMEM
+    );
+    assert_eq!(err(mman::Reservation::new(too_long)), Errno::ENOMEM);
+    // A System V segment a 64-bit program could have made: attached, then detached.
+    let flags = mman::ShmGetFlags::CREAT
+        | mman::ShmGetFlags::NORESERVE
+        | mman::ShmGetFlags::from_mode(mman::Mode::RUSR | mman::Mode::WUSR);
+    let id = sys::shmget(sys::IPC_PRIVATE, too_long + p, flags).unwrap();
+    let segment = mman::SysvSegment::from_id(id).remove_on_drop(true);
+    assert_eq!(err(segment.attach(mman::Access::ReadWrite)), Errno::ENOMEM);
+}
+
 /// The address range of a `memfd_secret` the child did not inherit is free in the child,
 /// and the child's own mappings may land there: dropping the child's copy of the
 /// `SecretMemory` must not unmap them.

@@ -40,10 +40,11 @@ impl Mapping {
         // A length whose page-aligned end overflows: EINVAL, as from mremap (whose
         // PAGE_ALIGN wraps to 0).
         let new_kernel_len = new_len.checked_add(self.lead).ok_or(Errno::EINVAL)?;
-        // Also within the last page: `len()` is what slices are lent with.
-        let new_kernel_len = super::object_len(new_kernel_len)?;
         let old_end = page_end(start, self.kernel_len(), page).ok_or(Errno::EINVAL)?;
         let new_end = page_end(start, new_kernel_len, page).ok_or(Errno::EINVAL)?;
+        // No longer than a Rust object may be, also within the last page: `len()` is what
+        // slices are lent with.
+        super::object_len(new_kernel_len)?;
         if new_end > old_end {
             if !may_move {
                 return Err(Errno::ENOMEM);

@@ -29,7 +29,7 @@ pub use guard::Guard;
 pub(crate) use numa::{bind_span, page_statuses};
 pub use ops::Flush;
 pub use options::MapOptions;
-pub(crate) use range::{offsets, Span};
+pub(crate) use range::{object_len, offsets, Span};
 
 /// What backs a mapping, which decides what the program may assume about its bytes, how
 /// it may grow, and how it is given back.
@@ -185,7 +185,8 @@ impl Mapping {
     ///
     /// # Safety
     /// `[ptr, ptr + len)` must be a page-aligned, private, anonymous, read-write mapping that
-    /// nothing else uses or will unmap, with `len > 0`.
+    /// nothing else uses or will unmap, with `0 < len <= isize::MAX` (no Rust object, and
+    /// so no slice this value lends, may be longer).
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
@@ -208,7 +209,7 @@ impl Mapping {
     ///
     /// # Safety
     /// `[ptr, ptr + len)` must be a page-aligned mapping with protection `prot` that nothing
-    /// else unmaps, with `len > 0`.
+    /// else unmaps, with `0 < len <= isize::MAX`.
     pub unsafe fn from_raw_volatile(ptr: *mut u8, len: usize, prot: Prot) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };

@@ -306,7 +306,8 @@ impl Mapping {
     /// it does not, `mremap` answers the move with the same `EFAULT`).
     ///
     /// The new pages have the protection of the mapping's last page. Huge-page mappings do
-    /// not grow (`EINVAL`).
+    /// not grow (`EINVAL`), and nothing grows past `isize::MAX` bytes (`ENOMEM`, also within
+    /// the last page: see [`MapOptions::map`](crate::MapOptions::map)).
     pub fn remap(&mut self, new_len: usize, may_move: bool) -> Result<()> {
         // Growing anything but anonymous private memory would add pages past the end of
         // their backing object, whose access raises SIGBUS: files grow with `remap_file`,

@@ -228,7 +228,9 @@ impl MapOptions {
 
     /// Anonymous memory (zero-filled).
     ///
-    /// A length of 0 is `EINVAL`, as from `mmap`. A file's length is found (an empty file
+    /// A length of 0 is `EINVAL`, as from `mmap`; more than `isize::MAX` bytes is `ENOMEM`
+    /// (the longest a Rust object, and so a lent slice, may be: only a 32-bit program's
+    /// address space holds more), for every kind of mapping. A file's length is found (an empty file
     /// gives an empty mapping, see [`map_file`](MapOptions::map_file)), but an anonymous
     /// length is the program's own choice, and 0 is almost always a miscomputed one; an
     /// empty anonymous mapping could not grow with [`remap`](Mapping::remap) either, since
@@ -482,7 +484,7 @@ impl MapOptions {
             // The page size is a power of two: a mask, with no division that could panic.
             (offset & (page_size() as u64).wrapping_sub(1)) as usize
         };
-        let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
+        let kernel_len = super::object_len(len.checked_add(lead).ok_or(Errno::ENOMEM)?)?;
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;

@@ -45,6 +45,20 @@ impl Mapping {
     }
 }
 
+/// `len` if a Rust object may be that long, else `ENOMEM` (what `mmap` answers for a length
+/// the address space cannot hold). No object exceeds `isize::MAX` bytes: slices, and
+/// pointer offsets within an object, are limited to it. A 64-bit address space is smaller
+/// than that, but a 32-bit program on a 64-bit kernel has 4 GiB of it, where a mapping of
+/// more than 2 GiB lent a slice longer than any Rust object (review round 4). So every
+/// mapping and reservation is held to it when made, grown or attached.
+pub(crate) fn object_len(len: usize) -> Result<usize> {
+    if len > isize::MAX as usize {
+        Err(Errno::ENOMEM)
+    } else {
+        Ok(len)
+    }
+}
+
 /// `range` as byte offsets into something `len` bytes long: `EINVAL` if it reaches outside,
 /// is reversed, or its end overflows.
 pub(crate) fn offsets(range: impl RangeBounds<usize>, len: usize) -> Result<Range<usize>> {

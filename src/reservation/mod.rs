@@ -76,12 +76,16 @@ impl Reservation {
     /// Reserves `len` bytes starting at a multiple of `align`, a power of two of at least a
     /// page (`EINVAL` otherwise): `len + align` bytes are reserved and the ends beyond the
     /// aligned range unmapped again, so a 2 MiB or 1 GiB alignment costs no memory.
+    /// `ENOMEM` also for more than `isize::MAX` bytes, the longest a Rust object may be
+    /// (only a 32-bit program's address space holds more).
     pub fn with_align(len: usize, align: usize) -> Result<Reservation> {
         let page = page_size();
         if len == 0 || !align.is_power_of_two() || align < page {
             return Err(Errno::EINVAL);
         }
         let len = len.checked_next_multiple_of(page).ok_or(Errno::ENOMEM)?;
+        // Slices and pointer offsets inside it must fit in an `isize`.
+        let len = crate::mapping::object_len(len)?;
         // The table first: failing there leaves nothing to undo.
         let pages = PageTable::new(len >> page_shift())?;
         let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::NORESERVE;
@@ -98,7 +102,8 @@ impl Reservation {
 
     /// Adopts `[ptr, ptr + len)` as a reservation whose every page is reserved, for example
     /// one [`into_raw`](Reservation::into_raw) gave out. `ENOMEM` where it lies in the main
-    /// stack's reach, `EINVAL` unless `ptr` and `len` are page aligned and `len > 0`.
+    /// stack's reach or is longer than `isize::MAX` bytes, `EINVAL` unless `ptr` and `len`
+    /// are page aligned and `len > 0`.
     ///
     /// # Safety
     /// The range must be private anonymous memory that nothing else uses or will unmap: it
@@ -111,6 +116,7 @@ impl Reservation {
         if len == 0 || (ptr as usize | len) & mask != 0 {
             return Err(Errno::EINVAL);
         }
+        crate::mapping::object_len(len)?;
         stack_reach::check(ptr as usize, len)?;
         let pages = PageTable::new(len >> page_shift())?;
         Ok(Reservation {

@@ -81,7 +81,8 @@ impl SysvSegment {
         // A null address comes only from attaching at 0, which is never asked for.
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(Errno::EINVAL);
         let usable = ptr.and_then(|ptr| {
-            let size = self.size()?;
+            // A segment made by a 64-bit program may be longer than a 32-bit one's objects.
+            let size = crate::mapping::object_len(self.size()?)?;
             stack_reach::check(raw as usize, size)?;
             Ok((ptr, size))
         });
