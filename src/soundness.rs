@@ -111,7 +111,14 @@
 //! huge-page mapping can be truncated under it that way), debuggers and `ptrace`. And
 //! raising `RLIMIT_STACK` at run time beyond what the process started with: the kernel
 //! chose its mapping base for the old limit, so the main stack can then grow down to
-//! mappings the kernel placed (any program's, not only this crate's).
+//! mappings the kernel placed (any program's, not only this crate's). And an environment
+//! that answers a call with success without making it (a seccomp filter returning an
+//! errno of 0, an emulator that ignores an advice, as qemu-user does with
+//! `MADV_WIPEONFORK`): the book-keeping believes what succeeded. Refusals are inside the
+//! model, whatever the call and whatever it answers: a filter that refuses one call and
+//! lets another through must not make the crate believe something the refused call would
+//! have told it (review round 4: a refused `MADV_GUARD_REMOVE` once passed for guard
+//! advice the kernel did not know).
 //!
 //! # The table
 //!
