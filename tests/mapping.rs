@@ -2187,6 +2187,30 @@ fn huge_page_mappings_remap_within_their_huge_pages_only() {
     assert_eq!((m.as_ptr(), m.len()), (start, huge));
 }
 
+/// Huge-page memory refuses guard advice (`EINVAL` for VM_HUGETLB, at install and at
+/// removal alike), so `guard` gives it `PROT_NONE` without asking: asked, the refusal counted
+/// as markers that may be present, `unguard` then answered the removal's `EINVAL` forever
+/// and the mapping was never lent again (review round 4).
+#[test]
+fn a_guarded_huge_page_mapping_can_be_unguarded() {
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
+    // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
+    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
+    let mut m = r.unwrap();
+    assert_eq!(m.guard(..), Ok(mman::Guard::ProtNone));
+    assert_eq!(perms(m.as_ptr().cast()), "---p");
+    assert_eq!(err(m.as_slice()), Errno::EACCES);
+    assert_eq!(m.unguard(Prot::READ | Prot::WRITE), Ok(()));
+    assert_eq!(perms(m.as_ptr().cast()), "rw-p");
+    assert_eq!(m.as_slice().map(<[u8]>::len), Ok(huge));
+}
+
 #[test]
 fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
     let huge = match default_huge_page() {

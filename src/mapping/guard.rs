@@ -26,7 +26,8 @@ pub enum Guard {
 
 impl Mapping {
     /// Makes `range` fault on any access: `MADV_GUARD_INSTALL` where the kernel has it
-    /// (6.13), `PROT_NONE` otherwise. Slices of the mapping are refused from then on, until
+    /// (6.13) and the memory takes it, `PROT_NONE` otherwise (huge-page memory always).
+    /// Slices of the mapping are refused from then on, until
     /// the whole mapping is made accessible again with [`unguard`](Mapping::unguard).
     pub fn guard(&mut self, range: impl RangeBounds<usize>) -> Result<Guard> {
         if self.sealed {
@@ -40,9 +41,18 @@ impl Mapping {
         // The fallback protects the range alone.
         self.split_by_protection = true;
         self.mark_guarded();
-        // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new ones.
-        let installed = unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) };
-        self.note_guard_install(span.addr, installed);
+        let installed = if self.huge_page.is_some() {
+            // Huge-page memory refuses guard advice (VM_HUGETLB), and a refused install
+            // counts as markers that may be present, which `unguard` could then never
+            // remove: it gets PROT_NONE without asking.
+            Err(Errno::EINVAL)
+        } else {
+            // SAFETY: `&mut self` means no slice is alive, and the flags above refuse new
+            // ones.
+            let installed = unsafe { sys::madvise(span.ptr(), span.len, Advice::GuardInstall) };
+            self.note_guard_install(span.addr, installed);
+            installed
+        };
         match installed {
             Ok(()) => Ok(Guard::Madvise),
             Err(Errno::EINVAL) => {
