@@ -58,7 +58,9 @@
 //! are never removed) that lies within the file's size: no writer, writable shared
 //! mapping, hole punch or truncation can reach its bytes, and a private one's written pages
 //! are its own copies (see [`MapOptions::map_file`](crate::MapOptions::map_file)).
-//! Other shared, file-backed and droppable memory is *volatile*:
+//! Other shared, file-backed and droppable memory is *volatile*, and so is memory whose
+//! pages may not be there when touched (huge pages mapped without a reservation, which the
+//! pool may fail to supply: `SIGBUS`, which must not come through a reference):
 //! `as_slice` refuses them (`EPERM`); they are copied with relaxed atomic accesses
 //! ([`read_at`](crate::Mapping::read_at), [`write_at`](crate::Mapping::write_at)), which
 //! race soundly with other processes and with other mappings of the same object, or viewed
@@ -136,6 +138,7 @@
 //! | `as_slice`, `as_mut_slice` | bytes changed by another process, a file writer, truncation, reclaim | lent only for exclusive memory (`EPERM`) | `mapping`: `shared_anonymous_memory_is_volatile_and_shared_with_a_child`, `private_file_mapping_is_copy_on_write_and_volatile`, `droppable_memory_is_volatile_on_6_11_and_einval_before` |
 //! | | part of the mapping not accessible (protect, guard) | flags cleared before, set after whole-mapping success | `mapping`: `protect_changes_maps_permissions_and_what_the_safe_layer_lends`, `protect_does_not_lift_a_guard`; `soundness`: `restoring_part_of_a_mapping_does_not_restore_the_whole` |
 //! | | a `protect` that fails part-way | pessimistic flags | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent` |
+//! | | huge pages mapped without a reservation (`no_reserve`, also of a sealed hugetlbfs memfd): a page the pool cannot supply when first touched raises `SIGBUS` through the slice (review round 4) | such memory is volatile (`Kind::UnreservedHugePages`, or a plain file mapping): copies and atomics only, whose `SIGBUS` is a signal | `mapping`: `huge_pages_without_a_reservation_are_not_lent` |
 //! | | a forked child over unmapped or zeroed memory | `DontFork`/`WipeOnFork` only through `advise_unchecked` | `mapping`: `destructive_advice_is_einval_through_the_safe_advise` |
 //! | | atomics storing under a live slice | atomic views borrow mutably | `mapping`: `atomics_on_exclusive_memory_exclude_slices_by_borrowing`; the `compile_fail` example above |
 //! | `read_at`, `write_at` | races with atomics of this process | relaxed atomic copies; views borrow mutably | `mapping`: `slices_and_copies_see_the_same_bytes`, `volatile_copies_are_exact_at_every_alignment_and_length` |

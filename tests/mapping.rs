@@ -2205,10 +2205,61 @@ fn a_guarded_huge_page_mapping_can_be_unguarded() {
     let mut m = r.unwrap();
     assert_eq!(m.guard(..), Ok(mman::Guard::ProtNone));
     assert_eq!(perms(m.as_ptr().cast()), "---p");
-    assert_eq!(err(m.as_slice()), Errno::EACCES);
+    assert_eq!(
+        m.read_at(0, &mut [0]),
+        Err(Errno::EACCES),
+        "refused, nothing touched"
+    );
     assert_eq!(m.unguard(Prot::READ | Prot::WRITE), Ok(()));
     assert_eq!(perms(m.as_ptr().cast()), "rw-p");
-    assert_eq!(m.as_slice().map(<[u8]>::len), Ok(huge));
+    assert_eq!(m.protection(), Some(Prot::READ | Prot::WRITE));
+}
+
+/// Review round 4 hole: huge pages mapped without a reservation (`no_reserve`) come from
+/// the pool when first touched, and a touch the pool cannot supply raises `SIGBUS`. They
+/// were lent as slices (private anonymous memory, or a sealed hugetlbfs memfd), and reading
+/// one killed the process from safe code on a machine whose pool is empty. Such memory is
+/// volatile now: copies only, whose `SIGBUS` is a signal, as for a truncated file.
+#[test]
+fn huge_pages_without_a_reservation_are_not_lent() {
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
+    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
+    let m = r.unwrap();
+    assert!(m.is_volatile());
+    assert_eq!(err(m.as_slice()), Errno::EPERM);
+    // With a reservation the pages are the mapping's (or the map fails): lent as before.
+    if let Ok(reserved) = MapOptions::new().huge_pages().len(huge).map() {
+        assert!(!reserved.is_volatile());
+    }
+    // A sealed hugetlbfs memfd with a hole: mapped without a reservation, the hole is a
+    // page the pool may not have.
+    let flags =
+        mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::ALLOW_SEALING | mman::MemfdFlags::HUGETLB;
+    let memfd = Memfd::with_flags(c"mman-test-unreserved", flags).expect("MFD_HUGETLB memfd");
+    memfd.set_len(huge as u64).unwrap();
+    memfd.freeze().unwrap();
+    let options = MapOptions::new().prot(Prot::READ);
+    let unreserved = options.no_reserve().map_file(&memfd, 0).unwrap();
+    assert!(unreserved.is_volatile());
+    assert_eq!(err(unreserved.as_slice()), Errno::EPERM);
+    if let Ok(reserved) = options.map_file(&memfd, 0) {
+        assert!(!reserved.is_volatile(), "sealed, and its page reserved");
+    }
+    // Where the pool has no page, the copy raises the signal (not undefined behaviour).
+    if meminfo_kb("HugePages_Free") == Some(0) {
+        let end = in_child(|| {
+            let mut byte = [1];
+            m.read_at(0, &mut byte).unwrap();
+            i32::from(byte[0])
+        });
+        assert_eq!(end, ChildEnd::Signaled(libc::SIGBUS));
+    }
 }
 
 #[test]

@@ -57,6 +57,11 @@ pub(crate) enum Kind {
     Secret,
     /// Adopted with [`Mapping::from_raw_volatile`]: nothing known, so nothing assumed.
     Foreign,
+    /// Private huge-page memory mapped without a reservation (`MAP_NORESERVE`): each huge
+    /// page comes from the pool when first touched, and a touch the pool cannot supply
+    /// raises `SIGBUS`, so no byte is known accessible: copied, never lent. Does not grow
+    /// (no huge-page mapping does).
+    UnreservedHugePages,
 }
 
 impl Kind {
@@ -71,6 +76,17 @@ impl Kind {
     /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
     pub(crate) fn grows_freely(self) -> bool {
         matches!(self, Kind::PrivateAnonymous | Kind::Droppable)
+    }
+
+    /// What memory of this kind is when its pages are huge ones without a reservation
+    /// (`MAP_NORESERVE`): a page the pool cannot supply when first touched raises `SIGBUS`,
+    /// through a slice as well, so none of it is exclusive (review round 4).
+    pub(crate) fn without_reservation(self) -> Kind {
+        match self {
+            Kind::PrivateAnonymous => Kind::UnreservedHugePages,
+            Kind::SealedFile => Kind::File,
+            other => other,
+        }
     }
 }
 
@@ -164,7 +180,8 @@ impl Mapping {
     }
 
     /// Whether the bytes can change other than through this value (shared, file-backed or
-    /// droppable memory), so that they are accessed by copies rather than slices.
+    /// droppable memory), or may not be there when touched (huge pages mapped without a
+    /// reservation), so that they are accessed by copies rather than slices.
     #[inline]
     pub fn is_volatile(&self) -> bool {
         !self.kind.is_exclusive()

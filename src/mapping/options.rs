@@ -136,7 +136,9 @@ impl MapOptions {
     /// must start and end on huge-page boundaries (else `EINVAL`). The pages come from the
     /// pool the administrator reserved (`vm.nr_hugepages`): without enough of them `map`
     /// fails with `ENOMEM`, unless combined with [`no_reserve`](MapOptions::no_reserve),
-    /// in which case touching a page the pool cannot supply raises `SIGBUS`.
+    /// in which case touching a page the pool cannot supply raises `SIGBUS`: such a mapping
+    /// (of a file too) is volatile, read and written by copies, which raise the signal,
+    /// and never lent as slices, whose every byte must be known accessible.
     pub const fn huge_pages(self) -> Self {
         self.flag(MapFlags::HUGETLB)
     }
@@ -488,6 +490,10 @@ impl MapOptions {
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;
+        let kind = match huge_page {
+            Some(_) if flags.contains(MapFlags::NORESERVE) => kind.without_reservation(),
+            _ => kind,
+        };
         Ok(Request {
             len,
             lead,
