@@ -117,7 +117,10 @@ impl Mapping {
         }
         let align = shared_alignment();
         let kernel_offset = self.file_offset.wrapping_sub(self.lead as u64);
-        (align, (kernel_offset % align as u64) as usize)
+        // `checked_rem`: the alignment is never 0, but the compiler cannot see it, and a
+        // `%` would leave a panic path (the freestanding example's link check found it).
+        let phase = kernel_offset.checked_rem(align as u64).unwrap_or(0);
+        (align, phase as usize)
     }
 }
 
