@@ -38,9 +38,9 @@
 //!    place, it moves; [`MapOptions::map_file`] takes only plain files, whose mappings a
 //!    forked child inherits.
 //! 2. **Only exclusive memory is lent as slices**: shared, file-backed and droppable memory
-//!    (except files sealed against writing and shrinking) is *volatile*
-//!    ([`Mapping::is_volatile`]) and is copied with relaxed atomics or viewed as
-//!    atomics through a mutable borrow ([`Mapping::as_atomics`]).
+//!    (except files sealed against writing and shrinking), and huge pages mapped without
+//!    a reservation, are *volatile* ([`Mapping::is_volatile`]) and are copied with relaxed
+//!    atomics or viewed as atomics through a mutable borrow ([`Mapping::as_atomics`]).
 //! 3. **Book-keeping is pessimistic**: what a call may take away is cleared before it is
 //!    made, what it grants is set only after it succeeded.
 //! 4. **Calls on state others own are `unsafe`** (`sys::pkey_free`, destructive advice).
