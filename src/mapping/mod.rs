@@ -44,7 +44,12 @@ pub(crate) enum Kind {
     /// (pages past the object would raise SIGBUS).
     SharedAnonymous,
     /// File-backed memory: grows only together with its file ([`Mapping::remap_file`]).
+    /// The file may shrink under it, after which its pages past the end raise `SIGBUS`.
     File,
+    /// A file sealed against shrinking (`F_SEAL_SHRINK`, not against writing) when it was
+    /// mapped, wholly within its size then: its bytes may change, but none of them ever
+    /// goes away, so it may be viewed as atomics. Grows like `File`.
+    UnshrinkableFile,
     /// A file sealed against writing and shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`) when it
     /// was mapped, wholly within its size then: no one can change or truncate the bytes the
     /// mapping shows (seals are never removed), so it is exclusive like private memory,
@@ -73,6 +78,13 @@ impl Kind {
         )
     }
 
+    /// Whether its pages may go away under the program (a file that may shrink, huge pages
+    /// the pool may fail to supply, adopted memory nothing is known of): touching one then
+    /// raises `SIGBUS`, which must not come through a reference, atomic or not.
+    pub(crate) fn may_vanish(self) -> bool {
+        matches!(self, Kind::File | Kind::UnreservedHugePages | Kind::Foreign)
+    }
+
     /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
     pub(crate) fn grows_freely(self) -> bool {
         matches!(self, Kind::PrivateAnonymous | Kind::Droppable)
@@ -84,7 +96,7 @@ impl Kind {
     pub(crate) fn without_reservation(self) -> Kind {
         match self {
             Kind::PrivateAnonymous => Kind::UnreservedHugePages,
-            Kind::SealedFile => Kind::File,
+            Kind::SealedFile | Kind::UnshrinkableFile => Kind::File,
             other => other,
         }
     }
