@@ -386,9 +386,11 @@ fn atomics_are_lent_only_where_no_page_can_go_away() {
     let mut none = shared.map_file(&empty, 0).unwrap();
     assert_eq!(none.as_atomics::<AtomicU32>().map(<[_]>::len), Ok(0));
     if let Ok(huge) = default_huge_page() {
-        let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
-        if let Ok(mut unreserved) = r {
-            assert_eq!(err(unreserved.as_atomics::<AtomicU32>()), Errno::EPERM);
+        for options in [MapOptions::new(), MapOptions::new().shared()] {
+            let r = options.huge_pages().no_reserve().len(huge).map();
+            if let Ok(mut unreserved) = r {
+                assert_eq!(err(unreserved.as_atomics::<AtomicU32>()), Errno::EPERM);
+            }
         }
     }
 }

@@ -62,10 +62,10 @@ pub(crate) enum Kind {
     Secret,
     /// Adopted with [`Mapping::from_raw_volatile`]: nothing known, so nothing assumed.
     Foreign,
-    /// Private huge-page memory mapped without a reservation (`MAP_NORESERVE`): each huge
-    /// page comes from the pool when first touched, and a touch the pool cannot supply
-    /// raises `SIGBUS`, so no byte is known accessible: copied, never lent. Does not grow
-    /// (no huge-page mapping does).
+    /// Anonymous huge-page memory (private or shared) mapped without a reservation
+    /// (`MAP_NORESERVE`): each huge page comes from the pool when first touched, and a touch
+    /// the pool cannot supply raises `SIGBUS`, so no byte is known accessible: copied, never
+    /// lent, not even as atomics. Does not grow (no huge-page mapping does).
     UnreservedHugePages,
 }
 
@@ -95,7 +95,7 @@ impl Kind {
     /// through a slice as well, so none of it is exclusive (review round 4).
     pub(crate) fn without_reservation(self) -> Kind {
         match self {
-            Kind::PrivateAnonymous => Kind::UnreservedHugePages,
+            Kind::PrivateAnonymous | Kind::SharedAnonymous => Kind::UnreservedHugePages,
             Kind::SealedFile | Kind::UnshrinkableFile => Kind::File,
             other => other,
         }
