@@ -234,7 +234,8 @@ impl Mapping {
     }
 
     /// Adopts `len` bytes at `ptr` as memory that may change under the program (shared or
-    /// file-backed), mapped with protection `prot`.
+    /// file-backed), mapped with protection `prot`. Nothing being known of it, it is read
+    /// and written by copies only: not lent, nor viewed as atomics (its pages might go away).
     ///
     /// # Safety
     /// `[ptr, ptr + len)` must be a page-aligned mapping with protection `prot` that nothing
