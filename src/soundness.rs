@@ -64,13 +64,11 @@
 //! `as_slice` refuses them (`EPERM`); they are copied with relaxed atomic accesses
 //! ([`read_at`](crate::Mapping::read_at), [`write_at`](crate::Mapping::write_at)), which
 //! race soundly with other processes and with other mappings of the same object, or viewed
-//! as atomics ([`as_atomics`](crate::Mapping::as_atomics)) where none of their pages can go
-//! away (views are references too: not over a file that may shrink, whose pages past the
-//! new end raise `SIGBUS`, nor over huge pages without a reservation). The memory model
-//! forbids a race between atomic accesses of different sizes when one of them writes, and
-//! between a non-atomic access and a write: so atomic views borrow the mapping *mutably*,
-//! and while one lives there is no slice, no copy and no view of another size in this
-//! process:
+//! as atomics ([`as_atomics`](crate::Mapping::as_atomics); not over huge pages without a
+//! reservation: views are references too). The memory model forbids a race between atomic
+//! accesses of different sizes when one of them writes, and between a non-atomic access
+//! and a write: so atomic views borrow the mapping *mutably*, and while one lives there is
+//! no slice, no copy and no view of another size in this process:
 //!
 //! ```compile_fail,E0502
 //! use core::sync::atomic::{AtomicU32, Ordering};
@@ -148,7 +146,7 @@
 //! | | another process or mapping writing meanwhile | atomic accesses (no torn words in the aligned middle) | `mapping`: `shared_anonymous_memory_is_volatile_and_shared_with_a_child` |
 //! | | a file truncated under the mapping | `SIGBUS`, a signal (not undefined behaviour) | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |
 //! | `as_atomics`, `atomic_u32`, `atomic_u64` | mixed-size racing atomics; read-only memory | one view at a time (`&mut`); `EACCES` unless read-write; alignment checked | `mapping`: `atomics_on_shared_memory_are_checked_and_shared_with_a_child`, `atomics_need_an_aligned_start` |
-//! | | pages that go away under the view: a file truncated by any holder of it, huge pages the pool cannot supply (`SIGBUS` through a reference; review round 4) | views only where no page can go away: anonymous, System V and secret memory, files sealed against shrinking (`F_SEAL_SHRINK`) that the mapping lies within (read after the seals); `EPERM` for other files, unreserved huge pages and adopted memory, whose copies still work | `mapping`: `atomics_are_lent_only_where_no_page_can_go_away` |
+//! | | huge pages mapped without a reservation: a page the pool cannot supply raises `SIGBUS` when first touched, through the view, with no one else doing anything (review round 4) | `EPERM` (`Kind::UnreservedHugePages`); copies still work. A file others truncate raises `SIGBUS` through a view as through a copy: a signal of their doing, held as for copies (no access is added by the compiler through an atomic view) | `mapping`: `atomics_are_not_lent_over_huge_pages_without_a_reservation` |
 //! | `protect` | `PROT_GROWSDOWN` reaching merged neighbours | `EINVAL` | `soundness`: `protect_cannot_reach_past_its_range_with_growsdown` |
 //! | | partial failure; guards outliving it; sealing | pessimistic flags; guarded until `unguard`; `EPERM` when sealed | `soundness`: `a_protect_that_fails_part_way_leaves_nothing_lent`, `sealed_mappings_refuse_protect_without_losing_access`; `mapping`: `protect_does_not_lift_a_guard` |
 //! | | making memory executable: cache maintenance (aarch64, powerpc64) faulting on pages still unreadable | the instruction cache is made coherent only over readable pages: before the change if readable, after it if it makes them readable and no guard marker may remain (else `unguard` does it) | `mapping`: `making_a_guarded_mapping_executable_leaves_its_guard_pages_alone` (can fail only on real aarch64 or POWER hardware with Linux 6.13: QEMU's cache maintenance is a no-op) |

@@ -118,14 +118,13 @@ impl Mapping {
 
     /// The whole mapping as a slice of atomics of type `T` (`AtomicU32`, `AtomicU64`, ...),
     /// for sharing with other threads and other processes: `len() / size_of::<T>()` of them.
-    /// Works on memory none of whose pages can go away, exclusive included (the view
-    /// borrows the mapping mutably, so no slice of it exists meanwhile): anonymous, System
-    /// V and secret memory, and files sealed against shrinking (`Seals::SHRINK`) that the
-    /// mapping lies within. `EPERM` where pages may go away and raise `SIGBUS` through the
-    /// references: a file that may shrink, huge pages without a reservation, adopted
-    /// memory (use [`read_at`](Mapping::read_at) and [`write_at`](Mapping::write_at)).
-    /// `EACCES` unless the mapping is readable and writable; `EINVAL` if its start is not
-    /// aligned for `T` (a file mapping at an odd offset).
+    /// Works on every kind of memory, exclusive included (the view borrows the mapping
+    /// mutably, so no slice of it exists meanwhile), but huge pages mapped without a
+    /// reservation (`EPERM`: a page the pool cannot supply raises `SIGBUS` when first
+    /// touched, which must not come through a reference; copy them with
+    /// [`read_at`](Mapping::read_at) and [`write_at`](Mapping::write_at)). `EACCES` unless
+    /// the mapping is readable and writable; `EINVAL` if its start is not aligned for `T`
+    /// (a file mapping at an odd offset).
     ///
     /// ```
     /// use core::sync::atomic::{AtomicU32, Ordering};
@@ -136,8 +135,7 @@ impl Mapping {
     /// # Ok::<(), mman::Errno>(())
     /// ```
     pub fn as_atomics<T: AtomicWord>(&mut self) -> Result<&[T]> {
-        // An empty mapping lends an empty view whatever it is: there is no page to lose.
-        if self.kind.may_vanish() && self.len != 0 {
+        if self.kind.may_lack_pages() {
             return Err(Errno::EPERM);
         }
         if !(self.readable && self.writable) {

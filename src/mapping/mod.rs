@@ -44,12 +44,7 @@ pub(crate) enum Kind {
     /// (pages past the object would raise SIGBUS).
     SharedAnonymous,
     /// File-backed memory: grows only together with its file ([`Mapping::remap_file`]).
-    /// The file may shrink under it, after which its pages past the end raise `SIGBUS`.
     File,
-    /// A file sealed against shrinking (`F_SEAL_SHRINK`, not against writing) when it was
-    /// mapped, wholly within its size then: its bytes may change, but none of them ever
-    /// goes away, so it may be viewed as atomics. Grows like `File`.
-    UnshrinkableFile,
     /// A file sealed against writing and shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`) when it
     /// was mapped, wholly within its size then: no one can change or truncate the bytes the
     /// mapping shows (seals are never removed), so it is exclusive like private memory,
@@ -78,11 +73,13 @@ impl Kind {
         )
     }
 
-    /// Whether its pages may go away under the program (a file that may shrink, huge pages
-    /// the pool may fail to supply, adopted memory nothing is known of): touching one then
-    /// raises `SIGBUS`, which must not come through a reference, atomic or not.
-    pub(crate) fn may_vanish(self) -> bool {
-        matches!(self, Kind::File | Kind::UnreservedHugePages | Kind::Foreign)
+    /// Whether a page may be missing when first touched, with no one else doing anything:
+    /// huge pages the pool may fail to supply raise `SIGBUS` then, which must not come
+    /// through a reference, atomic or not. (A file others truncate raises it too, as a
+    /// signal of their doing, through copies and atomic views alike: see the soundness
+    /// page.)
+    pub(crate) fn may_lack_pages(self) -> bool {
+        self == Kind::UnreservedHugePages
     }
 
     /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
@@ -96,7 +93,7 @@ impl Kind {
     pub(crate) fn without_reservation(self) -> Kind {
         match self {
             Kind::PrivateAnonymous | Kind::SharedAnonymous => Kind::UnreservedHugePages,
-            Kind::SealedFile | Kind::UnshrinkableFile => Kind::File,
+            Kind::SealedFile => Kind::File,
             other => other,
         }
     }
@@ -234,8 +231,7 @@ impl Mapping {
     }
 
     /// Adopts `len` bytes at `ptr` as memory that may change under the program (shared or
-    /// file-backed), mapped with protection `prot`. Nothing being known of it, it is read
-    /// and written by copies only: not lent, nor viewed as atomics (its pages might go away).
+    /// file-backed), mapped with protection `prot`.
     ///
     /// # Safety
     /// `[ptr, ptr + len)` must be a page-aligned mapping with protection `prot` that nothing

@@ -355,7 +355,7 @@ impl Mapping {
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
         // An empty mapping has no kernel mapping to grow (`resize` would refuse it too,
         // but only after the file grew).
-        if !matches!(self.kind, Kind::File | Kind::UnshrinkableFile) || self.has_no_pages() {
+        if self.kind != Kind::File || self.has_no_pages() {
             return Err(Errno::EINVAL);
         }
         let file = file.as_fd();

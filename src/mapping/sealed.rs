@@ -23,10 +23,6 @@
 //! mapping through a writable descriptor is refused even read-only (`EPERM`), and one
 //! through a read-only descriptor never had it.
 //!
-//! `F_SEAL_SHRINK` alone lends nothing, but it is what atomic views need: they are
-//! references too, and no page of the mapping can then go away under them (`SIGBUS`);
-//! the bytes still change, atomically for the views.
-//!
 //! `F_GET_SEALS` is `EINVAL` for files that cannot be sealed (anything but shmem and
 //! hugetlbfs): their mappings stay volatile, as does any file whose seals could not be
 //! read.
@@ -35,20 +31,24 @@ use super::Kind;
 use crate::fd::BorrowedFd;
 use crate::{sys, Seals};
 
-/// The kind of a mapping of `len` bytes of `file` from `offset`: if the bytes lie within
-/// the file's size and it is sealed against shrinking, [`Kind::SealedFile`] when it is
-/// sealed against writing too, else [`Kind::UnshrinkableFile`]; otherwise [`Kind::File`].
+/// The kind of a mapping of `len` bytes of `file` from `offset`: [`Kind::SealedFile`] if
+/// the file is sealed against writing and shrinking and the bytes lie within its size,
+/// else [`Kind::File`].
 pub(super) fn file_kind(file: BorrowedFd<'_>, offset: u64, len: usize) -> Kind {
-    let Ok(seals) = sys::fcntl_get_seals(file) else {
-        return Kind::File;
-    };
-    if !seals.contains(Seals::SHRINK) {
+    if !is_frozen(file) {
         return Kind::File;
     }
     // Read after the seals: the file can only have grown since, never shrunk.
     match (sys::file_size(file), offset.checked_add(len as u64)) {
-        (Ok(size), Some(end)) if end <= size && seals.contains(Seals::WRITE) => Kind::SealedFile,
-        (Ok(size), Some(end)) if end <= size => Kind::UnshrinkableFile,
+        (Ok(size), Some(end)) if end <= size => Kind::SealedFile,
         _ => Kind::File,
     }
+}
+
+/// The seals that keep a file's bytes from changing or going away.
+const FROZEN: Seals = Seals::WRITE.union(Seals::SHRINK);
+
+/// Whether `file` is sealed so that the bytes it holds can never change or go away.
+fn is_frozen(file: BorrowedFd<'_>) -> bool {
+    sys::fcntl_get_seals(file).is_ok_and(|seals| seals.contains(FROZEN))
 }

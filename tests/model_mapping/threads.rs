@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use mman::{Access, Mapping, Memfd, Seals};
+use mman::{Access, Mapping, Memfd};
 
 use crate::model_support::Rng;
 
@@ -23,10 +23,6 @@ const RUN: Duration = Duration::from_millis(300);
 pub fn race(seed: u64) -> [usize; 2] {
     let memfd = Memfd::new(c"mman-model-threads").expect("memfd_create");
     memfd.set_len(2 * AREA as u64).expect("ftruncate");
-    // Atomic views need pages that cannot go away (a file that may shrink has none).
-    memfd
-        .add_seals(Seals::SHRINK)
-        .expect("seal against shrinking");
     let maps = [(); 2].map(|()| memfd.map(Access::ReadWrite).expect("map the memfd"));
     let deadline = Instant::now() + RUN;
     std::thread::scope(|scope| {
