@@ -114,7 +114,8 @@ impl MapOptions {
         self.flag(MapFlags::LOCKED)
     }
 
-    /// Do not reserve swap space.
+    /// Do not reserve swap space (for huge pages: no pages of the pool, which makes the
+    /// mapping volatile; see [`huge_pages`](MapOptions::huge_pages)).
     pub const fn no_reserve(self) -> Self {
         self.flag(MapFlags::NORESERVE)
     }
