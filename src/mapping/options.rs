@@ -437,6 +437,9 @@ impl MapOptions {
             kind,
             huge_page,
         } = self.request(len, extra, file, offset, kind)?;
+        // No longer than a Rust object may be (placements inside a reservation are held to
+        // it by the reservation's own length, aligned mappings by their reservation's).
+        super::object_len(kernel_len)?;
         let request = || Request {
             len,
             lead,
@@ -487,7 +490,7 @@ impl MapOptions {
             // The page size is a power of two: a mask, with no division that could panic.
             (offset & (page_size() as u64).wrapping_sub(1)) as usize
         };
-        let kernel_len = super::object_len(len.checked_add(lead).ok_or(Errno::ENOMEM)?)?;
+        let kernel_len = len.checked_add(lead).ok_or(Errno::ENOMEM)?;
         let flags = self.flags | extra;
         // Looked up before mmap, so that what is mapped can always be unmapped whole.
         let huge_page = huge::page_size_for(flags, file.as_ref().map(|(_, backing)| backing))?;

@@ -107,6 +107,10 @@ pub(super) enum Memory {
     /// The memfd from `offset` on, sealed against writing and shrinking when mapped and
     /// within its size: exclusive (lent as slices), and it never grows.
     SealedFile { offset: u64 },
+    /// Anonymous huge pages without a reservation (`no_reserve`), private or shared: a page
+    /// the pool cannot supply raises SIGBUS when first touched, so the library lends
+    /// nothing of it, not even atomic views (review round 4); it never grows.
+    UnreservedHugePages,
 }
 
 impl Memory {
@@ -267,7 +271,9 @@ impl World<'_> {
         let cap = (MAX_PAGES * page) as u64;
         let (result, len, memory) = match request.source {
             Source::Anonymous => {
+                let unreserved = request.options.has(OptionBits::NO_RESERVE);
                 let memory = match request.kind {
+                    _ if request.huge_pages() && unreserved => Memory::UnreservedHugePages,
                     Kind::Private => Memory::Private,
                     Kind::Droppable => Memory::Droppable,
                     Kind::Shared | Kind::SharedValidate | Kind::Sync => Memory::SharedAnonymous,
@@ -479,7 +485,10 @@ impl World<'_> {
                 let rest = self.file_len().saturating_sub(offset);
                 usize::try_from(rest).unwrap_or(usize::MAX)
             }
-            Memory::Private | Memory::Droppable | Memory::SharedAnonymous => usize::MAX,
+            Memory::Private
+            | Memory::Droppable
+            | Memory::SharedAnonymous
+            | Memory::UnreservedHugePages => usize::MAX,
         }
     }
 
