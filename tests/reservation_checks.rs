@@ -8,8 +8,8 @@ mod common;
 
 use std::ffi::c_void;
 
-use common::{err, page, perms};
-use mman::{Errno, Prot, Reservation};
+use common::{err, has_vm_flag, maps_entry, page, perms};
+use mman::{Errno, MapOptions, Prot, Reservation};
 
 fn addr(space: &Reservation, offset: usize) -> *const c_void {
     space.as_ptr().wrapping_add(offset).cast()
@@ -98,4 +98,36 @@ fn nodes_reports_the_pages_of_its_own_range() {
         untouched[0]
     );
     assert_eq!(space.as_slice(p..2 * p).unwrap(), vec![7; p]);
+}
+
+#[test]
+fn a_refused_placement_reserves_its_pages_again_as_they_were() {
+    // Kills restore's flags `... | NORESERVE | FIXED_NOREPLACE` made `... | NORESERVE &
+    // FIXED_NOREPLACE` (`&` binds first: neither flag is passed). The hole is free, so the
+    // hint lands there anyway; what differs is MAP_NORESERVE, which the pages reserved again
+    // lacked: a VMA of its own among the reservation's, without VmFlags `nr`.
+    if !common::smaps_is_real() {
+        skip!("qemu-user synthesizes smaps: VmFlags has only rd/wr/ex/sh/mr/mw/ms");
+    }
+    // In a forked child: another test thread could otherwise map into the pages a refused
+    // placement frees for a moment.
+    let end = common::in_child_checked(|| {
+        let p = page();
+        let space = &mut Reservation::new(4 * p).unwrap();
+        // '$' is refused in names (and so is every name where the kernel cannot name memory):
+        // refused after the pages were placed, so they are reserved again.
+        let named = MapOptions::new().len(p).name(c"bad$name").map_in(space, p);
+        assert_eq!(err(named), Errno::EINVAL);
+        assert_eq!(perms(addr(space, p)), "---p", "reserved again");
+        assert!(has_vm_flag(addr(space, p), "nr"), "MAP_NORESERVE again");
+        // One VMA again, as before the placement (or part of a larger one, merged with a
+        // neighbour of the same flags).
+        let entry = maps_entry(addr(space, 0)).unwrap();
+        let base = space.as_ptr() as usize;
+        assert!(
+            entry.start <= base && entry.end >= base + 4 * p,
+            "{entry:?}"
+        );
+    });
+    assert_eq!(end, common::ChildEnd::Exited(0));
 }
