@@ -217,31 +217,6 @@ core::arch::global_asm!(
     ".size floor_map_unmap, . - floor_map_unmap",
 );
 
-// loongarch64: `syscall 0` may change $t0-$t8 besides a0, so len stays in a1 for munmap;
-// -4096 is one `lu12i.w` (a 12-bit immediate reaches only -2048).
-#[cfg(target_arch = "loongarch64")]
-core::arch::global_asm!(
-    ".globl floor_map_unmap",
-    ".type floor_map_unmap, @function",
-    "floor_map_unmap:",
-    "    move $a1, $a0", // len
-    "    move $a0, $zero",
-    "    li.w $a2, 3",
-    "    li.w $a3, 0x22",
-    "    li.w $a4, -1",
-    "    move $a5, $zero",
-    "    li.w $a7, 222", // mmap
-    "    syscall 0",
-    "    lu12i.w $t0, -1",   // -4096
-    "    bltu $t0, $a0, 2f", // -errno: return it
-    "    li.w $a7, 215",     // munmap
-    "    syscall 0",
-    "    move $a0, $zero",
-    "2:",
-    "    ret",
-    ".size floor_map_unmap, . - floor_map_unmap",
-);
-
 // mips64 (n64): the kernel flags an error in $7 and returns the errno positive, and keeps
 // $4-$6, so len is still in a1 for munmap. Delay slots filled by hand: `.set noreorder`.
 #[cfg(target_arch = "mips64")]
