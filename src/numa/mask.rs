@@ -117,3 +117,17 @@ impl core::fmt::Debug for NodeMask {
 /// bits: every mempolicy call uses one bit fewer than it is told (`get_nodes` starts with
 /// `--maxnode`), which is why libnuma passes its mask size plus one.
 pub(crate) const MAXNODE: usize = NodeMask::BITS + 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mask_is_empty_only_without_nodes() {
+        // Kills is_empty made `true` (no other test asked a non-empty mask).
+        assert!(NodeMask::EMPTY.is_empty());
+        for node in [0, 63, 64, NodeMask::BITS as u32 - 1] {
+            assert!(!NodeMask::single(node).unwrap().is_empty(), "{node}");
+        }
+    }
+}
