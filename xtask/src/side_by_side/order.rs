@@ -225,13 +225,23 @@ mod tests {
     /// and no single move improves it.
     #[test]
     fn many_lanes_are_ordered_by_moves_where_longest_first_idles() {
-        let mut lanes = vec![((Lane::Host, Arch::X86_64), 660)];
-        let users = [150, 100, 600, 130, 200, 270, 500, 120, 780];
-        let systems = [630, 880, 760, 740, 1050, 310, 370, 490, 310];
-        for ((&arch, user), system) in Arch::ALL.iter().zip(users).zip(systems) {
-            if arch != Arch::X86_64 {
-                lanes.push(((Lane::User, arch), user));
-            }
+        let mut lanes = vec![
+            ((Lane::Host, Arch::X86_64), 660),
+            ((Lane::System, Arch::X86_64), 630),
+        ];
+        // (arch, its user lane, its system lane: every kernel of it)
+        let others = [
+            (Arch::Aarch64, 150, 880),
+            (Arch::Riscv64, 600, 760),
+            (Arch::Powerpc64le, 130, 740),
+            (Arch::S390x, 200, 1050),
+            (Arch::Loongarch64, 270, 310),
+            (Arch::I686, 500, 370),
+            (Arch::Armv7, 120, 490),
+            (Arch::Mips64el, 780, 310),
+        ];
+        for (arch, user, system) in others {
+            lanes.push(((Lane::User, arch), user));
             lanes.push(((Lane::System, arch), system));
         }
         let (jobs, costs): (Vec<_>, Vec<u64>) = lanes.into_iter().unzip();
@@ -242,9 +252,9 @@ mod tests {
         let chosen = best(&jobs, &costs, 2);
         let after = makespan(&chosen, &jobs, &costs, 2);
         let half = costs.iter().sum::<u64>().div_ceil(2);
-        // 80 min against 75, which half the lanes' total (4450 s) bounds from below: on
+        // 81 min against 75, which half the lanes' total (4475 s) bounds from below: on
         // two cores no order brings every architecture within 50 minutes.
-        assert_eq!((before, after, half), (4810, 4480, 4450));
+        assert_eq!((before, after, half), (4860, 4480, 4475));
         assert_eq!(first_shorter_move(&chosen, &jobs, &costs, 2, after), None);
         let mut sorted = chosen.clone();
         sorted.sort();
