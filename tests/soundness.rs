@@ -698,7 +698,14 @@ fn nothing_that_lends_is_longer_than_isize_max() {
     let flags = mman::ShmGetFlags::CREAT
         | mman::ShmGetFlags::NORESERVE
         | mman::ShmGetFlags::from_mode(mman::Mode::RUSR | mman::Mode::WUSR);
-    let id = sys::shmget(sys::IPC_PRIVATE, too_long + p, flags).unwrap();
+    let id = match sys::shmget(sys::IPC_PRIVATE, too_long + p, flags) {
+        Ok(id) => id,
+        // Seen under qemu-i386 and qemu-arm (its cause inside QEMU not looked into).
+        Err(Errno::EINVAL) if is_qemu_user() => {
+            skip!("qemu-user refuses a System V segment of 2 GiB and a page (EINVAL); the mappings and reservation above were checked")
+        }
+        Err(e) => panic!("shmget of 2 GiB and a page: {e:?}"),
+    };
     let segment = mman::SysvSegment::from_id(id).remove_on_drop(true);
     assert_eq!(err(segment.attach(mman::Access::ReadWrite)), Errno::ENOMEM);
 }
