@@ -65,15 +65,15 @@ impl FreeLists {
         }
     }
 
-    /// The class that serves requests of `size` bytes aligned to at most 16, if it is
-    /// cached.
+    /// The class that serves requests of `size` bytes aligned to at most dlmalloc's
+    /// alignment (two words), if it is cached.
     #[inline]
     pub(super) fn class(size: usize) -> Option<usize> {
         (size <= MAX_CACHED).then(|| class_of(size.max(1)))
     }
 
     /// A block of class `class` from its list, or null if the list is empty. It holds at
-    /// least [`request`]`(class)` bytes and is 16-byte aligned.
+    /// least [`request`]`(class)` bytes and is aligned to two words.
     #[inline]
     pub(super) fn pop(&mut self, class: usize) -> *mut u8 {
         let Some(list) = self.lists.get_mut(class) else {
@@ -93,7 +93,7 @@ impl FreeLists {
     /// the whole cache is full, when the block is to go back to dlmalloc.
     ///
     /// # Safety
-    /// `block` is a block in use of at least [`request`]`(class)` bytes, 16-byte aligned,
+    /// `block` is a block in use of at least [`request`]`(class)` bytes, aligned to two words,
     /// that nothing else will use: its first word becomes the list's link.
     #[inline]
     pub(super) unsafe fn push(&mut self, class: usize, block: *mut u8) -> bool {

@@ -122,7 +122,7 @@ impl Heap {
         if align <= DLMALLOC_ALIGN {
             if let Some(class) = FreeLists::class(size) {
                 // SAFETY: the block holds at least `request(class)` bytes (see `cache`),
-                // is dlmalloc's (so 16-byte aligned) and is given up by the caller.
+                // is dlmalloc's (so aligned to two words) and is given up by the caller.
                 if unsafe { self.cache.push(class, ptr) } {
                     return;
                 }
