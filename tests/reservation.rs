@@ -7,7 +7,7 @@ mod common;
 
 use std::ffi::c_void;
 
-use common::{err, is_mapped, maps_entry, page, perms, resident};
+use common::{err, in_child_checked, is_mapped, maps_entry, page, perms, resident, ChildEnd};
 use mman::fd::AsFd;
 use mman::{Errno, MapOptions, MemfdFlags, Prot, Reservation};
 
@@ -540,8 +540,13 @@ fn into_raw_and_from_raw_hand_the_range_over() {
     let mut space = unsafe { Reservation::from_raw(ptr, len) }.unwrap();
     space.commit(.., Prot::READ | Prot::WRITE).unwrap();
     space.as_mut_slice(..).unwrap()[0] = 1;
-    drop(space);
-    assert!(!is_mapped(ptr.cast()));
+    // Dropped in a child, of one thread: in this process another test's mapping may take
+    // the range as soon as it is free.
+    let end = in_child_checked(move || {
+        drop(space);
+        assert!(!is_mapped(ptr.cast()), "the drop unmaps the range");
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
 }
 
 #[test]
