@@ -1647,6 +1647,13 @@ fn remap_to_zero_or_a_huge_length_fails_and_keeps_the_mapping() {
     assert_eq!(m.remap(usize::MAX, false), Err(Errno::EINVAL));
     assert_eq!(m.len(), 2 * p);
     assert_pattern(m.as_slice().unwrap(), 161, "bytes intact");
+    // At an odd offset of a file the kernel mapping starts `lead` bytes earlier: to zero
+    // is refused there too, not a shrink of the kernel mapping to the lead alone.
+    let (file, _) = memfd_with_pattern(2 * p, 162);
+    let mut odd = MapOptions::new().len(p).map_file(&file, 100).unwrap();
+    let before = entry(&odd, 0);
+    assert_eq!(odd.remap(0, false), Err(Errno::EINVAL));
+    assert_eq!((odd.len(), entry(&odd, 0)), (p, before));
     let e = entry(&m, 0);
     assert_eq!(
         (e.start, e.end),
