@@ -364,16 +364,11 @@ fn atomics_on_exclusive_memory_exclude_slices_by_borrowing() {
 #[test]
 fn atomics_are_not_lent_over_huge_pages_without_a_reservation() {
     use std::sync::atomic::AtomicU32;
-    let huge = match default_huge_page() {
-        Ok(huge) => huge,
-        Err(why) => skip!("{why}"),
-    };
     for options in [MapOptions::new(), MapOptions::new().shared()] {
-        let r = options.huge_pages().no_reserve().len(huge).map();
-        if qemu_refuses_hugetlb(&r) {
-            skip!("{QEMU_REFUSES_HUGETLB}");
-        }
-        let mut unreserved = r.unwrap();
+        let (mut unreserved, _) = match unreserved_huge_page(options) {
+            Ok(page) => page,
+            Err(why) => skip!("{why}"),
+        };
         assert_eq!(err(unreserved.as_atomics::<AtomicU32>()), Errno::EPERM);
         assert_eq!(err(unreserved.atomic_u32(0)), Errno::EPERM);
     }
@@ -2114,6 +2109,18 @@ fn qemu_refuses_hugetlb(r: &mman::Result<Mapping>) -> bool {
 /// The skip reason when [`qemu_refuses_hugetlb`].
 const QEMU_REFUSES_HUGETLB: &str = "qemu-user maps a 32-bit program's memory at addresses of its own choosing in its reservation, where the host answers MAP_HUGETLB with EINVAL";
 
+/// One default-size huge page mapped with `options` and no reservation (`no_reserve`: nothing
+/// is taken from the usually empty pool, and no page is touched), with that size; or why
+/// there is none here (no huge pages, qemu-user's refusal), for a skip.
+fn unreserved_huge_page(options: MapOptions) -> Result<(Mapping, usize), String> {
+    let huge = default_huge_page()?;
+    let r = options.huge_pages().no_reserve().len(huge).map();
+    if qemu_refuses_hugetlb(&r) {
+        return Err(QEMU_REFUSES_HUGETLB.to_string());
+    }
+    Ok((r.unwrap(), huge))
+}
+
 fn default_huge_page() -> Result<usize, String> {
     match meminfo_kb("Hugepagesize") {
         Some(kb) => Ok(kb * 1024),
@@ -2203,16 +2210,10 @@ fn huge_page_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
 /// or within its huge page, changes nothing and succeeds.
 #[test]
 fn huge_page_mappings_remap_within_their_huge_pages_only() {
-    let huge = match default_huge_page() {
-        Ok(huge) => huge,
+    let (mut m, huge) = match unreserved_huge_page(MapOptions::new()) {
+        Ok(page) => page,
         Err(why) => skip!("{why}"),
     };
-    // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
-    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
-    if qemu_refuses_hugetlb(&r) {
-        skip!("{QEMU_REFUSES_HUGETLB}");
-    }
-    let mut m = r.unwrap();
     let start = m.as_ptr();
     assert_eq!(m.remap(huge, false), Ok(()), "to its own length");
     assert_eq!(m.remap(huge, true), Ok(()), "to its own length, may move");
@@ -2226,16 +2227,10 @@ fn huge_page_mappings_remap_within_their_huge_pages_only() {
 /// and the mapping was never lent again (review round 4).
 #[test]
 fn a_guarded_huge_page_mapping_can_be_unguarded() {
-    let huge = match default_huge_page() {
-        Ok(huge) => huge,
+    let (mut m, _) = match unreserved_huge_page(MapOptions::new()) {
+        Ok(page) => page,
         Err(why) => skip!("{why}"),
     };
-    // no_reserve: nothing is taken from the (usually empty) pool; no page is touched.
-    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
-    if qemu_refuses_hugetlb(&r) {
-        skip!("{QEMU_REFUSES_HUGETLB}");
-    }
-    let mut m = r.unwrap();
     assert_eq!(m.guard(..), Ok(mman::Guard::ProtNone));
     assert_eq!(perms(m.as_ptr().cast()), "---p");
     assert_eq!(
@@ -2255,15 +2250,10 @@ fn a_guarded_huge_page_mapping_can_be_unguarded() {
 /// volatile now: copies only, whose `SIGBUS` is a signal, as for a truncated file.
 #[test]
 fn huge_pages_without_a_reservation_are_not_lent() {
-    let huge = match default_huge_page() {
-        Ok(huge) => huge,
+    let (m, huge) = match unreserved_huge_page(MapOptions::new()) {
+        Ok(page) => page,
         Err(why) => skip!("{why}"),
     };
-    let r = MapOptions::new().huge_pages().no_reserve().len(huge).map();
-    if qemu_refuses_hugetlb(&r) {
-        skip!("{QEMU_REFUSES_HUGETLB}");
-    }
-    let m = r.unwrap();
     assert!(m.is_volatile());
     assert_eq!(err(m.as_slice()), Errno::EPERM);
     // With a reservation the pages are the mapping's (or the map fails): lent as before.

@@ -98,15 +98,7 @@ fn a_thread_with_no_stack_top_known_maps_past_what_lies_below_its_reach() {
     if is_qemu_user() {
         skip!("qemu-user refuses seccomp filters (PR_SET_SECCOMP): no auxv source can be hidden");
     }
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct given.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) },
-        0
-    );
+    let limit = limit(libc::RLIMIT_STACK);
     if limit.rlim_cur == libc::RLIM_INFINITY {
         skip!("RLIMIT_STACK is unlimited: the reach is then RAM and swap deep");
     }

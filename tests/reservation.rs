@@ -7,20 +7,11 @@ mod common;
 
 use std::ffi::c_void;
 
+use common::reservation_addr as addr;
+use common::reservation_page_perms as page_perms;
 use common::{err, in_child_checked, is_mapped, maps_entry, page, perms, resident, ChildEnd};
 use mman::fd::AsFd;
 use mman::{Errno, MapOptions, MemfdFlags, Prot, Reservation};
-
-fn addr(space: &Reservation, offset: usize) -> *const c_void {
-    space.as_ptr().wrapping_add(offset).cast()
-}
-
-/// The permissions of every page of `space`, as `/proc/self/maps` shows them.
-fn page_perms(space: &Reservation) -> Vec<String> {
-    (0..space.len() / page())
-        .map(|i| perms(addr(space, i * page())))
-        .collect()
-}
 
 #[test]
 fn a_reservation_is_inaccessible_unreserved_address_space() {

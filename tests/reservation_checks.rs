@@ -6,21 +6,10 @@
 #[macro_use]
 mod common;
 
-use std::ffi::c_void;
-
+use common::reservation_addr as addr;
+use common::reservation_page_perms as page_perms;
 use common::{err, has_vm_flag, maps_entry, page, perms};
 use mman::{Errno, MapOptions, Prot, Reservation};
-
-fn addr(space: &Reservation, offset: usize) -> *const c_void {
-    space.as_ptr().wrapping_add(offset).cast()
-}
-
-/// The permissions of every page of `space`, as `/proc/self/maps` shows them.
-fn page_perms(space: &Reservation) -> Vec<String> {
-    (0..space.len() / page())
-        .map(|i| perms(addr(space, i * page())))
-        .collect()
-}
 
 #[test]
 fn a_reservation_is_never_empty() {

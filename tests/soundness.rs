@@ -59,15 +59,7 @@ fn stack_reach() -> Result<Reach, String> {
             "stack_guard_gap is {gap} bytes, not the default 256 pages"
         ));
     }
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct it is given.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) },
-        0
-    );
+    let limit = limit(libc::RLIMIT_STACK);
     if limit.rlim_cur == libc::RLIM_INFINITY {
         return Err("RLIMIT_STACK is unlimited: the reach is bounded by RAM and swap".into());
     }

@@ -981,11 +981,7 @@ pub fn file_of(fd: impl mman::fd::AsFd) -> std::fs::File {
 
 /// Sets the soft limit of `resource`, keeping the hard one so it can be raised back.
 pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlimit {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    unsafe { libc::getrlimit(resource, &mut old) };
+    let old = limit(resource);
     // rlim_t is u64 on 64-bit targets, u32 on 32-bit ones.
     #[allow(clippy::useless_conversion)]
     let new = libc::rlimit {
@@ -994,6 +990,33 @@ pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::
     };
     assert_eq!(unsafe { libc::setrlimit(resource, &new) }, 0, "setrlimit");
     old
+}
+
+/// The address `offset` bytes into `space`.
+pub fn reservation_addr(space: &mman::Reservation, offset: usize) -> *const std::ffi::c_void {
+    space.as_ptr().wrapping_add(offset).cast()
+}
+
+/// The permissions of every page of `space`, as `/proc/self/maps` shows them.
+pub fn reservation_page_perms(space: &mman::Reservation) -> Vec<String> {
+    (0..space.len() / page())
+        .map(|i| perms(reservation_addr(space, i * page())))
+        .collect()
+}
+
+/// The soft and hard limits of `resource`.
+pub fn limit(resource: libc::__rlimit_resource_t) -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    assert_eq!(
+        unsafe { libc::getrlimit(resource, &mut limit) },
+        0,
+        "getrlimit"
+    );
+    limit
 }
 
 /// Puts back the limits [`set_soft_limit`] returned.
