@@ -121,12 +121,21 @@ fn segments_hand_out_exactly_their_space_and_take_a_freed_last_segment_back() {
     // `end + next`: the space fits exactly, and nothing past it is handed out (the page
     // after it is mapped here, so that a mutant's mprotect there would succeed); and
     // `free` made to answer false (the segment stays dlmalloc's, never handed out again),
-    // and the drop made empty.
+    // and the drop made empty. Also page_size made 0 or 1: dlmalloc 0.2.14 reads it only
+    // to size the remap of a chunk it mapped itself, which it never does through Segments
+    // (remap always refuses), so only asking it shows the answer.
     in_child(|| {
         let p = page();
         // SAFETY: no Dlmalloc uses these segments; the test gives back only memory it no
         // longer uses.
         let segments = unsafe { Segments::new(4 * p) };
+        // SAFETY: sysconf has no preconditions.
+        let kernels = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        assert_eq!(
+            segments.page_size() as libc::c_long,
+            kernels,
+            "glibc's page size"
+        );
         let (first, len, _) = segments.alloc(p);
         assert!(!first.is_null());
         assert_eq!(len, p);
@@ -159,5 +168,69 @@ fn segments_hand_out_exactly_their_space_and_take_a_freed_last_segment_back() {
         drop(segments);
         assert!(!common::is_mapped(first.cast()), "the space is given back");
         assert!(!common::is_mapped(again.cast()));
+    });
+}
+
+#[test]
+fn the_cache_holds_at_most_its_byte_budget_after_blocks_come_and_go() {
+    // The cache's byte budget (256 KiB a shard) is counted down as blocks leave it as well
+    // as up as they arrive: 64 blocks of 4000 bytes (4008 each, the most one class holds)
+    // and two of 2000 (2008 each) fill it to 260,528 bytes, so a third 2000-byte block goes
+    // back to dlmalloc, and the next request of its class gets the second, the last cached.
+    // One 4000-byte block taken and given back on the way must leave the count where it was.
+    // Kills pop's `bytes -= request` made `/=` (the count fell to 64 at that pop, and the
+    // third block was cached and served first).
+    in_child(|| {
+        let malloc = Malloc::new();
+        let two_words = 2 * std::mem::size_of::<usize>();
+        let big = Layout::from_size_align(4000, two_words).unwrap();
+        let small = Layout::from_size_align(2000, two_words).unwrap();
+        let bigs = allocate(&malloc, big, 64);
+        let smalls = allocate(&malloc, small, 3);
+        free(&malloc, big, &bigs);
+        let again = allocate(&malloc, big, 1);
+        assert_eq!(
+            again,
+            [bigs[63]],
+            "the last 4000-byte block freed comes first"
+        );
+        free(&malloc, big, &again);
+        free(&malloc, small, &smalls);
+        let next = allocate(&malloc, small, 1);
+        assert_eq!(
+            next,
+            [smalls[1]],
+            "the third 2000-byte block is past the budget: {smalls:x?}"
+        );
+        free(&malloc, small, &next);
+    });
+}
+
+#[test]
+fn freeing_the_top_of_a_heap_gives_its_pages_back() {
+    // dlmalloc trims its top once more than 2 MiB of it is free, through Segments'
+    // free_part: the pages are discarded and made inaccessible, as /proc/self/maps shows.
+    // 40 blocks of 200 KiB (small blocks: dlmalloc's, in the shard's segments) freed leave
+    // 8000 KiB free at the top. Kills can_release_part made false (dlmalloc then keeps
+    // every page, read-write).
+    in_child(|| {
+        let malloc = Malloc::new();
+        let layout = Layout::from_size_align(200 << 10, 8).unwrap();
+        let blocks = allocate(&malloc, layout, 40);
+        let (first, last) = (blocks[0], blocks[39]);
+        assert_eq!(perms(last as *const _), "rw-p");
+        free(&malloc, layout, &blocks);
+        for block in [blocks[20], last] {
+            assert_eq!(
+                perms(block as *const _),
+                "---p",
+                "{block:x}, from {first:x}"
+            );
+        }
+        // The space given back is handed out again.
+        let again = allocate(&malloc, layout, 40);
+        assert_eq!(again, blocks);
+        assert_eq!(perms(last as *const _), "rw-p");
+        free(&malloc, layout, &again);
     });
 }

@@ -601,6 +601,26 @@ fn the_mask_names_every_node_the_kernel_can_have() {
     assert!(possible.iter().all(|&n| n < max_numnodes), "{possible:?}");
 }
 
+#[test]
+fn the_kernel_reads_the_masks_last_nodes() {
+    or_skip!(numa());
+    // MPOL_DEFAULT takes no nodes: set_mempolicy(2) refuses a non-empty mask with EINVAL,
+    // whichever nodes it names, before looking at them. So a mask of only node 1022 or
+    // 1023 is refused exactly when the kernel reads the mask's last bits: the `maxnode`
+    // passed must be NodeMask::BITS + 1 (the kernel reads one bit fewer than it is told).
+    // Kills MAXNODE made `BITS - 1` (nodes 1022 and 1023 unread: an empty mask, accepted)
+    // and `BITS * 1` (node 1023 unread).
+    let default = |mask: &NodeMask| {
+        mman::sys::set_mempolicy(PolicyMode::Default, ModeFlags::empty(), Some(mask))
+    };
+    assert_eq!(default(&NodeMask::EMPTY), Ok(()));
+    for node in [0, 1022, NodeMask::BITS as u32 - 1] {
+        let mask = NodeMask::single(node).unwrap();
+        assert_eq!(default(&mask), Err(Errno::EINVAL), "node {node}");
+    }
+    assert_eq!(thread_policy(), Ok((Policy::Default, ModeFlags::empty())));
+}
+
 // With two nodes: the kernel's placement, checked page by page.
 
 #[test]
