@@ -72,6 +72,7 @@ mod auxv;
 mod errno;
 mod file;
 mod flags;
+mod fork_canary;
 mod give_back;
 mod mapping;
 mod page;

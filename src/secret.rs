@@ -5,6 +5,7 @@ use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use crate::fd::AsFd;
+use crate::fork_canary::ForkCanary;
 use crate::{page_size, sys, Errno, Guard, MapOptions, Mapping, Prot, Result};
 
 /// Which protection a [`SecretMemory`] actually got.
@@ -48,27 +49,6 @@ pub struct SecretMemory {
     guard: Guard,
     /// For memory a forked child does not inherit: tells the child it is one.
     canary: Option<ForkCanary>,
-}
-
-/// One private page that reads as zeros in a forked child (`MADV_WIPEONFORK`, Linux 4.14,
-/// older than `memfd_secret`), and as 1 in the process that made it.
-#[derive(Debug)]
-struct ForkCanary(Mapping);
-
-impl ForkCanary {
-    fn new() -> Result<ForkCanary> {
-        let mut page = Mapping::anonymous(1)?;
-        // SAFETY: the page is read only through `in_maker`, which holds no reference
-        // across a fork; zeros in a child are the point.
-        unsafe { page.advise_unchecked(.., crate::Advice::WipeOnFork)? };
-        *page.as_mut_slice()?.first_mut().ok_or(Errno::EINVAL)? = 1;
-        Ok(ForkCanary(page))
-    }
-
-    /// Whether this is the process that made the canary (not a child forked since).
-    fn in_maker(&self) -> bool {
-        self.0.as_slice().is_ok_and(|bytes| bytes[..] == [1])
-    }
 }
 
 impl SecretMemory {

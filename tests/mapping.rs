@@ -534,6 +534,7 @@ fn meminfo_kb(field: &str) -> Option<usize> {
 
 #[test]
 fn huge_pages_use_the_reserved_pool_or_fail_with_enomem() {
+    let _serial = serial(); // the pool: see `every_spare_huge_page_reserved`
     let huge = match default_huge_page() {
         Ok(huge) => huge,
         Err(why) => {
@@ -2287,6 +2288,94 @@ fn huge_pages_without_a_reservation_are_not_lent() {
             i32::from(byte[0])
         });
         assert_eq!(end, ChildEnd::Signaled(libc::SIGBUS));
+    }
+}
+
+/// A private huge-page mapping, with a reservation, of every huge page the pool has free
+/// and not reserved (so that nothing is left for a process without a reservation), with the
+/// huge page size; or why there is none here, for a skip. Its callers, and the other tests
+/// that need a page of the pool, hold `serial()`, so that none finds the pool taken.
+fn every_spare_huge_page_reserved() -> Result<(Mapping, usize), String> {
+    let huge = default_huge_page()?;
+    let free = meminfo_kb("HugePages_Free").unwrap_or(0);
+    let reserved = meminfo_kb("HugePages_Rsvd").unwrap_or(0);
+    let spare = free.saturating_sub(reserved);
+    if spare == 0 {
+        return Err(format!(
+            "no spare huge page (HugePages_Free {free}, HugePages_Rsvd {reserved}): \
+             a private huge-page mapping with a reservation cannot be made"
+        ));
+    }
+    let r = MapOptions::new().huge_pages().len(spare * huge).map();
+    if qemu_refuses_hugetlb(&r) {
+        return Err(QEMU_REFUSES_HUGETLB.to_string());
+    }
+    match r {
+        Ok(m) => Ok((m, huge)),
+        // Another process took pages between the look at /proc/meminfo and the map.
+        Err(Errno::ENOMEM) if meminfo_kb("HugePages_Free") != Some(free) => Err(format!(
+            "another process took some of the {spare} spare huge pages meanwhile (ENOMEM)"
+        )),
+        Err(e) => panic!("{spare} reserved huge pages: {e:?}"),
+    }
+}
+
+/// Review round 5 hole: a private huge-page mapping's reservation is its maker's; a forked
+/// child holds none, and its first touch of a page takes one from the pool outside every
+/// reservation, or raises `SIGBUS` (also its copy-on-write, and a read of a page the
+/// parent's copy-on-write took back from it). The child's copy of the `Mapping` lent slices
+/// as the parent's does: reading one killed the child (`Signaled(SIGBUS)`). A fork canary
+/// tells the child now: there the memory is volatile (copies only, whose `SIGBUS` is a
+/// signal), and the parent's is lent as before.
+#[test]
+fn a_forked_child_does_not_lend_private_huge_pages_it_holds_no_reservation_for() {
+    let _serial = serial();
+    let (m, huge) = match every_spare_huge_page_reserved() {
+        Ok(reserved) => reserved,
+        Err(why) => skip!("{why}"),
+    };
+    assert!(!m.is_volatile(), "its maker holds the reservation");
+    let end = in_child_checked(|| {
+        match m.as_slice() {
+            Ok(bytes) => {
+                // The last huge page, which no one has touched: no page for the child.
+                let byte = read_byte(&bytes[bytes.len() - huge]);
+                panic!("lent to a child without a reservation (read {byte})");
+            }
+            Err(e) => assert_eq!(e, Errno::EPERM),
+        }
+        assert!(m.is_volatile());
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+    // The maker's pages are all there, untouched ones included.
+    let bytes = m.as_slice().expect("lent to its maker");
+    assert_eq!(read_byte(&bytes[bytes.len() - huge]), 0);
+}
+
+/// Review round 5 hole: `advise(.., DontNeed)` on private huge pages frees them, and the
+/// kernel gives their reservation back to the mapping only since Linux 6.9 ("mm/hugetlb:
+/// restore the reservation"), and not while the pool has surplus pages: another mapping can
+/// then take the freed page, and the next touch through a slice raises `SIGBUS` (program
+/// `hole_12_dontneed_loses_the_huge_page_reservation.rs`, run with a surplus pool). Not
+/// the same as writing zeros there, so the safe `advise` refuses it.
+#[test]
+fn discarding_private_huge_pages_is_refused_as_it_may_lose_their_reservation() {
+    let _serial = serial();
+    let (mut m, huge) = match every_spare_huge_page_reserved() {
+        Ok(reserved) => reserved,
+        Err(why) => skip!("{why}"),
+    };
+    m.as_mut_slice().unwrap()[0] = 7;
+    assert_eq!(m.advise(.., Advice::DontNeed), Err(Errno::EINVAL));
+    assert_eq!(m.advise(..huge, Advice::DontNeedLocked), Err(Errno::EINVAL));
+    assert_eq!(m.as_slice().unwrap()[0], 7, "nothing discarded");
+    if smaps_is_real() {
+        let held = smaps_field(m.as_ptr().cast(), "Private_Hugetlb");
+        assert_eq!(
+            held,
+            Some(format!("{} kB", huge / 1024)),
+            "the page is still held"
+        );
     }
 }
 

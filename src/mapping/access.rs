@@ -135,7 +135,7 @@ impl Mapping {
     /// # Ok::<(), mman::Errno>(())
     /// ```
     pub fn as_atomics<T: AtomicWord>(&mut self) -> Result<&[T]> {
-        if self.kind.may_lack_pages() {
+        if self.may_lack_pages() {
             return Err(Errno::EPERM);
         }
         if !(self.readable && self.writable) {
@@ -169,7 +169,7 @@ impl Mapping {
         if self.len == 0 {
             return Ok(());
         }
-        match (self.kind.is_exclusive(), accessible) {
+        match (self.is_exclusive(), accessible) {
             (false, _) => Err(Errno::EPERM),
             (true, false) => Err(Errno::EACCES),
             (true, true) => Ok(()),

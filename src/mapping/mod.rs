@@ -11,6 +11,7 @@ use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::fork_canary::ForkCanary;
 use crate::{sys, Errno, MapFlags, Prot, Result};
 
 mod access;
@@ -151,6 +152,12 @@ pub struct Mapping {
     /// How the mapping was made, so that a region it moves into is placed under the same
     /// limits (see `grow`).
     flags: MapFlags,
+    /// For private huge-page memory with a reservation: the reservation is the maker's
+    /// alone, and a forked child holds none, so that its first touch of a page, or its
+    /// copy-on-write, needs a page from the pool outside every reservation, and raises
+    /// `SIGBUS` if there is none (review round 5). The canary tells a child's copy that it
+    /// is one: there the memory counts as possibly missing pages (copies only).
+    fork_canary: Option<ForkCanary>,
 }
 
 // SAFETY: a Mapping owns its range like a Box owns its allocation; moving it to another
@@ -193,15 +200,36 @@ impl Mapping {
     /// reservation), so that they are accessed by copies rather than slices.
     #[inline]
     pub fn is_volatile(&self) -> bool {
-        !self.kind.is_exclusive()
+        !self.is_exclusive()
+    }
+
+    /// Whether only this value can change the bytes, and every page is there when touched,
+    /// so that slices may be lent: memory of an exclusive kind, in the process that holds
+    /// its reservation if it is private huge pages.
+    fn is_exclusive(&self) -> bool {
+        self.kind.is_exclusive() && self.holds_its_reservation()
+    }
+
+    /// Whether a page may be missing when first touched, with no one else doing anything
+    /// (see [`Kind::may_lack_pages`]): also private huge pages in a forked child.
+    fn may_lack_pages(&self) -> bool {
+        self.kind.may_lack_pages() || !self.holds_its_reservation()
+    }
+
+    /// Whether this process holds the mapping's huge-page reservation, if it has one: not
+    /// in a child forked since the mapping was made (see `fork_canary`).
+    fn holds_its_reservation(&self) -> bool {
+        self.fork_canary.as_ref().is_none_or(ForkCanary::in_maker)
     }
 
     /// Gives up ownership: returns the start and length of the whole kernel mapping (which
     /// begins before `as_ptr()` when a file offset was not page aligned). Unmapping it is now
     /// the caller's job. An empty mapping gives its dangling pointer and length 0: nothing
     /// to unmap.
-    pub fn into_raw(self) -> (*mut u8, usize) {
+    pub fn into_raw(mut self) -> (*mut u8, usize) {
         let raw = (self.kernel_start() as *mut u8, self.kernel_len());
+        // The canary is the value's own page, not part of what is given up.
+        drop(self.fork_canary.take());
         core::mem::forget(self);
         raw
     }
@@ -210,9 +238,11 @@ impl Mapping {
     /// that [`into_raw`](Mapping::into_raw) gave out.
     ///
     /// # Safety
-    /// `[ptr, ptr + len)` must be a page-aligned, private, anonymous, read-write mapping that
-    /// nothing else uses or will unmap, with `0 < len <= isize::MAX` (no Rust object, and
-    /// so no slice this value lends, may be longer).
+    /// `[ptr, ptr + len)` must be a page-aligned, private, anonymous, read-write mapping of
+    /// ordinary pages that nothing else uses or will unmap, with `0 < len <= isize::MAX` (no
+    /// Rust object, and so no slice this value lends, may be longer). Not huge pages
+    /// (`MAP_HUGETLB`): their reservation is not inherited by a forked child, which this
+    /// value would not know (see [`MapOptions::huge_pages`]).
     pub unsafe fn from_raw(ptr: *mut u8, len: usize) -> Mapping {
         // SAFETY: the caller guarantees `ptr` is a mapping, hence not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
@@ -296,6 +326,7 @@ impl Mapping {
             split_by_protection: false,
             sealed: false,
             flags,
+            fork_canary: None,
         }
     }
 

@@ -137,11 +137,12 @@ impl Mapping {
     /// this process or in a child it forks.
     ///
     /// `DontNeed`/`DontNeedLocked` are accepted on exclusive memory (private anonymous,
-    /// and sealed files), where they are the same as writing zeros (for a sealed file: its
-    /// bytes again) through `&mut self`. Advice that is only a hint can also be given
-    /// through `&self`: [`hint`](Mapping::hint). Advice that can destroy
+    /// and sealed files) of ordinary pages, where they are the same as writing zeros (for a
+    /// sealed file: its bytes again) through `&mut self`. Advice that is only a hint can
+    /// also be given through `&self`: [`hint`](Mapping::hint). Advice that can destroy
     /// contents behind the program's back or make accesses fault (`DontNeed` on shared or
-    /// file memory, `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`,
+    /// file memory, and on huge pages, whose freed page may take their reservation with it
+    /// so that the next touch raises `SIGBUS`, `Free`, `Remove`, `GuardInstall`, `GuardRemove`, `HwPoison`,
     /// `SoftOffline`), and advice that leaves a forked child's copy of this `Mapping`
     /// over unmapped (`DontFork`) or zeroed (`WipeOnFork`) memory, is `EINVAL` here: use
     /// [`advise_unchecked`](Mapping::advise_unchecked).
@@ -422,11 +423,14 @@ impl Mapping {
     }
 
     /// Whether `advice` is harmless for this mapping through `&mut self`: every hint
-    /// (`is_hint`), and `DontNeed` on exclusive memory, where it is the same as writing
-    /// zeros (or, for a sealed file, its bytes again).
+    /// (`is_hint`), and `DontNeed` on exclusive memory of ordinary pages, where it is the
+    /// same as writing zeros (or, for a sealed file, its bytes again). Not on huge pages:
+    /// the kernel frees them, and gives their reservation back to the mapping only since
+    /// Linux 6.9 and not while the pool has surplus pages, after which another mapping may
+    /// take the page and the next touch raise `SIGBUS` (review round 5).
     fn is_harmless(&self, advice: Advice) -> bool {
         let discards = matches!(advice, Advice::DontNeed | Advice::DontNeedLocked);
-        is_hint(advice) || (discards && self.kind.is_exclusive())
+        is_hint(advice) || (discards && self.is_exclusive() && self.huge_page.is_none())
     }
 }
 

@@ -140,6 +140,14 @@ impl MapOptions {
     /// in which case touching a page the pool cannot supply raises `SIGBUS`: such a mapping
     /// (of a file too) is volatile, read and written by copies, which raise the signal,
     /// and never lent as slices, whose every byte must be known accessible.
+    ///
+    /// A private mapping's reservation is its maker's: a child made by `fork` holds none,
+    /// and its touch of a page may raise `SIGBUS` when the pool has no page to spare. So in
+    /// a child the child's copy of the `Mapping` is volatile as well (a fork canary page,
+    /// `MADV_WIPEONFORK`, tells it; where the kernel has no such advice, before Linux 4.14,
+    /// private huge pages are volatile everywhere). And discarding private huge pages with
+    /// [`Mapping::advise`]'s `DontNeed` is refused (`EINVAL`): the freed page may take the
+    /// reservation with it.
     pub const fn huge_pages(self) -> Self {
         self.flag(MapFlags::HUGETLB)
     }
@@ -622,7 +630,10 @@ impl MapOptions {
         let ptr = unsafe { base.add(request.lead) };
         let (len, lead, offset, kind) = (request.len, request.lead, request.offset, request.kind);
         let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, request.flags);
-        mapping.huge_page = request.huge_page;
+        if request.huge_page.is_some() {
+            mapping.huge_page = request.huge_page;
+            mapping.keep_the_reservation_from_children();
+        }
         Ok(mapping)
     }
 
