@@ -372,6 +372,21 @@ fn atomics_are_not_lent_over_huge_pages_without_a_reservation() {
         assert_eq!(err(unreserved.as_atomics::<AtomicU32>()), Errno::EPERM);
         assert_eq!(err(unreserved.atomic_u32(0)), Errno::EPERM);
     }
+    // Review round 5: a hugetlbfs file mapped without a reservation was an ordinary file
+    // mapping, whose views were lent: the first load through one, of the program's own
+    // memfd, raised SIGBUS where the pool has no page (program
+    // hole_13_atomics_over_an_unreserved_hugetlbfs_file.rs).
+    let (memfd, _) = match huge_page_memfd(c"mman-test-unreserved-view") {
+        Ok(memfd) => memfd,
+        Err(why) => skip!("{why}"),
+    };
+    let r = MapOptions::new().shared().no_reserve().map_file(&memfd, 0);
+    if qemu_refuses_hugetlb(&r) {
+        skip!("{QEMU_REFUSES_HUGETLB}");
+    }
+    let mut unreserved = r.unwrap();
+    assert_eq!(err(unreserved.as_atomics::<AtomicU32>()), Errno::EPERM);
+    assert!(unreserved.is_volatile());
 }
 
 /// A file mapping at an odd offset starts off alignment: no view of wider atomics.
@@ -2122,6 +2137,16 @@ fn unreserved_huge_page(options: MapOptions) -> Result<(Mapping, usize), String>
     Ok((r.unwrap(), huge))
 }
 
+/// An `MFD_HUGETLB` memfd one default-size huge page long (no page of it touched), with
+/// that size; or why there is none here, for a skip.
+fn huge_page_memfd(name: &std::ffi::CStr) -> Result<(Memfd, usize), String> {
+    let huge = default_huge_page()?;
+    let flags = mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::HUGETLB;
+    let memfd = Memfd::with_flags(name, flags).expect("MFD_HUGETLB memfd");
+    memfd.set_len(huge as u64).unwrap();
+    Ok((memfd, huge))
+}
+
 fn default_huge_page() -> Result<usize, String> {
     match meminfo_kb("Hugepagesize") {
         Some(kb) => Ok(kb * 1024),
@@ -2276,8 +2301,12 @@ fn huge_pages_without_a_reservation_are_not_lent() {
     let unreserved = r.unwrap();
     assert!(unreserved.is_volatile());
     assert_eq!(err(unreserved.as_slice()), Errno::EPERM);
-    if let Ok(reserved) = options.map_file(&memfd, 0) {
-        assert!(!reserved.is_volatile(), "sealed, and its page reserved");
+    // Shared: a private mapping's writes would take pages of its own (review round 5).
+    if let Ok(reserved) = options.shared().map_file(&memfd, 0) {
+        assert!(
+            !reserved.is_volatile(),
+            "sealed, and its page reserved and held"
+        );
     }
     // Where the pool has no page, the copy raises the signal (not undefined behaviour);
     // under qemu-user the emulator takes the host's signal first.
@@ -2352,6 +2381,123 @@ fn a_forked_child_does_not_lend_private_huge_pages_it_holds_no_reservation_for()
     assert_eq!(read_byte(&bytes[bytes.len() - huge]), 0);
 }
 
+/// Review round 5 hole: a reservation does not make a huge page present. The hugetlb cgroup
+/// controller charges a page when it is faulted in, and a fault past `hugetlb.<size>.max`
+/// raises `SIGBUS`: a private huge-page mapping with a reservation was lent at once, and the
+/// first read through the slice killed the process (program
+/// `hole_13_huge_pages_past_a_hugetlb_cgroup_limit.rs`). Every page of huge-page memory
+/// with a reservation is faulted in when mapped (`MADV_POPULATE_READ`) before anything is
+/// lent or viewed; where that fails the memory is volatile.
+#[test]
+fn reserved_huge_pages_are_all_held_before_anything_is_lent() {
+    let _serial = serial(); // the pool: see `every_spare_huge_page_reserved`
+    let (m, huge) = match every_spare_huge_page_reserved() {
+        Ok(reserved) => reserved,
+        Err(why) => skip!("{why}"),
+    };
+    assert!(!m.is_volatile());
+    if smaps_is_real() {
+        assert_eq!(hugetlb_held(&m), m.len(), "every page held");
+    }
+    drop(m);
+    // Shared memory's pages too, which atomic views are lent over.
+    let mut shared = MapOptions::new()
+        .shared()
+        .huge_pages()
+        .len(huge)
+        .map()
+        .unwrap();
+    if smaps_is_real() {
+        assert_eq!(hugetlb_held(&shared), huge, "every page held");
+    }
+    assert!(shared.as_atomics::<std::sync::atomic::AtomicU32>().is_ok());
+}
+
+/// The bytes of huge pages `m`'s mapping holds, by `/proc/self/smaps` (which counts a page
+/// no other process maps as private, whatever the mapping).
+fn hugetlb_held(m: &Mapping) -> usize {
+    ["Private_Hugetlb", "Shared_Hugetlb"]
+        .map(|field| smaps_field(m.as_ptr().cast(), field).expect(field))
+        .iter()
+        .map(|kb| kb.trim_end_matches(" kB").parse::<usize>().unwrap() * 1024)
+        .sum()
+}
+
+/// Where cgroup v2 lets a new group use the hugetlb controller (mounted, enabled for the
+/// root's children, and this process may make groups): the root's path; or why not.
+fn hugetlb_cgroup_root() -> Result<String, String> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").map_err(|e| e.to_string())?;
+    let root = mounts
+        .lines()
+        .map(|line| line.split(' ').collect::<Vec<_>>())
+        .find(|fields| fields.get(2) == Some(&"cgroup2"))
+        .and_then(|fields| fields.get(1).map(|path| path.to_string()))
+        .ok_or("no cgroup2 file system mounted")?;
+    let enabled = std::fs::read_to_string(format!("{root}/cgroup.subtree_control"))
+        .map_err(|e| format!("{root}/cgroup.subtree_control: {e}"))?;
+    if !enabled.split_whitespace().any(|c| c == "hugetlb") {
+        return Err(format!(
+            "the hugetlb controller is not enabled for {root}'s groups \
+             (cgroup.subtree_control: {:?})",
+            enabled.trim()
+        ));
+    }
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("not root: no cgroup can be made".into());
+    }
+    Ok(root)
+}
+
+/// How the hugetlb controller names a huge page size in its files (`2MB`, `1GB`, `64KB`).
+fn hugetlb_cgroup_size(huge: usize) -> String {
+    match huge {
+        huge if huge >= 1 << 30 => format!("{}GB", huge >> 30),
+        huge if huge >= 1 << 20 => format!("{}MB", huge >> 20),
+        huge => format!("{}KB", huge >> 10),
+    }
+}
+
+/// The attack itself, where a cgroup can be made: a child in a group whose hugetlb limit is
+/// 0 maps a huge page with a reservation (charged separately, so the map succeeds); lent,
+/// its first read raised `SIGBUS` (`Signaled(7)`). Now the page cannot be faulted in when
+/// mapped, and the memory is volatile.
+#[test]
+fn huge_pages_past_a_hugetlb_cgroup_limit_are_not_lent() {
+    let _serial = serial(); // the pool: see `every_spare_huge_page_reserved`
+    let huge = match default_huge_page() {
+        Ok(huge) => huge,
+        Err(why) => skip!("{why}"),
+    };
+    let root = match hugetlb_cgroup_root() {
+        Ok(root) => root,
+        Err(why) => skip!("{why}"),
+    };
+    let free = meminfo_kb("HugePages_Free").unwrap_or(0);
+    let reserved = meminfo_kb("HugePages_Rsvd").unwrap_or(0);
+    if free <= reserved {
+        skip!("no spare huge page (HugePages_Free {free}, HugePages_Rsvd {reserved})");
+    }
+    let group = format!("{root}/mman-test-{}", std::process::id());
+    std::fs::create_dir(&group).unwrap_or_else(|e| panic!("{group}: {e}"));
+    let limit = format!("{group}/hugetlb.{}.max", hugetlb_cgroup_size(huge));
+    std::fs::write(&limit, "0").unwrap_or_else(|e| panic!("{limit}: {e}"));
+    let end = in_child_checked(|| {
+        std::fs::write(format!("{group}/cgroup.procs"), "0").expect("join the group");
+        let m = MapOptions::new().huge_pages().len(huge).map();
+        let m = m.expect("reserved: the limit is on faults, not reservations");
+        match m.as_slice() {
+            Ok(bytes) => {
+                let byte = read_byte(&bytes[0]);
+                panic!("lent past the group's limit (read {byte})");
+            }
+            Err(e) => assert_eq!(e, Errno::EPERM),
+        }
+        assert!(m.is_volatile());
+    });
+    std::fs::remove_dir(&group).unwrap_or_else(|e| panic!("{group}: {e}"));
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
 /// Review round 5 hole: `advise(.., DontNeed)` on private huge pages frees them, and the
 /// kernel gives their reservation back to the mapping only since Linux 6.9 ("mm/hugetlb:
 /// restore the reservation"), and not while the pool has surplus pages: another mapping can
@@ -2370,24 +2516,16 @@ fn discarding_private_huge_pages_is_refused_as_it_may_lose_their_reservation() {
     assert_eq!(m.advise(..huge, Advice::DontNeedLocked), Err(Errno::EINVAL));
     assert_eq!(m.as_slice().unwrap()[0], 7, "nothing discarded");
     if smaps_is_real() {
-        let held = smaps_field(m.as_ptr().cast(), "Private_Hugetlb");
-        assert_eq!(
-            held,
-            Some(format!("{} kB", huge / 1024)),
-            "the page is still held"
-        );
+        assert_eq!(hugetlb_held(&m), m.len(), "every page still held");
     }
 }
 
 #[test]
 fn hugetlbfs_file_mappings_shorter_than_a_huge_page_unmap_whole_on_drop() {
-    let huge = match default_huge_page() {
-        Ok(huge) => huge,
+    let (memfd, huge) = match huge_page_memfd(c"mman-test-hugetlbfs") {
+        Ok(memfd) => memfd,
         Err(why) => skip!("{why}"),
     };
-    let flags = mman::MemfdFlags::CLOEXEC | mman::MemfdFlags::HUGETLB;
-    let memfd = Memfd::with_flags(c"mman-test-hugetlbfs", flags).expect("MFD_HUGETLB memfd");
-    memfd.set_len(huge as u64).unwrap();
     let at = quiet_huge_address(huge);
     let r = MapOptions::new()
         .len(page())

@@ -58,10 +58,13 @@ pub(crate) enum Kind {
     Secret,
     /// Adopted with [`Mapping::from_raw_volatile`]: nothing known, so nothing assumed.
     Foreign,
-    /// Anonymous huge-page memory (private or shared) mapped without a reservation
-    /// (`MAP_NORESERVE`): each huge page comes from the pool when first touched, and a touch
-    /// the pool cannot supply raises `SIGBUS`, so no byte is known accessible: copied, never
-    /// lent, not even as atomics. Does not grow (no huge-page mapping does).
+    /// Huge-page memory, anonymous or of a file, whose pages are not all known to be held:
+    /// mapped without a reservation (`MAP_NORESERVE`), where each huge page comes from the
+    /// pool when first touched and a touch the pool cannot supply raises `SIGBUS`; or with
+    /// one but not faulted in (a hugetlb cgroup limit raises `SIGBUS` at the fault, not at
+    /// the reservation), or privately of a file (each write takes a page of its own then);
+    /// see `huge`. No byte is known accessible: copied, never lent, not even as atomics.
+    /// Does not grow (no huge-page mapping does).
     UnreservedHugePages,
 }
 
@@ -88,13 +91,15 @@ impl Kind {
         matches!(self, Kind::PrivateAnonymous | Kind::Droppable)
     }
 
-    /// What memory of this kind is when its pages are huge ones without a reservation
-    /// (`MAP_NORESERVE`): a page the pool cannot supply when first touched raises `SIGBUS`,
-    /// through a slice as well, so none of it is exclusive (review round 4).
+    /// What memory of this kind is when its pages are huge ones not all known to be held
+    /// (`MAP_NORESERVE`, or see `huge`): a page the pool cannot supply when first touched
+    /// raises `SIGBUS`, through a slice or an atomic view as well, so none of it is
+    /// exclusive nor viewed (review rounds 4 and 5: a file's too).
     pub(crate) fn without_reservation(self) -> Kind {
         match self {
-            Kind::PrivateAnonymous | Kind::SharedAnonymous => Kind::UnreservedHugePages,
-            Kind::SealedFile => Kind::File,
+            Kind::PrivateAnonymous | Kind::SharedAnonymous | Kind::SealedFile | Kind::File => {
+                Kind::UnreservedHugePages
+            }
             other => other,
         }
     }

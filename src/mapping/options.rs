@@ -141,13 +141,17 @@ impl MapOptions {
     /// (of a file too) is volatile, read and written by copies, which raise the signal,
     /// and never lent as slices, whose every byte must be known accessible.
     ///
-    /// A private mapping's reservation is its maker's: a child made by `fork` holds none,
-    /// and its touch of a page may raise `SIGBUS` when the pool has no page to spare. So in
+    /// A reservation does not make a page present: the hugetlb cgroup controller charges a
+    /// page when it is faulted in, and a fault past `hugetlb.<size>.max` raises `SIGBUS`.
+    /// So with a reservation every page is faulted in when mapped (`MADV_POPULATE_READ`,
+    /// Linux 5.14), and where that fails the mapping is volatile as without one. A private
+    /// mapping's reservation is its maker's: a child made by `fork` holds none, and its
+    /// copy-on-write of a page may raise `SIGBUS` when the pool has no page to spare. So in
     /// a child the child's copy of the `Mapping` is volatile as well (a fork canary page,
-    /// `MADV_WIPEONFORK`, tells it; where the kernel has no such advice, before Linux 4.14,
-    /// private huge pages are volatile everywhere). And discarding private huge pages with
-    /// [`Mapping::advise`]'s `DontNeed` is refused (`EINVAL`): the freed page may take the
-    /// reservation with it.
+    /// `MADV_WIPEONFORK`, tells it). A private mapping of a hugetlbfs file takes a page of
+    /// its own at each first write, charged then: volatile too. And discarding huge pages
+    /// with [`Mapping::advise`]'s `DontNeed` is refused (`EINVAL`): the freed page may take
+    /// the reservation with it.
     pub const fn huge_pages(self) -> Self {
         self.flag(MapFlags::HUGETLB)
     }
@@ -335,7 +339,8 @@ impl MapOptions {
     /// (`Seals::FUTURE_WRITE` is not enough: writable mappings made before it still write).
     /// A private mapping of a sealed file may be writable: what it writes goes to its own
     /// copies of the pages, through [`as_mut_slice`](Mapping::as_mut_slice). This works for
-    /// any descriptor of a sealable file (memfds, including hugetlbfs ones); files that
+    /// any descriptor of a sealable file (memfds, including hugetlbfs ones, when mapped
+    /// shared with a reservation: see [`huge_pages`](MapOptions::huge_pages)); files that
     /// cannot be sealed stay volatile.
     ///
     /// ```
@@ -632,7 +637,7 @@ impl MapOptions {
         let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, request.flags);
         if request.huge_page.is_some() {
             mapping.huge_page = request.huge_page;
-            mapping.keep_the_reservation_from_children();
+            mapping.hold_every_huge_page();
         }
         Ok(mapping)
     }
