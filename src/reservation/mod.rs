@@ -106,7 +106,8 @@ impl Reservation {
     /// are page aligned and `len > 0`.
     ///
     /// # Safety
-    /// The range must be private anonymous memory that nothing else uses or will unmap: it
+    /// The range must be private anonymous memory of ordinary pages (not huge pages, whose
+    /// reservation a forked child does not hold) that nothing else uses or will unmap: it
     /// is this value's from now on, and its bytes read as whatever they hold once committed.
     /// No part of it may be lazily freed (`MADV_FREE`) and unwritten since: the reservation
     /// would lend it as committed memory, which the kernel may zero at any time.
