@@ -66,10 +66,11 @@ pub(super) fn kernel_len(len: usize, huge_page: Option<usize>) -> usize {
 }
 
 impl Mapping {
-    /// For huge-page memory with a reservation, just mapped: makes sure every page is
-    /// there before anything is lent or viewed, and stays there, or else counts the memory
-    /// as missing pages (`Kind::UnreservedHugePages`; review round 5). A reservation does
-    /// not make a page present:
+    /// For huge-page memory with a reservation, just mapped and placed by its NUMA policy
+    /// if it has one: makes sure every page is there before anything is lent or viewed,
+    /// and stays there, or else counts the memory as missing pages
+    /// (`Kind::UnreservedHugePages`; review round 5). A reservation does not make a page
+    /// present:
     ///
     /// - The hugetlb cgroup controller charges a page when it is faulted in, not when it is
     ///   reserved, and a fault past `hugetlb.<size>.max` raises `SIGBUS` ("the application

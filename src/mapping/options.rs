@@ -523,11 +523,12 @@ impl MapOptions {
         })
     }
 
-    /// Advice, name and NUMA policy asked for, once mapped; on failure `mapping` is
-    /// unmapped.
+    /// Advice, name and NUMA policy asked for, once mapped, and for huge pages every page
+    /// faulted in by that policy (see `huge`); on failure `mapping` is unmapped.
     #[inline(always)]
     fn after_mapping(&self, mapping: Mapping) -> Result<Mapping> {
-        if self.transparent_huge_pages || self.name.is_some() || self.policy.is_some() {
+        let huge = mapping.huge_page.is_some();
+        if self.transparent_huge_pages || self.name.is_some() || self.policy.is_some() || huge {
             self.advise_name_and_place(mapping)
         } else {
             Ok(mapping)
@@ -535,7 +536,7 @@ impl MapOptions {
     }
 
     #[cold]
-    fn advise_name_and_place(&self, mapping: Mapping) -> Result<Mapping> {
+    fn advise_name_and_place(&self, mut mapping: Mapping) -> Result<Mapping> {
         let span = mapping.kernel_span();
         if self.transparent_huge_pages {
             // SAFETY: MADV_HUGEPAGE changes how memory is backed, never its contents.
@@ -554,6 +555,10 @@ impl MapOptions {
             // SAFETY: the whole of the mapping just made; naming changes no byte and no
             // access, and splits nothing (the whole is named).
             unsafe { sys::set_anon_name(span.ptr(), span.len, Some(name))? };
+        }
+        if mapping.huge_page.is_some() {
+            // Last: the pages are faulted in where the policy places them.
+            mapping.hold_every_huge_page();
         }
         Ok(mapping)
     }
@@ -635,10 +640,7 @@ impl MapOptions {
         let ptr = unsafe { base.add(request.lead) };
         let (len, lead, offset, kind) = (request.len, request.lead, request.offset, request.kind);
         let mut mapping = Mapping::owned(ptr, len, lead, offset, kind, self.prot, request.flags);
-        if request.huge_page.is_some() {
-            mapping.huge_page = request.huge_page;
-            mapping.hold_every_huge_page();
-        }
+        mapping.huge_page = request.huge_page;
         Ok(mapping)
     }
 
