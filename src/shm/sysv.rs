@@ -3,7 +3,11 @@
 use core::ptr::NonNull;
 
 use super::Access;
-use crate::{stack_reach, sys, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags};
+use core::ffi::c_void;
+
+use crate::{
+    page_size, stack_reach, sys, Advice, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags,
+};
 
 /// A System V segment, named by its id (and, if it has one, a key).
 #[derive(Debug)]
@@ -71,6 +75,10 @@ impl SysvSegment {
     /// The size is read after attaching: the id cannot name another segment while this
     /// process is attached to it, whereas a size read first could belong to a segment
     /// removed in between and replaced by a smaller one under the same id.
+    ///
+    /// A segment of huge pages (made elsewhere with `SHM_HUGETLB`) has every page faulted
+    /// in first, so that no view of it raises `SIGBUS`; `ENOMEM` if the pool or a hugetlb
+    /// cgroup limit cannot supply them.
     pub fn attach(&self, access: Access) -> Result<Mapping> {
         let flags = match access {
             Access::ReadOnly => ShmAtFlags::RDONLY,
@@ -84,6 +92,7 @@ impl SysvSegment {
             // A segment made by a 64-bit program may be longer than a 32-bit one's objects.
             let size = crate::mapping::object_len(self.size()?)?;
             stack_reach::check(raw as usize, size)?;
+            hold_huge_pages(raw, size)?;
             Ok((ptr, size))
         });
         match usable {
@@ -108,5 +117,28 @@ impl Drop for SysvSegment {
         if self.remove_on_drop {
             let _ = sys::shm_remove(self.id);
         }
+    }
+}
+
+/// Makes sure that every page of an attachment of huge pages is there before atomic views
+/// are lent over it (review round 5): another program may have made the segment with
+/// `SHM_HUGETLB` (and `SHM_NORESERVE`), which nothing in `shmid_ds` shows, and a first touch
+/// of a huge page the pool cannot supply, or past a hugetlb cgroup limit, raises `SIGBUS`,
+/// through a view too. `MADV_COLD` (5.4) on the first page tells huge pages apart: it
+/// refuses them (`EINVAL`, as it does locked memory) before touching anything, and only
+/// ages an ordinary page. Where it does not succeed, every page is faulted in
+/// (`MADV_POPULATE_READ`, 5.14), and the attachment is refused (`ENOMEM`) if that fails:
+/// the segment's pages cannot be had. Kernels without the advice (before 5.14) cannot be
+/// asked, and attach as before.
+fn hold_huge_pages(addr: *mut c_void, len: usize) -> Result<()> {
+    // SAFETY: a hint on this attachment's first page: no byte and no access changes.
+    if unsafe { sys::madvise(addr, page_size().min(len), Advice::Cold) }.is_ok() {
+        return Ok(());
+    }
+    // SAFETY: the whole attachment, just made; a read fault changes no byte and no access.
+    match unsafe { sys::madvise(addr, len, Advice::PopulateRead) } {
+        Ok(()) => Ok(()),
+        Err(Errno::EINVAL) if !Advice::PopulateRead.is_supported() => Ok(()),
+        Err(_) => Err(Errno::ENOMEM),
     }
 }
