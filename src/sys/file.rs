@@ -273,8 +273,42 @@ pub fn cachestat(fd: BorrowedFd<'_>, range: &CacheStatRange) -> Result<CacheStat
 
 #[cfg(test)]
 mod tests {
-    use super::PLAIN_FILESYSTEMS;
+    use super::{file_backing, open, unlink, PLAIN_FILESYSTEMS};
+    use crate::fd::AsFd;
+    use crate::{Errno, MemfdFlags, Mode, OFlags};
     use linux_raw_sys::general as uapi;
+
+    #[test]
+    fn relative_paths_start_at_the_working_directory() {
+        // `open` and `unlink` resolve relative paths from the working directory (AT_FDCWD,
+        // -100); the crate's own callers pass absolute paths only, for which the kernel
+        // ignores the directory descriptor. Kills AT_FDCWD's `-` deleted (descriptor 100,
+        // not open: EBADF).
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        let dir = open(c".", flags, Mode::empty());
+        assert!(dir.is_ok(), "{dir:?}");
+        assert_eq!(unlink(c"mman-no-such-name"), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn only_the_kernels_own_files_are_served_by_it() {
+        // procfs's files are the kernel's; so is a tmpfs file no path names that is not a
+        // mount's root, as the memfd qemu-user serves /proc/self/auxv from (a memfd here).
+        // A file with a name is anyone's. Kills is_served_by_the_kernel's tmpfs `==` made
+        // `!=`, and file_backing's `attributes_mask & MOUNT_ROOT != 0` made `== 0` and
+        // `attributes & MOUNT_ROOT == 0` made `|` (a memfd then taken for a mount root).
+        let served = |fd: &crate::fd::OwnedFd| {
+            let backing = file_backing(fd.as_fd());
+            backing.map(|b| b.is_served_by_the_kernel())
+        };
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        let auxv = open(c"/proc/self/auxv", flags, Mode::empty()).unwrap();
+        assert_eq!(served(&auxv), Ok(true), "procfs");
+        let memfd = crate::sys::memfd_create(c"served", MemfdFlags::CLOEXEC).unwrap();
+        assert_eq!(served(&memfd), Ok(true), "a memfd");
+        let named = open(c"Cargo.toml", flags, Mode::empty()).unwrap();
+        assert_eq!(served(&named), Ok(false), "a file with a name");
+    }
 
     /// `statx`'s words as `file_size` and `file_backing` read them.
     #[test]

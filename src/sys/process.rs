@@ -98,3 +98,67 @@ pub(crate) fn memory_and_swap() -> Result<u64> {
     let units = u64::from(info.total_ram).saturating_add(u64::from(info.total_swap));
     Ok(units.saturating_mul(u64::from(info.mem_unit.max(1))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{memory_and_swap, prctl_get_auxv};
+    use crate::Errno;
+    use std::vec::Vec;
+
+    /// A `/proc/meminfo` field in bytes (its lines read "MemTotal:  16318460 kB").
+    fn meminfo(key: &str) -> u64 {
+        let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+        let line = text.lines().find(|l| l.starts_with(key)).unwrap();
+        let kib = line[key.len()..].trim().trim_end_matches("kB").trim();
+        kib.parse::<u64>().unwrap() * 1024
+    }
+
+    #[test]
+    fn memory_and_swap_is_meminfos_total_and_swap_total() {
+        // sysinfo's totalram and totalswap are /proc/meminfo's MemTotal and SwapTotal (the
+        // kernel's totalram_pages and total_swap_pages), read before and after in case a
+        // balloon driver or swapon changes them meanwhile. Kills memory_and_swap made Ok(0)
+        // or Ok(1).
+        let total = || meminfo("MemTotal:") + meminfo("SwapTotal:");
+        let before = total();
+        let ours = memory_and_swap().unwrap();
+        let after = total();
+        assert!(
+            (before.min(after)..=before.max(after)).contains(&ours),
+            "{ours} bytes, /proc/meminfo {before} then {after}"
+        );
+    }
+
+    #[test]
+    fn the_auxv_prctl_gives_the_vector_proc_self_auxv_shows() {
+        // PR_GET_AUXV copies the whole saved vector (AT_NULL and the unused words after it);
+        // /proc/self/auxv shows it up to AT_NULL. Kills the word count's `/` made `%` (no
+        // word) or `*`.
+        let mut words = [0usize; 256];
+        let filled = match prctl_get_auxv(&mut words) {
+            Err(Errno::EINVAL) => {
+                let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+                let mut parts = release.trim().split(['.', '-']);
+                let mut number = || parts.next().and_then(|p| p.parse::<u32>().ok());
+                let version = (number().unwrap(), number().unwrap());
+                assert!(version < (6, 4), "PR_GET_AUXV refused by {release}");
+                let test =
+                    "sys::process::tests::the_auxv_prctl_gives_the_vector_proc_self_auxv_shows";
+                std::eprintln!("mman-skip: {test}: PR_GET_AUXV: EINVAL (Linux {release} < 6.4)");
+                return;
+            }
+            filled => filled.unwrap(),
+        };
+        let bytes = std::fs::read("/proc/self/auxv").unwrap();
+        let shown: Vec<usize> = bytes
+            .chunks_exact(core::mem::size_of::<usize>())
+            .map(|word| usize::from_ne_bytes(word.try_into().unwrap()))
+            .collect();
+        assert!(
+            filled >= shown.len(),
+            "{filled} words, {} shown",
+            shown.len()
+        );
+        assert_eq!(words[..shown.len()], shown[..]);
+    }
+}
