@@ -30,6 +30,11 @@ pub struct Console {
 /// - `secretmem.enable=1`: memfd_secret is off by default before 6.5;
 /// - `hugepages=4`: a pool of huge pages, without which MAP_HUGETLB can
 ///   only fail;
+/// - `sysctl.vm.max_map_count=8192` (an eighth of the default 65530): the tests that fill
+///   a process's VMAs up to the limit (soundness's, the model's at-the-limit sequences) do
+///   the same work with an eighth of the VMAs to split and of /proc/self/maps to read, which
+///   cost them most of their minute on an emulated CPU; the host lane keeps the default.
+///   The tests read the limit, never assume it; each runs one test at a time, far below it;
 /// - `MMAN_TEST_EFFORT`: the kernel hands `NAME=value` words it does not know to init as
 ///   its environment, and init's programs inherit it (`toolchain::EMULATED_TEST_EFFORT`);
 /// - mips: `nokaslr`. Debian's 5kc-malta 6.12 loaded at a random address oopses in
@@ -43,7 +48,8 @@ fn kernel_args(arch: Arch) -> String {
         ""
     };
     format!(
-        "panic=-1 quiet secretmem.enable=1 hugepages=4 MMAN_TEST_EFFORT={EMULATED_TEST_EFFORT}\
+        "panic=-1 quiet secretmem.enable=1 hugepages=4 sysctl.vm.max_map_count=8192 \
+         MMAN_TEST_EFFORT={EMULATED_TEST_EFFORT}\
          {nokaslr}"
     )
 }
