@@ -389,6 +389,73 @@ fn atomics_are_not_lent_over_huge_pages_without_a_reservation() {
     assert!(unreserved.is_volatile());
 }
 
+/// Review round 5 hole: `map_file` maps any length, as `mmap` does, and a page wholly past
+/// the file's end raises `SIGBUS` when touched: `as_atomics` lent a view over it, and the
+/// first load of its last word, of the program's own memfd with no one else doing anything,
+/// killed the process (program hole_15_atomics_past_the_end_of_a_file.rs). And
+/// `remap_file` takes any descriptor: grown with another file's, the mapping reached past
+/// its own file's end the same way. Such mappings are copied only (`EPERM` for views)
+/// until a `remap_file` finds their last page backed.
+#[test]
+fn atomics_are_not_lent_over_pages_past_the_end_of_a_file() {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    let p = page();
+    let memfd = Memfd::new(c"mman-test-short").unwrap();
+    memfd.set_len(p as u64 + 1).unwrap();
+    // Within the last page's tail: zeros, no signal; a view as before.
+    let mut within = MapOptions::new()
+        .shared()
+        .len(2 * p)
+        .map_file(&memfd, 0)
+        .unwrap();
+    assert_eq!(
+        within.as_atomics::<AtomicU32>().unwrap()[2 * p / 4 - 1].load(Relaxed),
+        0
+    );
+    drop(within);
+    let mut past = MapOptions::new()
+        .shared()
+        .len(3 * p)
+        .map_file(&memfd, 0)
+        .unwrap();
+    assert_no_view_past_the_end(&mut past);
+    assert_eq!(
+        past.read_at(p, &mut [0; 4]),
+        Ok(()),
+        "copies within the file work"
+    );
+    // Grown with its own file, which now covers it: a view again.
+    past.remap_file(&memfd, 3 * p, false).unwrap();
+    assert_eq!(
+        past.as_atomics::<AtomicU32>().unwrap()[3 * p / 4 - 1].load(Relaxed),
+        0
+    );
+    // Grown with another file's descriptor: the new pages are past its own file's end.
+    let other = Memfd::new(c"mman-test-other").unwrap();
+    let mut m = MapOptions::new()
+        .shared()
+        .len(p)
+        .map_file(&memfd, 0)
+        .unwrap();
+    assert!(m.as_atomics::<AtomicU32>().is_ok());
+    m.remap_file(&other, 8 * p, true).unwrap();
+    assert_no_view_past_the_end(&mut m);
+}
+
+/// Asks `m` for an atomic view in a child, which must be refused (`EPERM`); if one is lent,
+/// loads its last word (where the file ends before: `SIGBUS`, the child's end).
+fn assert_no_view_past_the_end(m: &mut Mapping) {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    let end = in_child_checked(|| match m.as_atomics::<AtomicU32>() {
+        Ok(words) => {
+            let word = words[words.len() - 1].load(Relaxed);
+            panic!("a view over a page past the file's end (loaded {word})");
+        }
+        Err(e) => assert_eq!(e, Errno::EPERM),
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
 /// A file mapping at an odd offset starts off alignment: no view of wider atomics.
 #[test]
 fn atomics_need_an_aligned_start() {

@@ -12,8 +12,8 @@
 use core::ops::RangeBounds;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize};
 
-use super::{copy, Mapping};
-use crate::{Errno, Result};
+use super::{copy, Kind, Mapping};
+use crate::{page_size, sys, Advice, Errno, Result};
 
 /// The atomic integer types a mapping can be viewed as ([`Mapping::as_atomics`]): each has
 /// the size and alignment of its integer, and is lock-free on every supported target.
@@ -120,8 +120,9 @@ impl Mapping {
     /// for sharing with other threads and other processes: `len() / size_of::<T>()` of them.
     /// Works on every kind of memory, exclusive included (the view borrows the mapping
     /// mutably, so no slice of it exists meanwhile), but huge pages mapped without a
-    /// reservation (`EPERM`: a page the pool cannot supply raises `SIGBUS` when first
-    /// touched, which must not come through a reference; copy them with
+    /// reservation and a file mapping that reached past its file's end when made or last
+    /// resized (`EPERM`: a page the pool cannot supply, or past the end, raises `SIGBUS`
+    /// when touched, which must not come through a reference; copy them with
     /// [`read_at`](Mapping::read_at) and [`write_at`](Mapping::write_at)). `EACCES` unless
     /// the mapping is readable and writable; `EINVAL` if its start is not aligned for `T`
     /// (a file mapping at an odd offset).
@@ -135,11 +136,15 @@ impl Mapping {
     /// # Ok::<(), mman::Errno>(())
     /// ```
     pub fn as_atomics<T: AtomicWord>(&mut self) -> Result<&[T]> {
-        if self.may_lack_pages() {
-            return Err(Errno::EPERM);
-        }
         if !(self.readable && self.writable) {
             return Err(Errno::EACCES);
+        }
+        if self.kind == Kind::FilePastItsEnd && self.last_page_is_backed() {
+            // The file covers the mapping now.
+            self.kind = Kind::File;
+        }
+        if self.may_lack_pages() {
+            return Err(Errno::EPERM);
         }
         if self.as_ptr() as usize % core::mem::align_of::<T>() != 0 {
             return Err(Errno::EINVAL);
@@ -162,6 +167,18 @@ impl Mapping {
     /// The 8 bytes at `offset` as an atomic; as [`atomic_u32`](Mapping::atomic_u32).
     pub fn atomic_u64(&mut self, offset: usize) -> Result<&AtomicU64> {
         atomic_at(self.as_atomics()?, offset)
+    }
+
+    /// Whether the mapping's last page lies within its file now, asked of the kernel (a
+    /// read fault of that page, `MADV_POPULATE_READ`, which answers an error where the
+    /// touch would raise `SIGBUS`): then every page does, the mapping being one run of the
+    /// file. Asked of readable memory only; any refusal counts as not backed.
+    fn last_page_is_backed(&self) -> bool {
+        let span = self.kernel_span();
+        let page = page_size();
+        let last = (span.addr + span.len - 1) & !(page - 1);
+        // SAFETY: a page of this mapping; a read fault changes no byte and no access.
+        unsafe { sys::madvise(last as *mut _, page, Advice::PopulateRead) }.is_ok()
     }
 
     fn lendable(&self, accessible: bool) -> Result<()> {

@@ -46,6 +46,12 @@ pub(crate) enum Kind {
     SharedAnonymous,
     /// File-backed memory: grows only together with its file ([`Mapping::remap_file`]).
     File,
+    /// File-backed memory that reached past its file's end when it was made (`map_file`
+    /// takes any length, as `mmap` does) or last resized with `remap_file` (which takes any
+    /// descriptor): a page wholly past the end raises `SIGBUS` when touched, with no one else
+    /// doing anything, so no atomic view is lent over it (copies only, whose `SIGBUS` is a
+    /// signal; review round 5). Otherwise as `File`.
+    FilePastItsEnd,
     /// A file sealed against writing and shrinking (`F_SEAL_WRITE | F_SEAL_SHRINK`) when it
     /// was mapped, wholly within its size then: no one can change or truncate the bytes the
     /// mapping shows (seals are never removed), so it is exclusive like private memory,
@@ -83,7 +89,7 @@ impl Kind {
     /// signal of their doing, through copies and atomic views alike: see the soundness
     /// page.)
     pub(crate) fn may_lack_pages(self) -> bool {
-        self == Kind::UnreservedHugePages
+        matches!(self, Kind::UnreservedHugePages | Kind::FilePastItsEnd)
     }
 
     /// Whether `remap` may grow it: new pages are anonymous and zero-filled.
@@ -97,9 +103,11 @@ impl Kind {
     /// exclusive nor viewed (review rounds 4 and 5: a file's too).
     pub(crate) fn without_reservation(self) -> Kind {
         match self {
-            Kind::PrivateAnonymous | Kind::SharedAnonymous | Kind::SealedFile | Kind::File => {
-                Kind::UnreservedHugePages
-            }
+            Kind::PrivateAnonymous
+            | Kind::SharedAnonymous
+            | Kind::SealedFile
+            | Kind::File
+            | Kind::FilePastItsEnd => Kind::UnreservedHugePages,
             other => other,
         }
     }

@@ -352,11 +352,13 @@ impl Mapping {
     /// [`MapOptions::map_file`](crate::MapOptions::map_file)), or empty.
     ///
     /// `file` must be the file this mapping was made from; with another file, the new bytes
-    /// are simply unbacked and reading them raises `SIGBUS`.
+    /// are simply unbacked and reading them raises `SIGBUS`. So the next
+    /// [`as_atomics`](Mapping::as_atomics) first asks the kernel whether the mapping's last
+    /// page is backed, as for a mapping made past its file's end.
     pub fn remap_file(&mut self, file: impl AsFd, new_len: usize, may_move: bool) -> Result<()> {
         // An empty mapping has no kernel mapping to grow (`resize` would refuse it too,
         // but only after the file grew).
-        if self.kind != Kind::File || self.has_no_pages() {
+        if !matches!(self.kind, Kind::File | Kind::FilePastItsEnd) || self.has_no_pages() {
             return Err(Errno::EINVAL);
         }
         let file = file.as_fd();
@@ -375,7 +377,11 @@ impl Mapping {
             // past `size`, as with any truncation; no mapping of this process reaches them.
             let _ = sys::ftruncate(file, size);
         }
-        resized
+        resized?;
+        // `file` may not be the mapping's own (then pages past its own file's end raise
+        // SIGBUS): no view until `as_atomics` finds the last page backed (review round 5).
+        self.kind = Kind::FilePastItsEnd;
+        Ok(())
     }
 
     /// Names the mapping: it shows as `[anon:NAME]` in `/proc/self/maps` (Linux 5.17 with

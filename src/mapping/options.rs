@@ -397,10 +397,14 @@ impl MapOptions {
             Some(len) => len,
             None => file_rest(&backing, offset)?,
         };
-        let kind = if len == 0 {
-            Kind::File
-        } else {
-            sealed::file_kind(file, offset, len)
+        let kind = match len {
+            0 => Kind::File,
+            // Pages wholly past the end raise SIGBUS: no views over them (see `Kind`). Only
+            // plain files have a size that says where their pages end.
+            _ if backing.is_plain() && reaches_past_the_end(backing.size, offset, len) => {
+                Kind::FilePastItsEnd
+            }
+            _ => sealed::file_kind(file, offset, len),
         };
         let file = Some((file, backing));
         match into {
@@ -704,6 +708,19 @@ fn placement(at: usize, lead: usize) -> Result<usize> {
         // The page size is a power of two: a mask, with no division that could panic.
         Some(start) if start != 0 && start & (page_size() - 1) == 0 => Ok(start),
         _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Whether `len` bytes from `offset` reach a page that lies wholly past the end of a file
+/// of `size` bytes (whose touch raises `SIGBUS`; the last page's tail past the end reads as
+/// zeros).
+fn reaches_past_the_end(size: u64, offset: u64, len: usize) -> bool {
+    let backed = size.checked_next_multiple_of(page_size() as u64);
+    match (offset.checked_add(len as u64), backed) {
+        (Some(end), Some(backed)) => end > backed,
+        (None, _) => true,
+        // A size within a page of u64::MAX: every offset a mapping can have is below it.
+        (Some(_), None) => false,
     }
 }
 

@@ -63,6 +63,7 @@ impl World<'_> {
                 Memory::File {
                     offset: base,
                     shared: true,
+                    ..
                 },
             ) => {
                 read_file(&self.memfd, base + offset as u64, check);
@@ -110,6 +111,10 @@ impl World<'_> {
     /// the book-keeping grants reading and writing, then `EINVAL` unless aligned and inside.
     pub(super) fn atomic(&mut self, slot: Slot, offset: usize, wide: bool, add: u32) {
         let backed = self.backed(slot);
+        let covered = match self.slots[slot.index()].as_ref().map(|held| held.memory) {
+            Some(Memory::File { offset, .. }) => self.covers(offset, self.len(slot)),
+            _ => true,
+        };
         let Some(held) = self.slots[slot.index()].as_mut() else {
             return;
         };
@@ -128,6 +133,28 @@ impl World<'_> {
         let aligned =
             (held.map.as_ptr() as usize).is_multiple_of(size) && offset.is_multiple_of(size);
         let granted = held.book.grants(true, true);
+        if let Memory::File {
+            past_end: past_end @ true,
+            ..
+        } = &mut held.memory
+        {
+            if granted != Some(false) {
+                // Read-write memory past its file's end, as far as the library knows: it
+                // asks the kernel whether the file covers it now, and lends no view if not
+                // (review round 5). A view it lends covers backed pages only.
+                let result = call(&mut held.map);
+                if covered && result != Err(Errno::EACCES) {
+                    *past_end = false;
+                }
+                match result {
+                    Ok(()) => assert!(covered && inside && aligned, "atomic past the end"),
+                    Err(Errno::EPERM) => assert!(!covered, "a covered mapping refused"),
+                    Err(Errno::EINVAL) => assert!(covered && !(inside && aligned)),
+                    Err(e) => assert!(e == Errno::EACCES && granted.is_none(), "{e:?}"),
+                }
+                return;
+            }
+        }
         if !inside && granted == Some(true) {
             return self.refused(slot, |map, _, _| call(map));
         }

@@ -102,8 +102,15 @@ pub(super) enum Memory {
     Droppable,
     /// Shared anonymous: its object cannot grow, so neither can the mapping.
     SharedAnonymous,
-    /// The memfd from `offset` on; `shared` if writes reach the file.
-    File { offset: u64, shared: bool },
+    /// The memfd from `offset` on; `shared` if writes reach the file. `past_end` while the
+    /// library counts it as reaching past the file's end (made so, or resized with
+    /// `remap_file` since): no atomic view until `as_atomics` of read-write memory finds
+    /// the file covering it (review round 5).
+    File {
+        offset: u64,
+        shared: bool,
+        past_end: bool,
+    },
     /// The memfd from `offset` on, sealed against writing and shrinking when mapped and
     /// within its size: exclusive (lent as slices), and it never grows.
     SealedFile { offset: u64 },
@@ -468,6 +475,10 @@ impl World<'_> {
             Ok(()) => {
                 assert_eq!(map.len(), len, "remap");
                 assert!(may_move || map.as_ptr() == before.0, "remap moved");
+                if let Memory::File { past_end, .. } = &mut held.memory {
+                    // remap_file cannot know its descriptor is the mapping's file.
+                    *past_end |= grow_file;
+                }
             }
             Err(e) => assert_eq!((map.as_ptr(), map.len()), before, "failed remap ({e:?})"),
         }
@@ -492,7 +503,7 @@ impl World<'_> {
         }
     }
 
-    fn len(&self, slot: Slot) -> usize {
+    pub(super) fn len(&self, slot: Slot) -> usize {
         self.slots[slot.index()]
             .as_ref()
             .map_or(0, |held| held.map.len())
@@ -510,9 +521,25 @@ impl World<'_> {
         let within = len
             .and_then(|len| offset.checked_add(len as u64))
             .is_some_and(|end| end <= self.file_len());
-        match sealed && within {
+        let past_end = len.is_some_and(|len| len != 0 && !self.covers(offset, len));
+        match sealed && within && !past_end {
             true => Memory::SealedFile { offset },
-            false => Memory::File { offset, shared },
+            false => Memory::File {
+                offset,
+                shared,
+                past_end,
+            },
+        }
+    }
+
+    /// Whether the memfd now backs every page of `len` bytes from `offset`: the last page
+    /// starts before its end (the rest of that page reads as zeros).
+    pub(super) fn covers(&self, offset: u64, len: usize) -> bool {
+        let backed = self.file_len().checked_next_multiple_of(self.page as u64);
+        match (offset.checked_add(len as u64), backed) {
+            (Some(end), Some(backed)) => end <= backed,
+            (None, _) => false,
+            (Some(_), None) => true,
         }
     }
 
