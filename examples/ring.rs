@@ -2,7 +2,7 @@
 //! [`MirrorBuffer`]: each record is written and read in place as one slice, also when it
 //! straddles the end of the ring, with no copy into or out of a staging buffer.
 //!
-//! `cargo run --release --example ring`: streams 16 MiB in records of 1 to 4000 bytes
+//! `cargo run --release --example ring`: streams 4 MiB in records of 1 to 4000 bytes
 //! (a length, then bytes that depend on the record's number), checks every byte on the
 //! consumer's side, prints what went through, and exits 0.
 
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use mman::MirrorBuffer;
 
-const TOTAL: usize = 16 << 20;
+const TOTAL: usize = 4 << 20;
 const HEADER: usize = 4;
 
 /// The length of record `n`: 1 to 4000 bytes, never a divisor of the page size, so that
