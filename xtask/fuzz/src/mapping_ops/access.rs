@@ -155,6 +155,13 @@ impl World<'_> {
                 return;
             }
         }
+        if held.memory == Memory::UnreservedHugePages && granted != Some(false) {
+            // Never a view (review round 4), whatever the offset: EPERM once read-write.
+            let result = call(&mut held.map);
+            let refused = result == Err(Errno::EPERM);
+            assert!(refused || (granted.is_none() && result == Err(Errno::EACCES)));
+            return;
+        }
         if !inside && granted == Some(true) {
             return self.refused(slot, |map, _, _| call(map));
         }
