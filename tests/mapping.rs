@@ -430,7 +430,11 @@ fn atomics_are_not_lent_over_pages_past_the_end_of_a_file() {
         past.as_atomics::<AtomicU32>().unwrap()[3 * p / 4 - 1].load(Relaxed),
         0
     );
-    // Grown with another file's descriptor: the new pages are past its own file's end.
+    // Grown with another file's descriptor: the new pages are past its own file's end,
+    // which only the kernel's answer to MADV_POPULATE_READ tells.
+    if is_qemu_user() {
+        skip!("{QEMU_MADVISE}: MADV_POPULATE_READ (the remap_file part)");
+    }
     let other = Memfd::new(c"mman-test-other").unwrap();
     let mut m = MapOptions::new()
         .shared()
@@ -2392,6 +2396,10 @@ fn huge_pages_without_a_reservation_are_not_lent() {
 /// huge page size; or why there is none here, for a skip. Its callers, and the other tests
 /// that need a page of the pool, hold `serial()`, so that none finds the pool taken.
 fn every_spare_huge_page_reserved() -> Result<(Mapping, usize), String> {
+    if is_qemu_user() {
+        // The fault-in and the fork canary are madvise's (MADV_POPULATE_READ, WIPEONFORK).
+        return Err(QEMU_MADVISE.to_string());
+    }
     let huge = default_huge_page()?;
     let free = meminfo_kb("HugePages_Free").unwrap_or(0);
     let reserved = meminfo_kb("HugePages_Rsvd").unwrap_or(0);
@@ -2539,6 +2547,9 @@ fn huge_pages_past_a_hugetlb_cgroup_limit_are_not_lent() {
         Ok(root) => root,
         Err(why) => skip!("{why}"),
     };
+    if is_qemu_user() {
+        skip!("{QEMU_MADVISE}: MADV_POPULATE_READ");
+    }
     let free = meminfo_kb("HugePages_Free").unwrap_or(0);
     let reserved = meminfo_kb("HugePages_Rsvd").unwrap_or(0);
     if free <= reserved {

@@ -966,7 +966,7 @@ fn sysv_attachment_moved_or_shrunk_by_remap_still_detaches_on_drop() {
 fn huge_page_segments_are_held_before_views_are_lent() {
     use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
     if is_qemu_user() {
-        skip!("qemu-user answers madvise with success without acting (outside the model)");
+        skip!("{QEMU_MADVISE}: MADV_COLD / MADV_POPULATE_READ");
     }
     let meminfo = std::fs::read_to_string("/proc/meminfo").expect("/proc/meminfo");
     let kb = |field: &str| -> Option<usize> {
