@@ -1,10 +1,9 @@
 //! [`SysvSegment`]: a System V shared memory segment (`shmget`/`shmat`).
 
+use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use super::Access;
-use core::ffi::c_void;
-
 use crate::{
     page_size, stack_reach, sys, Advice, Errno, Mapping, Mode, Result, ShmAtFlags, ShmGetFlags,
 };
