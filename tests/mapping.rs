@@ -413,6 +413,11 @@ fn atomics_are_not_lent_over_pages_past_the_end_of_a_file() {
         0
     );
     drop(within);
+    // Whether the file covers a mapping that reached past its end is the kernel's answer to
+    // MADV_POPULATE_READ, asked by `as_atomics`.
+    if is_qemu_user() {
+        skip!("{QEMU_MADVISE}: MADV_POPULATE_READ");
+    }
     let mut past = MapOptions::new()
         .shared()
         .len(3 * p)
@@ -430,11 +435,7 @@ fn atomics_are_not_lent_over_pages_past_the_end_of_a_file() {
         past.as_atomics::<AtomicU32>().unwrap()[3 * p / 4 - 1].load(Relaxed),
         0
     );
-    // Grown with another file's descriptor: the new pages are past its own file's end,
-    // which only the kernel's answer to MADV_POPULATE_READ tells.
-    if is_qemu_user() {
-        skip!("{QEMU_MADVISE}: MADV_POPULATE_READ (the remap_file part)");
-    }
+    // Grown with another file's descriptor: the new pages are past its own file's end.
     let other = Memfd::new(c"mman-test-other").unwrap();
     let mut m = MapOptions::new()
         .shared()
