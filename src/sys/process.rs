@@ -131,9 +131,9 @@ mod tests {
 
     #[test]
     fn the_auxv_prctl_gives_the_vector_proc_self_auxv_shows() {
-        // PR_GET_AUXV copies the whole saved vector (AT_NULL and the unused words after it);
-        // /proc/self/auxv shows it up to AT_NULL. Kills the word count's `/` made `%` (no
-        // word) or `*`.
+        // PR_GET_AUXV copies the whole saved vector, AT_NULL and the zeros after it, as far
+        // as the buffer goes; /proc/self/auxv shows it up to AT_NULL. Kills the word count's
+        // `/` made `%` (no word) or `*` (8 times the words, past the buffer).
         let mut words = [0usize; 256];
         let filled = match prctl_get_auxv(&mut words) {
             Err(Errno::EINVAL) => {
@@ -155,10 +155,14 @@ mod tests {
             .map(|word| usize::from_ne_bytes(word.try_into().unwrap()))
             .collect();
         assert!(
-            filled >= shown.len(),
+            (shown.len()..=words.len()).contains(&filled),
             "{filled} words, {} shown",
             shown.len()
         );
         assert_eq!(words[..shown.len()], shown[..]);
+        assert!(
+            words[shown.len()..filled].iter().all(|&w| w == 0),
+            "{words:x?}"
+        );
     }
 }
