@@ -31,8 +31,8 @@ pub struct Held {
     /// `VmSize` of `/proc/self/status`, in kB (exact: the kernel's `total_vm`; under
     /// qemu-user the emulator's, not compared).
     pub vm_size_kb: u64,
-    /// Resident anonymous memory, `Anonymous` of `/proc/self/smaps_rollup`, in kB, plus
-    /// `Swap`, so that swapping out changes nothing. This is `RssAnon` of
+    /// Resident anonymous memory, `Anonymous` of `/proc/self/smaps` summed over its entries
+    /// (what `smaps_rollup` shows), in kB, plus `Swap`, so that swapping out changes nothing. This is `RssAnon` of
     /// `/proc/self/status` measured exactly: `RssAnon` comes from counters the kernel
     /// updates lazily (per-thread caches, per-CPU deltas), which lag by tens of pages.
     /// `None` under qemu-user, where status and smaps_rollup describe the emulator's host
@@ -47,6 +47,9 @@ pub struct Held {
     /// parent's main thread allocated into the main arena, merged with free neighbours
     /// there, is the guess).
     pub anonymous_kb: Option<u64>,
+    /// The same per range (`Anonymous` plus `Swap` of each `/proc/self/smaps` entry, keyed
+    /// by its header line), for the report: a growth past the noise names where it was.
+    pub anonymous_by_range: BTreeMap<String, u64>,
     /// `VmLck` of `/proc/self/status`, in kB.
     pub vm_lck_kb: u64,
     /// Every open descriptor and what it refers to (`/proc/self/fd`).
@@ -56,16 +59,21 @@ pub struct Held {
 impl Held {
     pub fn now() -> Held {
         let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+        let anonymous_by_range = match is_qemu_user() {
+            true => BTreeMap::new(),
+            false => anonymous_by_range(),
+        };
         Held {
             ranges: maps(),
             vm_size_kb: kb_field(&status, "VmSize").expect("VmSize in /proc/self/status"),
             anonymous_kb: (!is_qemu_user()).then(|| {
-                let rollup = fs::read_to_string("/proc/self/smaps_rollup")
-                    .expect("read /proc/self/smaps_rollup");
-                kb_field(&rollup, "Anonymous").expect("Anonymous in smaps_rollup")
-                    + kb_field(&rollup, "Swap").expect("Swap in smaps_rollup")
-                    - main_heap_anonymous_kb()
+                anonymous_by_range
+                    .iter()
+                    .filter(|(header, _)| !header.ends_with("[heap]"))
+                    .map(|(_, kb)| kb)
+                    .sum()
             }),
+            anonymous_by_range,
             vm_lck_kb: kb_field(&status, "VmLck").expect("VmLck in /proc/self/status"),
             descriptors: descriptors(),
         }
@@ -117,6 +125,23 @@ impl Held {
             before.vm_lck_kb.to_string(),
             self.vm_lck_kb.to_string(),
         );
+        if !within_noise {
+            // Where it grew: a leak of mman's shows in its own ranges.
+            let (was, now) = (&before.anonymous_by_range, &self.anonymous_by_range);
+            for range in was
+                .keys()
+                .chain(now.keys().filter(|k| !was.contains_key(*k)))
+            {
+                let kb = |side: &BTreeMap<String, u64>| side.get(range).copied().unwrap_or(0);
+                if kb(was) != kb(now) {
+                    out.push(format!(
+                        "    anonymous kB of {range}: {} -> {}",
+                        kb(was),
+                        kb(now)
+                    ));
+                }
+            }
+        }
         for (fd, link) in &before.descriptors {
             if self.descriptors.get(fd) != Some(link) {
                 out.push(format!("- fd {fd} -> {link}"));
@@ -142,29 +167,31 @@ fn describe(e: &MapsEntry) -> String {
     )
 }
 
-/// The value of a `Name:   123 kB` line.
-/// `Anonymous` plus `Swap` of glibc's main heap (`[heap]` in `/proc/self/smaps`), in kB; 0
-/// where there is none (a static program that never called `brk`).
-fn main_heap_anonymous_kb() -> u64 {
+/// `Anonymous` plus `Swap` of every `/proc/self/smaps` entry, in kB, keyed by the entry's
+/// header line (its range, permissions, offset, device, inode and path). `smaps_rollup`'s
+/// figures are these entries' sums.
+fn anonymous_by_range() -> BTreeMap<String, u64> {
     let smaps = fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
-    let Some(start) = smaps.lines().position(|line| line.ends_with("[heap]")) else {
-        return 0;
-    };
-    // The entry's fields, up to the next entry's header (a line with no `:` after a
-    // field name, i.e. an address range).
-    let fields: String = smaps
-        .lines()
-        .skip(start + 1)
-        .take_while(|line| {
-            line.split_whitespace()
-                .next()
-                .is_some_and(|w| w.ends_with(':'))
-        })
-        .flat_map(|line| [line, "\n"])
-        .collect();
-    kb_field(&fields, "Anonymous").unwrap_or(0) + kb_field(&fields, "Swap").unwrap_or(0)
+    let mut ranges = BTreeMap::new();
+    let mut entry: Option<(&str, u64)> = None;
+    for line in smaps.lines() {
+        // A field is `Name: value`; a header starts with the range, which has no `:`.
+        let is_field = line
+            .split_whitespace()
+            .next()
+            .is_some_and(|word| word.ends_with(':'));
+        if !is_field {
+            ranges.extend(entry.map(|(header, kb)| (header.to_string(), kb)));
+            entry = Some((line, 0));
+        } else if let Some((_, kb)) = &mut entry {
+            *kb += kb_field(line, "Anonymous").unwrap_or(0) + kb_field(line, "Swap").unwrap_or(0);
+        }
+    }
+    ranges.extend(entry.map(|(header, kb)| (header.to_string(), kb)));
+    ranges
 }
 
+/// The value of a `Name:   123 kB` line.
 fn kb_field(text: &str, name: &str) -> Option<u64> {
     text.lines().find_map(|line| {
         let (field, value) = line.split_once(':')?;
