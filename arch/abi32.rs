@@ -49,6 +49,31 @@ pub(crate) fn halves(value: u64) -> (usize, usize) {
     (value as u32 as usize, (value >> 32) as usize)
 }
 
+/// `fallocate`: `fd`, `mode`, then the offset's and the length's low and high words. The
+/// same on both: i386 takes six registers in a row (its ia32 entry), and on arm the two
+/// pairs fall in `r2`/`r3` and `r4`/`r5`, already the even/odd pairs EABI wants.
+///
+/// # Safety
+/// Punching or collapsing a range of a file that is mapped changes what its mappings see;
+/// the caller answers for it.
+#[inline(always)]
+pub(crate) unsafe fn fallocate(fd: usize, mode: usize, offset: u64, len: u64) -> usize {
+    let (offset_low, offset_high) = halves(offset);
+    let (len_low, len_high) = halves(len);
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        syscall6(
+            nr::FALLOCATE,
+            fd,
+            mode,
+            offset_low,
+            offset_high,
+            len_low,
+            len_high,
+        )
+    }
+}
+
 /// `struct statfs64` of i386 and arm: 84 bytes, `f_type` the first 32-bit word and
 /// `f_bsize` the second.
 pub(crate) type Statfs = [u32; 21];

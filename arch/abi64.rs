@@ -6,7 +6,7 @@
 // s390x defines its own `mmap` and `fstatfs`: those here are unused there.
 #![cfg_attr(target_arch = "s390x", allow(dead_code))]
 
-use super::{nr, syscall2, syscall6};
+use super::{nr, syscall2, syscall4, syscall6};
 
 /// `mmap` with six registers and the offset in bytes.
 ///
@@ -34,6 +34,17 @@ pub(crate) unsafe fn mmap(
 pub(crate) unsafe fn ftruncate(fd: usize, len: u64) -> usize {
     // SAFETY: forwarded to the caller.
     unsafe { syscall2(nr::FTRUNCATE, fd, len as usize) }
+}
+
+/// `fallocate` with the offset and the length in one register each.
+///
+/// # Safety
+/// Punching or collapsing a range of a file that is mapped changes what its mappings see;
+/// the caller answers for it.
+#[inline(always)]
+pub(crate) unsafe fn fallocate(fd: usize, mode: usize, offset: u64, len: u64) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall4(nr::FALLOCATE, fd, mode, offset as usize, len as usize) }
 }
 
 /// The native `shmctl` always uses `shmid64_ds`: passing `IPC_64` would be `EINVAL`. (mips

@@ -20,7 +20,7 @@ compile_error!(
 use core::arch::asm;
 
 pub(crate) use super::abi32::{
-    fstatfs, mmap, statfs_block_size, statfs_type, Statfs, SHMID_DS_SEGSZ_OFFSET,
+    fallocate, fstatfs, mmap, statfs_block_size, statfs_type, Statfs, SHMID_DS_SEGSZ_OFFSET,
 };
 pub(crate) use super::generic_consts::*;
 
@@ -47,6 +47,8 @@ pub(crate) mod nr {
     pub const MMAP2: usize = 192;
     /// `ftruncate` with the length in an even/odd register pair.
     pub const FTRUNCATE64: usize = 194;
+    /// `fallocate` with the offset and the length in even/odd register pairs.
+    pub const FALLOCATE: usize = 352;
     pub const MINCORE: usize = 219;
     pub const MADVISE: usize = 220;
     pub const EXIT_GROUP: usize = 248;

@@ -6,6 +6,7 @@ pub const FCNTL: usize = 25;
 pub const UNLINKAT: usize = 35;
 pub const FSTATFS: usize = 44;
 pub const FTRUNCATE: usize = 46;
+pub const FALLOCATE: usize = 47;
 pub const OPENAT: usize = 56;
 pub const CLOSE: usize = 57;
 pub const READ: usize = 63;

@@ -19,7 +19,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi32::{
-    fstatfs, mmap, statfs_block_size, statfs_type, Statfs, SHMID_DS_SEGSZ_OFFSET,
+    fallocate, fstatfs, mmap, statfs_block_size, statfs_type, Statfs, SHMID_DS_SEGSZ_OFFSET,
 };
 pub(crate) use super::generic_consts::*;
 
@@ -46,6 +46,8 @@ pub(crate) mod nr {
     pub const MMAP2: usize = 192;
     /// `ftruncate` with the length in two registers.
     pub const FTRUNCATE64: usize = 194;
+    /// `fallocate` with the offset and the length in two registers each.
+    pub const FALLOCATE: usize = 324;
     pub const MINCORE: usize = 218;
     pub const MADVISE: usize = 219;
     pub const EXIT_GROUP: usize = 252;

@@ -19,7 +19,9 @@
 
 use core::arch::asm;
 
-pub(crate) use super::abi64::{fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs};
+pub(crate) use super::abi64::{
+    fallocate, fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs,
+};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers of the n64 ABI: 5000 plus the position in
@@ -44,6 +46,7 @@ pub(crate) mod nr {
     pub const SHMDT: usize = 5065;
     pub const FCNTL: usize = 5070;
     pub const FTRUNCATE: usize = 5075;
+    pub const FALLOCATE: usize = 5279;
     pub const SYSINFO: usize = 5097;
     pub const FSTATFS: usize = 5135;
     pub const MLOCK: usize = 5146;

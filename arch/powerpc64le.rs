@@ -11,7 +11,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
+    fallocate, fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
 };
 pub(crate) use super::generic_consts::*;
 
@@ -25,6 +25,7 @@ pub(crate) mod nr {
     pub const MMAP: usize = 90;
     pub const MUNMAP: usize = 91;
     pub const FTRUNCATE: usize = 93;
+    pub const FALLOCATE: usize = 309;
     pub const FSTATFS: usize = 100;
     pub const SYSINFO: usize = 116;
     pub const MPROTECT: usize = 125;

@@ -8,7 +8,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
+    fallocate, fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
 };
 pub(crate) use super::generic_consts::*;
 

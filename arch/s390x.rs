@@ -10,7 +10,7 @@
 
 use core::arch::asm;
 
-pub(crate) use super::abi64::{ftruncate, Statfs, SHMCTL_VERSION};
+pub(crate) use super::abi64::{fallocate, ftruncate, Statfs, SHMCTL_VERSION};
 pub(crate) use super::generic_consts::*;
 
 /// Syscall numbers (`arch/s390/kernel/syscalls/syscall.tbl`, the 64-bit column).
@@ -24,6 +24,7 @@ pub(crate) mod nr {
     pub const MMAP: usize = 90;
     pub const MUNMAP: usize = 91;
     pub const FTRUNCATE: usize = 93;
+    pub const FALLOCATE: usize = 314;
     pub const FSTATFS: usize = 100;
     pub const SYSINFO: usize = 116;
     pub const MPROTECT: usize = 125;

@@ -10,7 +10,7 @@
 use core::arch::asm;
 
 pub(crate) use super::abi64::{
-    fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
+    fallocate, fstatfs, ftruncate, mmap, statfs_block_size, statfs_type, Statfs, SHMCTL_VERSION,
 };
 pub(crate) use super::generic_consts::*;
 
@@ -33,6 +33,7 @@ pub(crate) mod nr {
     pub const SHMDT: usize = 67;
     pub const FCNTL: usize = 72;
     pub const FTRUNCATE: usize = 77;
+    pub const FALLOCATE: usize = 285;
     pub const FSTATFS: usize = 138;
     pub const MLOCK: usize = 149;
     pub const MUNLOCK: usize = 150;

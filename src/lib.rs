@@ -93,8 +93,8 @@ pub mod sys;
 pub use errno::{Errno, Result};
 pub use file::file_len;
 pub use flags::{
-    Advice, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, Mode, MremapFlags, MsyncFlags, OFlags,
-    Prot, Seals, ShmAtFlags, ShmGetFlags,
+    Advice, FallocateFlags, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, Mode, MremapFlags,
+    MsyncFlags, OFlags, Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
 pub use mapping::{AtomicWord, Flush, Guard, MapOptions, Mapping};
 pub use page::{init_from_auxv, page_size, shared_alignment};

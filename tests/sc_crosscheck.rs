@@ -27,8 +27,8 @@ use common::*;
 use mman::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use mman::sys;
 use mman::{
-    Advice, Errno, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, Prot,
-    Seals, ShmAtFlags, ShmGetFlags,
+    Advice, Errno, FallocateFlags, MapFlags, MemfdFlags, MlockAllFlags, MlockFlags, MremapFlags,
+    MsyncFlags, Prot, Seals, ShmAtFlags, ShmGetFlags,
 };
 
 const RW: Prot = Prot::READ.union(Prot::WRITE);
@@ -338,6 +338,44 @@ fn memfd_create_fcntl_ftruncate_read_write_interoperate() {
     let seals = decode(unsafe { sc::syscall!(FCNTL, theirs.as_raw_fd(), F_GET_SEALS) });
     assert_eq!(seals, Ok((Seals::GROW | Seals::SHRINK).bits() as usize));
     assert_eq!(sys::fcntl_get_seals(ours.as_fd()), Ok(Seals::empty()));
+}
+
+/// `fallocate` against glibc's `fallocate64`, which splits its 64-bit offset and length
+/// into the registers each ABI wants on its own: an offset past 4 GiB and a length of a
+/// page check both halves of both (swapped or misplaced words would give another size).
+#[test]
+fn fallocate_matches_glibc() {
+    use std::os::unix::fs::MetadataExt;
+    let p = page() as u64;
+    let far = 5 << 30;
+    let fd = sys::memfd_create(c"sc-fallocate", MemfdFlags::CLOEXEC).expect("memfd_create");
+    let size = |fd: &OwnedFd| {
+        let meta = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
+        (meta.len(), meta.blocks() * 512)
+    };
+    // Ours grows and allocates; glibc's punches the page out again.
+    assert_eq!(
+        sys::fallocate(fd.as_fd(), FallocateFlags::empty(), far, p),
+        Ok(())
+    );
+    assert_eq!(size(&fd), (far + p, p));
+    let punch = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+    let r = unsafe { libc::fallocate64(fd.as_raw_fd(), punch, far as i64, p as i64) };
+    assert_eq!(r, 0, "glibc fallocate64: {}", last_errno());
+    assert_eq!(size(&fd), (far + p, 0));
+    // glibc's allocates past the end, keeping the size; ours punches.
+    let keep = libc::FALLOC_FL_KEEP_SIZE;
+    let r = unsafe { libc::fallocate64(fd.as_raw_fd(), keep, (far + p) as i64, 2 * p as i64) };
+    assert_eq!(r, 0, "glibc fallocate64: {}", last_errno());
+    assert_eq!(size(&fd), (far + p, 2 * p));
+    let punch = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+    assert_eq!(sys::fallocate(fd.as_fd(), punch, far + p, p), Ok(()));
+    assert_eq!(size(&fd), (far + p, p));
+    assert_eq!(
+        sys::fallocate(fd.as_fd(), FallocateFlags::empty(), 0, 0),
+        Err(Errno::EINVAL),
+        "a length of 0"
+    );
 }
 
 #[test]

@@ -1012,3 +1012,182 @@ fn huge_page_segments_are_held_before_views_are_lent() {
     });
     assert_eq!(end, ChildEnd::Exited(0));
 }
+
+// ---------------------------------------------------------------------------------------
+// Objects the crate sizes hold their memory (review round 5, hole 16)
+
+/// Bytes the filesystem has given `fd`'s file (`st_blocks`, in 512-byte units).
+fn allocated(fd: impl AsFd) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    file_of(fd).metadata().expect("fstat").blocks() * 512
+}
+
+/// The pages of a memfd or a `/dev/shm` object are charged to strict overcommit's commit
+/// limit one at a time, at their first touch, and a touch the limit refuses raises `SIGBUS`
+/// (mm/shmem.c reports it as `ENOSPC` "so that a failure on a sparse tmpfs mapping will give
+/// SIGBUS not OOM"), as does one a full `/dev/shm` refuses: so the objects the crate sizes
+/// are allocated when sized, where a refusal is an error (0 bytes allocated before). A
+/// huge-page memfd's pages are its mappings' reservations' instead: sizing one takes
+/// nothing from the pool.
+#[test]
+fn objects_the_crate_sizes_have_their_pages_allocated() {
+    let p = page() as u64;
+    let name = unique_cname("");
+    let _cleanup = Cleanup(name.clone());
+    let shm = SharedMemory::create(&name, 2 * p).unwrap();
+    assert!(
+        allocated(&shm) >= 2 * p,
+        "{} bytes at create",
+        allocated(&shm)
+    );
+    shm.set_len(5 * p).unwrap();
+    assert!(allocated(&shm) >= 5 * p, "{} bytes grown", allocated(&shm));
+    let reader = SharedMemory::open(&name, Access::ReadOnly).unwrap();
+    assert_eq!(
+        reader.set_len(6 * p),
+        Err(Errno::EINVAL),
+        "read-only: as before"
+    );
+    assert_eq!(shm.len(), Ok(5 * p));
+    let memfd = Memfd::new(c"allocated").unwrap();
+    assert_eq!(allocated(&memfd), 0);
+    memfd.set_len(3 * p + 1).unwrap();
+    assert_eq!(memfd.len(), Ok(3 * p + 1));
+    assert!(allocated(&memfd) >= 4 * p, "{} bytes", allocated(&memfd));
+    memfd.set_len(p).unwrap();
+    assert_eq!(memfd.len(), Ok(p), "shrinks as before");
+    assert_eq!(
+        memfd.set_len(u64::MAX),
+        Err(Errno::EINVAL),
+        "negative as off_t"
+    );
+    assert_eq!(memfd.len(), Ok(p));
+    let huge = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING | MemfdFlags::HUGETLB;
+    if let Ok(memfd) = Memfd::with_flags(c"huge", huge) {
+        let size = huge_page_sizes().first().copied().unwrap_or(2 << 20) as u64;
+        assert_eq!(memfd.set_len(size), Ok(()), "nothing taken from the pool");
+        assert_eq!(allocated(&memfd), 0);
+    }
+}
+
+/// Review round 5, hole 16: a `SharedMemory` on a `/dev/shm` mounted with `size=` (as in many
+/// containers) was sized with `ftruncate` alone; once other files filled the filesystem, the
+/// first store through an atomic view of it raised `SIGBUS` (program
+/// hole_16_views_on_a_full_filesystem.rs; here `Signaled(7)` in the child). Now `create` and
+/// `set_len` allocate the object's blocks, or answer `ENOSPC` and change nothing. Run in a
+/// child with a mount namespace of its own and a 16-page tmpfs over `/dev/shm` there (the
+/// namespace, and so the mount, go with the child).
+#[test]
+fn objects_the_crate_sizes_hold_their_blocks_on_a_full_dev_shm() {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    let p = page();
+    let end = in_child_checked(|| {
+        if let Err(code) = own_small_dev_shm(16 * p) {
+            // A skip, told to the parent by the exit code.
+            unsafe { libc::_exit(code) };
+        }
+        let name = unique_cname("-held");
+        let shm = SharedMemory::create(&name, 8 * p as u64).expect("8 of 16 pages");
+        // Someone else fills the filesystem.
+        let filler = std::fs::File::create("/dev/shm/filler").expect("filler");
+        let chunk = vec![1u8; p];
+        let full = loop {
+            if let Err(e) = filler.write_all_at(&chunk, filler.metadata().unwrap().len()) {
+                break e;
+            }
+        };
+        assert_eq!(full.raw_os_error(), Some(libc::ENOSPC), "{full}");
+        // Every page of the object is still there to touch.
+        let mut m = shm.map().unwrap();
+        let words = m.as_atomics::<AtomicU32>().unwrap();
+        for i in (0..words.len()).step_by(p / 4) {
+            words[i].store(7, Relaxed);
+            assert_eq!(words[i].load(Relaxed), 7);
+        }
+        drop(m);
+        // Neither a new object nor a growth takes what the filesystem lacks.
+        std::fs::remove_file("/dev/shm/filler").unwrap();
+        let big = unique_cname("-big");
+        assert_eq!(
+            err(SharedMemory::create(&big, 64 * p as u64)),
+            Errno::ENOSPC
+        );
+        assert!(!shm_path(&big).exists(), "nothing left behind");
+        assert_eq!(shm.set_len(64 * p as u64), Err(Errno::ENOSPC));
+        assert_eq!(shm.len(), Ok(8 * p as u64), "the size unchanged");
+        assert_eq!(shm.set_len(4 * p as u64), Ok(()));
+    });
+    match end {
+        ChildEnd::Exited(code @ 60..=99) => {
+            skip!(
+                "no mount namespace with a tmpfs of its own here: unshare is {:?}",
+                Errno::from_raw(code - 60)
+            )
+        }
+        ChildEnd::Exited(code @ 160..=199) => {
+            skip!(
+                "no tmpfs over /dev/shm here: mount is {:?}",
+                Errno::from_raw(code - 160)
+            )
+        }
+        end => assert_eq!(
+            end,
+            ChildEnd::Exited(0),
+            "Signaled(7) is SIGBUS: a view lent over blocks the filesystem did not have"
+        ),
+    }
+}
+
+/// In a forked child: a mount namespace of its own (as root, or through a user namespace
+/// of its own), mounts private so that nothing propagates back, and a tmpfs of `size`
+/// bytes over `/dev/shm`. `Err(exit code)` when one cannot be had for a reason this checks:
+/// 60 + the errno of `unshare` (not allowed here: `EPERM`, `EINVAL`, `ENOSPC`, `EACCES`,
+/// `ENOSYS`), 160 + that of `mount` (`ENOENT`: no `/dev/shm` directory; `EPERM`); anything
+/// else panics.
+fn own_small_dev_shm(size: usize) -> Result<(), i32> {
+    let refused = [
+        libc::EPERM,
+        libc::EINVAL,
+        libc::ENOSPC,
+        libc::EACCES,
+        libc::ENOSYS,
+    ];
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        let first = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        assert!(refused.contains(&first), "unshare(CLONE_NEWNS): {first}");
+        // Not root: a user namespace of its own gives the capability there.
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) } != 0 {
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            assert!(
+                refused.contains(&e),
+                "unshare(CLONE_NEWUSER | CLONE_NEWNS): {e}"
+            );
+            return Err(60 + e);
+        }
+        std::fs::write("/proc/self/setgroups", "deny").expect("setgroups");
+        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1")).expect("uid_map");
+        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1")).expect("gid_map");
+    }
+    let private = libc::MS_REC | libc::MS_PRIVATE;
+    let root = c"/";
+    let none = std::ptr::null();
+    let r = unsafe { libc::mount(none, root.as_ptr(), none, private, none.cast()) };
+    assert_eq!(r, 0, "making mounts private: {}", last_errno());
+    let data = CString::new(format!("size={size}")).unwrap();
+    let r = unsafe {
+        libc::mount(
+            c"mman-test".as_ptr(),
+            c"/dev/shm".as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            data.as_ptr().cast(),
+        )
+    };
+    if r != 0 {
+        let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        assert!([libc::ENOENT, libc::EPERM].contains(&e), "mount tmpfs: {e}");
+        return Err(160 + e);
+    }
+    Ok(())
+}

@@ -1,4 +1,4 @@
-//! Flags of memfd_create, file seals, open (for shm_open) and permission modes.
+//! Flags of memfd_create, file seals, fallocate, open (for shm_open) and permission modes.
 
 use super::{huge_size_bits, HUGE_MASK, HUGE_SHIFT};
 use crate::arch;
@@ -36,6 +36,23 @@ bitflags::bitflags! {
         const FUTURE_WRITE = 0x10;
         /// The execute bits may not change (Linux 6.3).
         const EXEC = 0x20;
+    }
+
+    /// `fallocate` modes (`FALLOC_FL_*`); empty allocates blocks and may grow the file.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+    pub struct FallocateFlags: u32 {
+        /// Do not change the file's size (allocate past its end, or punch within it).
+        const KEEP_SIZE = 0x1;
+        /// Free the range's blocks (reads then give zeros); needs `KEEP_SIZE`.
+        const PUNCH_HOLE = 0x2;
+        /// Remove the range, moving what follows down (filesystem-block aligned).
+        const COLLAPSE_RANGE = 0x8;
+        /// Make the range read as zeros, its blocks allocated.
+        const ZERO_RANGE = 0x10;
+        /// Insert a hole at the offset, moving what follows up.
+        const INSERT_RANGE = 0x20;
+        /// Unshare blocks shared with other files (copy-on-write filesystems).
+        const UNSHARE_RANGE = 0x40;
     }
 
     /// `open` flags (`O_*`), for `shm_open`. Several values differ between architectures.

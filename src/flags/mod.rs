@@ -10,7 +10,7 @@ mod mapping;
 mod sysv;
 
 pub use advice::Advice;
-pub use file::{MemfdFlags, Mode, OFlags, Seals};
+pub use file::{FallocateFlags, MemfdFlags, Mode, OFlags, Seals};
 pub use mapping::{MapFlags, MlockAllFlags, MlockFlags, MremapFlags, MsyncFlags, Prot};
 pub use sysv::{ShmAtFlags, ShmGetFlags};
 

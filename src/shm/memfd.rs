@@ -2,7 +2,7 @@
 
 use core::ffi::CStr;
 
-use super::{map_whole, Access};
+use super::{map_whole, set_len_allocated, Access};
 use crate::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use crate::{sys, Mapping, MemfdFlags, Result, Seals};
 
@@ -11,6 +11,9 @@ use crate::{sys, Mapping, MemfdFlags, Result, Seals};
 #[derive(Debug)]
 pub struct Memfd {
     fd: OwnedFd,
+    /// Made with `MemfdFlags::HUGETLB`: its pages are the huge-page pool's, held by the
+    /// reservations of its mappings, not allocated when it is sized.
+    huge_pages: bool,
 }
 
 impl Memfd {
@@ -30,6 +33,7 @@ impl Memfd {
     pub fn with_flags(name: &CStr, flags: MemfdFlags) -> Result<Memfd> {
         Ok(Memfd {
             fd: sys::memfd_create(name, flags)?,
+            huge_pages: flags.contains(MemfdFlags::HUGETLB),
         })
     }
 
@@ -43,10 +47,18 @@ impl Memfd {
         Ok(self.len()? == 0)
     }
 
-    /// Sets the size (`EPERM` if sealed against it). Shrinking under a mapping makes its
-    /// accesses past the new end raise `SIGBUS`.
+    /// Sets the size (`EPERM` if sealed against it), allocating the memory now (except for
+    /// `MemfdFlags::HUGETLB` memfds, whose mappings reserve their huge pages): `ENOSPC`,
+    /// nothing changed, where the commit limit of strict overcommit (`vm.overcommit_memory`
+    /// 2) cannot take it, which would otherwise make a later first touch of a page raise
+    /// `SIGBUS`, through an atomic view too. Shrinking under a mapping makes its accesses
+    /// past the new end raise `SIGBUS`.
     pub fn set_len(&self, len: u64) -> Result<()> {
-        sys::ftruncate(self.fd.as_fd(), len)
+        if self.huge_pages {
+            sys::ftruncate(self.fd.as_fd(), len)
+        } else {
+            set_len_allocated(self.fd.as_fd(), len)
+        }
     }
 
     /// Adds seals (`EPERM` once `Seals::SEAL` is set or if created without sealing; `EBUSY`

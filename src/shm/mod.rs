@@ -30,6 +30,23 @@ impl Access {
     }
 }
 
+/// Sets the size of an object this crate sizes, first giving every page of `[0, len)` its
+/// blocks (`fallocate`, which also grows the file), so that no later touch of a mapping of
+/// it, through an atomic view either, can find the filesystem out of space: a fault that
+/// needs a block tmpfs cannot give raises `SIGBUS` (a `/dev/shm` mounted with `size=`, as
+/// in many containers, or a quota), and so does one of a memfd under strict overcommit
+/// (`vm.overcommit_memory` 2), whose pages are charged to the commit limit one at a time as
+/// they are first touched (review round 5, hole 16). `ENOSPC` (or the cgroup's `ENOMEM`)
+/// then, before the size changes; tmpfs frees whatever the failed call had allocated. The
+/// memory is taken now, not at its first touch.
+pub(crate) fn set_len_allocated(fd: crate::fd::BorrowedFd<'_>, len: u64) -> crate::Result<()> {
+    if len > 0 {
+        crate::sys::fallocate(fd, crate::FallocateFlags::empty(), 0, len)?;
+    }
+    // Shrinks (growth is done); the same size is no change.
+    crate::sys::ftruncate(fd, len)
+}
+
 /// Maps the whole of an object's descriptor, shared.
 pub(crate) fn map_whole(
     fd: crate::fd::BorrowedFd<'_>,

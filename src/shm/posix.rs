@@ -2,7 +2,7 @@
 
 use core::ffi::CStr;
 
-use super::{map_whole, Access};
+use super::{map_whole, set_len_allocated, Access};
 use crate::fd::{AsFd, BorrowedFd, OwnedFd};
 use crate::{sys, Errno, Mapping, Mode, OFlags, Result};
 
@@ -19,7 +19,9 @@ pub struct SharedMemory {
 
 impl SharedMemory {
     /// Creates a new object of `len` bytes, readable and writable by the owner only (0600).
-    /// `EEXIST` if the name is taken. On any failure nothing is left behind.
+    /// `EEXIST` if the name is taken. The memory is allocated now (see
+    /// [`set_len`](SharedMemory::set_len)): `ENOSPC` if `/dev/shm` cannot hold it. On any
+    /// failure nothing is left behind.
     pub fn create(name: &CStr, len: u64) -> Result<SharedMemory> {
         SharedMemory::create_with_mode(name, len, Mode::RUSR | Mode::WUSR)
     }
@@ -30,7 +32,7 @@ impl SharedMemory {
         // Unlinked on drop from here on, so a failure below leaves no object behind.
         let shm =
             SharedMemory::open_with(name, flags, mode, Access::ReadWrite)?.unlink_on_drop(true);
-        sys::ftruncate(shm.fd.as_fd(), len)?;
+        set_len_allocated(shm.fd.as_fd(), len)?;
         Ok(shm)
     }
 
@@ -82,10 +84,18 @@ impl SharedMemory {
         Ok(self.len()? == 0)
     }
 
-    /// Sets the size. Shrinking under another process's mapping makes its accesses past the
-    /// new end raise `SIGBUS`.
+    /// Sets the size, allocating the object's memory now: `ENOSPC` (nothing changed) if
+    /// `/dev/shm` cannot hold `len` bytes, as where it is mounted with `size=` (many
+    /// containers'). So the object the crate sized has every page's block, and no touch of a
+    /// mapping of it, through an atomic view either, can find the filesystem full (which
+    /// raises `SIGBUS`). Shrinking under another process's mapping makes its accesses past
+    /// the new end raise `SIGBUS`. `EINVAL` for an object opened read-only.
     pub fn set_len(&self, len: u64) -> Result<()> {
-        sys::ftruncate(self.fd.as_fd(), len)
+        match self.access {
+            Access::ReadWrite => set_len_allocated(self.fd.as_fd(), len),
+            // Nothing to allocate through: ftruncate answers for a read-only descriptor.
+            Access::ReadOnly => sys::ftruncate(self.fd.as_fd(), len),
+        }
     }
 
     /// Maps the whole object, shared, with the access it was opened with (an empty object

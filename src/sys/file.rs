@@ -6,7 +6,7 @@ use core::ffi::CStr;
 use super::{check, check_fd, check_unit};
 use crate::arch::{self, nr};
 use crate::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
-use crate::{Mode, OFlags, Result};
+use crate::{FallocateFlags, Mode, OFlags, Result};
 
 /// `AT_FDCWD`: resolve relative paths from the working directory.
 const AT_FDCWD: usize = -100isize as usize;
@@ -24,6 +24,25 @@ const STATX_SIZE: usize = 0x200;
 pub fn ftruncate(fd: BorrowedFd<'_>, len: u64) -> Result<()> {
     // SAFETY: ftruncate takes no pointer; the effect on mappings is described above.
     check_unit(unsafe { arch::ftruncate(fd.as_raw_fd() as usize, len) })
+}
+
+/// Allocates, punches or moves a range of a file (`fallocate(2)`). With no flags: gives
+/// every page of `[offset, offset + len)` its blocks now (growing the file to the range's
+/// end if it is shorter), so that no later write or fault there needs space the filesystem
+/// may no longer have; `ENOSPC` if it lacks them, and then (on tmpfs) nothing is allocated.
+/// `EINVAL` for a length of 0, `EOPNOTSUPP` where the filesystem cannot, `EPERM` against
+/// seals (growing past `Seals::GROW`, punching a `Seals::WRITE` file).
+///
+/// Punching a hole in a file that is mapped is, to its mappings, writing zeros; collapsing
+/// or inserting a range moves bytes under them: neither is undefined behaviour, since the
+/// safe layer lends slices only of sealed files (which refuse both), and the blocks a
+/// punch frees may be missing at the next touch (`SIGBUS`, as after a truncation).
+#[inline]
+pub fn fallocate(fd: BorrowedFd<'_>, mode: FallocateFlags, offset: u64, len: u64) -> Result<()> {
+    // SAFETY: fallocate takes no pointer; the effect on mappings is described above.
+    check_unit(unsafe {
+        arch::fallocate(fd.as_raw_fd() as usize, mode.bits() as usize, offset, len)
+    })
 }
 
 /// Reads into `buf` (`read(2)`); returns how many bytes arrived (0 at end of file).

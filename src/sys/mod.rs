@@ -24,7 +24,9 @@ mod sysv_shm;
 
 #[cfg(not(feature = "std"))]
 pub(crate) use file::close_raw;
-pub use file::{cachestat, close, file_size, ftruncate, read, CacheStat, CacheStatRange};
+pub use file::{
+    cachestat, close, fallocate, file_size, ftruncate, read, CacheStat, CacheStatRange,
+};
 pub(crate) use file::{file_backing, open, FileBacking};
 pub use lock::{mlock, mlock2, mlockall, munlock, munlockall};
 pub use memfd::{fcntl_add_seals, fcntl_get_seals, memfd_create, memfd_secret};
