@@ -1073,8 +1073,10 @@ fn objects_the_crate_sizes_have_their_pages_allocated() {
 /// Review round 5, hole 16: a `SharedMemory` on a `/dev/shm` mounted with `size=` (as in many
 /// containers) was sized with `ftruncate` alone; once other files filled the filesystem, the
 /// first store through an atomic view of it raised `SIGBUS` (program
-/// hole_16_views_on_a_full_filesystem.rs; here `Signaled(7)` in the child). Now `create` and
-/// `set_len` allocate the object's blocks, or answer `ENOSPC` and change nothing. Run in a
+/// hole_16_views_on_a_full_filesystem.rs; here `Signaled(7)` in the child), and so did one
+/// in the part `Mapping::remap_file` grew the file by (review round 5b: hole 17). Now
+/// `create`, `set_len` and `remap_file` allocate the blocks, or answer `ENOSPC` and change
+/// nothing. Run in a
 /// child with a mount namespace of its own and a 16-page tmpfs over `/dev/shm` there (the
 /// namespace, and so the mount, go with the child).
 #[test]
@@ -1088,6 +1090,12 @@ fn objects_the_crate_sizes_hold_their_blocks_on_a_full_dev_shm() {
         }
         let name = unique_cname("-held");
         let shm = SharedMemory::create(&name, 8 * p as u64).expect("8 of 16 pages");
+        // Grown by the mapping (which sizes the file it is given) to 10 pages.
+        let mut m = shm.map().unwrap();
+        m.remap_file(&shm, 10 * p, true).unwrap();
+        // A view taken at once (its check finds the last page backed: it faults that one in).
+        m.as_atomics::<AtomicU32>()
+            .expect("a view of the grown mapping");
         // Someone else fills the filesystem.
         let filler = std::fs::File::create("/dev/shm/filler").expect("filler");
         let chunk = vec![1u8; p];
@@ -1098,8 +1106,8 @@ fn objects_the_crate_sizes_hold_their_blocks_on_a_full_dev_shm() {
         };
         assert_eq!(full.raw_os_error(), Some(libc::ENOSPC), "{full}");
         // Every page of the object is still there to touch.
-        let mut m = shm.map().unwrap();
         let words = m.as_atomics::<AtomicU32>().unwrap();
+        assert_eq!(words.len(), 10 * p / 4);
         for i in (0..words.len()).step_by(p / 4) {
             words[i].store(7, Relaxed);
             assert_eq!(words[i].load(Relaxed), 7);
@@ -1114,7 +1122,11 @@ fn objects_the_crate_sizes_hold_their_blocks_on_a_full_dev_shm() {
         );
         assert!(!shm_path(&big).exists(), "nothing left behind");
         assert_eq!(shm.set_len(64 * p as u64), Err(Errno::ENOSPC));
-        assert_eq!(shm.len(), Ok(8 * p as u64), "the size unchanged");
+        assert_eq!(shm.len(), Ok(10 * p as u64), "the size unchanged");
+        let mut m = shm.map().unwrap();
+        assert_eq!(m.remap_file(&shm, 64 * p, true), Err(Errno::ENOSPC));
+        assert_eq!((m.len(), shm.len()), (10 * p, Ok(10 * p as u64)));
+        drop(m);
         assert_eq!(shm.set_len(4 * p as u64), Ok(()));
     });
     match end {

@@ -347,9 +347,11 @@ impl Mapping {
 
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
     /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks, except
-    /// back to its size before the call if the mapping then fails to grow. `EINVAL` for a
-    /// mapping that is not of a file, of a sealed file (which lends slices, see
-    /// [`MapOptions::map_file`](crate::MapOptions::map_file)), or empty.
+    /// back to its size before the call if the mapping then fails to grow. The growth is
+    /// allocated, as [`Memfd::set_len`](crate::Memfd::set_len) allocates (`ENOSPC` where
+    /// the filesystem lacks the space; one without `fallocate` grows the file with holes).
+    /// `EINVAL` for a mapping that is not of a file, of a sealed file (which lends slices,
+    /// see [`MapOptions::map_file`](crate::MapOptions::map_file)), or empty.
     ///
     /// `file` must be the file this mapping was made from; with another file, the new bytes
     /// are simply unbacked and reading them raises `SIGBUS`. So the next
@@ -368,7 +370,7 @@ impl Mapping {
             .ok_or(Errno::EFBIG)?;
         let size = sys::file_size(file)?;
         if size < end {
-            sys::ftruncate(file, end)?;
+            crate::shm::grow_allocated(file, size, end)?;
         }
         let resized = self.resize(new_len, may_move);
         if resized.is_err() && size < end && sys::file_size(file) == Ok(end) {

@@ -47,6 +47,24 @@ pub(crate) fn set_len_allocated(fd: crate::fd::BorrowedFd<'_>, len: u64) -> crat
     crate::sys::ftruncate(fd, len)
 }
 
+/// Grows a file from `size` to `end` bytes with the new part allocated, as
+/// [`set_len_allocated`] does (for [`Mapping::remap_file`](crate::Mapping::remap_file),
+/// which sizes the file it is given); where the filesystem has no `fallocate`
+/// (`EOPNOTSUPP`), by `ftruncate`: such a file is no object of the crate's, and its holes
+/// are its filesystem's.
+pub(crate) fn grow_allocated(
+    fd: crate::fd::BorrowedFd<'_>,
+    size: u64,
+    end: u64,
+) -> crate::Result<()> {
+    let added = end.checked_sub(size).ok_or(crate::Errno::EINVAL)?;
+    match crate::sys::fallocate(fd, crate::FallocateFlags::empty(), size, added) {
+        // EBADF: not open for writing, which ftruncate answers as it always has (EINVAL).
+        Err(crate::Errno::EOPNOTSUPP | crate::Errno::EBADF) => crate::sys::ftruncate(fd, end),
+        done => done,
+    }
+}
+
 /// Maps the whole of an object's descriptor, shared.
 pub(crate) fn map_whole(
     fd: crate::fd::BorrowedFd<'_>,
