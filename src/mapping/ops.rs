@@ -369,15 +369,20 @@ impl Mapping {
             .checked_add(new_len as u64)
             .ok_or(Errno::EFBIG)?;
         let size = sys::file_size(file)?;
-        if size < end {
-            crate::shm::grow_allocated(file, size, end)?;
-        }
-        let resized = self.resize(new_len, may_move);
-        if resized.is_err() && size < end && sys::file_size(file) == Ok(end) {
-            // Undo the growth this call made, unless someone has resized the file since
-            // (then the size is theirs). A writer racing in between could still lose bytes
-            // past `size`, as with any truncation; no mapping of this process reaches them.
-            let _ = sys::ftruncate(file, size);
+        let grown = match size < end {
+            true => crate::shm::grow_allocated(file, size, end),
+            false => Ok(()),
+        };
+        let resized = grown.and_then(|()| self.resize(new_len, may_move));
+        if resized.is_err() && size < end {
+            // Undo the growth this call made, whole or the part a failed `fallocate` left
+            // (a disk filesystem may grow the file as it goes; tmpfs undoes its own),
+            // unless someone has resized the file since past what it asked (then the size
+            // is theirs). A writer racing in between could still lose bytes past `size`,
+            // as with any truncation; no mapping of this process reaches them.
+            if sys::file_size(file).is_ok_and(|now| size < now && now <= end) {
+                let _ = sys::ftruncate(file, size);
+            }
         }
         resized?;
         // `file` may not be the mapping's own (then pages past its own file's end raise
