@@ -1056,6 +1056,10 @@ fn objects_the_crate_sizes_have_their_pages_allocated() {
     assert!(allocated(&memfd) >= 4 * p, "{} bytes", allocated(&memfd));
     memfd.set_len(p).unwrap();
     assert_eq!(memfd.len(), Ok(p), "shrinks as before");
+    // More than RAM and swap: refused at once, as mmap refuses such a length, not an
+    // allocation run into the OOM killer.
+    assert_eq!(memfd.set_len(1 << 50), Err(Errno::ENOMEM), "a pebibyte");
+    assert_eq!(memfd.len(), Ok(p));
     assert_eq!(
         memfd.set_len(u64::MAX),
         Err(Errno::EINVAL),

@@ -347,9 +347,10 @@ impl Mapping {
 
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
     /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks, except
-    /// back to its size before the call if the mapping then fails to grow. The growth is
-    /// allocated, as [`Memfd::set_len`](crate::Memfd::set_len) allocates (`ENOSPC` where
-    /// the filesystem lacks the space; one without `fallocate` grows the file with holes).
+    /// back to its size before the call if the mapping then fails to grow. A tmpfs file's
+    /// growth (a memfd's, a `/dev/shm` object's) is allocated, as
+    /// [`Memfd::set_len`](crate::Memfd::set_len) allocates (`ENOSPC` or `ENOMEM` where the
+    /// memory is not there); other files grow by `ftruncate`, their blocks their own.
     /// `EINVAL` for a mapping that is not of a file, of a sealed file (which lends slices,
     /// see [`MapOptions::map_file`](crate::MapOptions::map_file)), or empty.
     ///

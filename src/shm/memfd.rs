@@ -51,7 +51,8 @@ impl Memfd {
     /// `MemfdFlags::HUGETLB` memfds, whose mappings reserve their huge pages): `ENOSPC`,
     /// nothing changed, where the commit limit of strict overcommit (`vm.overcommit_memory`
     /// 2) cannot take it, which would otherwise make a later first touch of a page raise
-    /// `SIGBUS`, through an atomic view too. Shrinking under a mapping makes its accesses
+    /// `SIGBUS`, through an atomic view too; `ENOMEM` at once for more than RAM and swap
+    /// together. Shrinking under a mapping makes its accesses
     /// past the new end raise `SIGBUS`.
     pub fn set_len(&self, len: u64) -> Result<()> {
         if self.huge_pages {

@@ -86,7 +86,7 @@ impl SharedMemory {
 
     /// Sets the size, allocating the object's memory now: `ENOSPC` (nothing changed) if
     /// `/dev/shm` cannot hold `len` bytes, as where it is mounted with `size=` (many
-    /// containers'). So the object the crate sized has every page's block, and no touch of a
+    /// containers'); `ENOMEM` at once for more than RAM and swap together. So the object the crate sized has every page's block, and no touch of a
     /// mapping of it, through an atomic view either, can find the filesystem full (which
     /// raises `SIGBUS`). Shrinking under another process's mapping makes its accesses past
     /// the new end raise `SIGBUS`. `EINVAL` for an object opened read-only.

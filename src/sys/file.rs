@@ -220,6 +220,11 @@ impl FileBacking {
             || (self.fs_type == TMPFS_MAGIC && !self.linked && self.not_a_mount_root)
     }
 
+    /// Whether its pages are memory (tmpfs: memfds, `/dev/shm`), not a disk's cache.
+    pub(crate) fn is_tmpfs(&self) -> bool {
+        self.fs_type == TMPFS_MAGIC
+    }
+
     /// Whether mapping it gives an ordinary mapping: a regular file on one of
     /// [`PLAIN_FILESYSTEMS`].
     pub(crate) fn is_plain(&self) -> bool {
