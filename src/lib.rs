@@ -3,9 +3,9 @@
 //! Two layers:
 //! - [`sys`]: one function per system call (`mmap`, `munmap`, `mprotect`, `msync`, `mremap`,
 //!   `madvise`, `process_madvise`, `mincore`, the `mlock` family, `mseal`, `memfd_create`,
-//!   `memfd_secret`, seals, `ftruncate`, `cachestat`, POSIX and System V shared memory,
-//!   protection keys, NUMA policy and placement), issued with inline assembly. C-like
-//!   arguments, typed flags, the kernel's answer as a [`Result`].
+//!   `memfd_secret`, seals, `ftruncate`, `fallocate`, `cachestat`, POSIX and System V shared
+//!   memory, protection keys, NUMA policy and placement), issued with inline assembly.
+//!   C-like arguments, typed flags, the kernel's answer as a [`Result`].
 //! - The safe layer: [`Mapping`] and [`MapOptions`]; [`Reservation`], address space
 //!   committed page by page and given to mappings placed inside it
 //!   ([`MapOptions::map_in`]); [`SharedMemory`], [`Memfd`] and [`SysvSegment`];
