@@ -127,6 +127,14 @@ mod tests {
         let before = total();
         let ours = memory_and_swap().unwrap();
         let after = total();
+        // A 32-bit kernel scales `mem_unit` until the totals fit its words; qemu-user
+        // copies the host's 64-bit totals into the 32-bit guest's words, cut to their low
+        // half (mem_unit 1): 3801673728 for this host's 25276510208.
+        if cfg!(target_pointer_width = "32") && ours == before % (1 << 32) && ours != before {
+            let test = "sys::process::tests::memory_and_swap_is_meminfos_total_and_swap_total";
+            std::eprintln!("mman-skip: {test}: qemu-user cuts sysinfo's totals to 32 bits");
+            return;
+        }
         assert!(
             (before.min(after)..=before.max(after)).contains(&ours),
             "{ours} bytes, /proc/meminfo {before} then {after}"
