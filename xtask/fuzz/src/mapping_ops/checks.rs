@@ -35,7 +35,9 @@ struct Snapshot {
     len: usize,
     slice: Result<()>,
     mut_slice: Result<()>,
-    /// The kernel mappings (start, end, permissions) that overlap the mapping.
+    /// The kernel mappings (start, end, permissions) that overlap the mapping, cut to it: a
+    /// neighbour may grow into or merge with its first or last VMA meanwhile (the fuzzer's
+    /// own threads allocate), which is no change of the mapping's.
     maps: Vec<(usize, usize, String)>,
     /// A hash of a sample of the accessible bytes (None where accessing them would fault).
     bytes: Option<Result<u64>>,
@@ -52,7 +54,9 @@ impl Snapshot {
             len: map.len(),
             slice: map.as_slice().map(drop),
             mut_slice: map.as_mut_slice().map(drop),
-            maps: vmas(start, end).collect(),
+            maps: vmas(start, end)
+                .map(|(low, high, perms)| (low.max(start), high.min(end), perms))
+                .collect(),
             bytes,
         }
     }
