@@ -152,7 +152,7 @@ impl Toolchain {
                 // with no unwinder to link, so the profiles' `panic = "abort"`. They and
                 // every dependency they build (the dev-dependencies too) need only core
                 // and alloc: a std built for aborting as well cost about twice as much
-                // again (riscv64: 92 s of CPU against 44 s for core and alloc).
+                // again (riscv64: 97 s of CPU against 46 s for core and alloc).
                 cmd.arg("-Zbuild-std=core,alloc");
             } else {
                 cmd.arg("-Zbuild-std");
