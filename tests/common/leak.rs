@@ -31,25 +31,15 @@ pub struct Held {
     /// `VmSize` of `/proc/self/status`, in kB (exact: the kernel's `total_vm`; under
     /// qemu-user the emulator's, not compared).
     pub vm_size_kb: u64,
-    /// Resident anonymous memory, `Anonymous` of `/proc/self/smaps` summed over its entries
-    /// (what `smaps_rollup` shows), in kB, plus `Swap`, so that swapping out changes nothing. This is `RssAnon` of
-    /// `/proc/self/status` measured exactly: `RssAnon` comes from counters the kernel
-    /// updates lazily (per-thread caches, per-CPU deltas), which lag by tens of pages.
-    /// `None` under qemu-user, where status and smaps_rollup describe the emulator's host
-    /// process, with QEMU's own allocations, not the guest.
-    ///
-    /// Less glibc's main heap (`[heap]`, the `brk` area, whose range is still compared):
-    /// mman never allocates there (it uses no allocator of glibc's), and the child's thread
-    /// allocates from an arena of its own, made still by [`quiet_allocator`]; yet with 10
-    /// unrelated System V segments on the machine (which lengthen what the checks read) the
-    /// main heap's resident memory grew 8 kB in the measured rounds of `leaks` every run,
-    /// and never without them. Why glibc touches it then is not shown (freeing blocks the
-    /// parent's main thread allocated into the main arena, merged with free neighbours
-    /// there, is the guess).
-    pub anonymous_kb: Option<u64>,
-    /// The same per range (`Anonymous` plus `Swap` of each `/proc/self/smaps` entry, keyed
-    /// by its header line), for the report: a growth past the noise names where it was.
-    pub anonymous_by_range: BTreeMap<String, u64>,
+    /// Resident anonymous memory per range: `Anonymous` plus `Swap` (so that swapping out
+    /// changes nothing) of each `/proc/self/smaps` entry, in kB, keyed by the entry's header
+    /// line. Their sum ([`Held::anonymous_kb`]) is what `smaps_rollup` shows, and `RssAnon`
+    /// of `/proc/self/status` measured exactly: `RssAnon` comes from counters the kernel
+    /// updates lazily (per-thread caches, per-CPU deltas), which lag by tens of pages. Per
+    /// range, so that a growth past the noise names where it was. `None` under qemu-user,
+    /// where smaps describes the emulator's host process, with QEMU's own allocations, not
+    /// the guest.
+    pub anonymous_by_range: Option<BTreeMap<String, u64>>,
     /// `VmLck` of `/proc/self/status`, in kB.
     pub vm_lck_kb: u64,
     /// Every open descriptor and what it refers to (`/proc/self/fd`).
@@ -59,24 +49,30 @@ pub struct Held {
 impl Held {
     pub fn now() -> Held {
         let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-        let anonymous_by_range = match is_qemu_user() {
-            true => BTreeMap::new(),
-            false => anonymous_by_range(),
-        };
         Held {
             ranges: maps(),
             vm_size_kb: kb_field(&status, "VmSize").expect("VmSize in /proc/self/status"),
-            anonymous_kb: (!is_qemu_user()).then(|| {
-                anonymous_by_range
-                    .iter()
-                    .filter(|(header, _)| !header.ends_with("[heap]"))
-                    .map(|(_, kb)| kb)
-                    .sum()
-            }),
-            anonymous_by_range,
+            anonymous_by_range: (!is_qemu_user()).then(anonymous_by_range),
             vm_lck_kb: kb_field(&status, "VmLck").expect("VmLck in /proc/self/status"),
             descriptors: descriptors(),
         }
+    }
+
+    /// Resident anonymous memory in kB (see `anonymous_by_range`), less glibc's main heap
+    /// (`[heap]`, the `brk` area, whose range is still compared): mman never allocates
+    /// there (it uses no allocator of glibc's), and the child's thread allocates from an
+    /// arena of its own, made still by [`quiet_allocator`]; yet with 10 unrelated System V
+    /// segments on the machine (which lengthen what the checks read) the main heap's
+    /// resident memory grew 8 kB in the measured rounds of `leaks` every run, and never
+    /// without them. Why glibc touches it then is not shown (freeing blocks the parent's
+    /// main thread allocated into the main arena, merged with free neighbours there, is the
+    /// guess).
+    pub fn anonymous_kb(&self) -> Option<u64> {
+        let ranges = self.anonymous_by_range.as_ref()?;
+        let outside_the_heap = ranges
+            .iter()
+            .filter(|(header, _)| !header.ends_with("[heap]"));
+        Some(outside_the_heap.map(|(_, kb)| kb).sum())
     }
 
     /// Every difference from `before`, one line each: ranges only before (`-`) or only
@@ -109,15 +105,15 @@ impl Held {
         // riscv64 kernels, and moved with nothing but the test binary's layout. A leak
         // repeats every round and the checks run several rounds, or many iterations in one.
         let page_kb = (crate::common::page() / 1024) as u64;
-        let within_noise = match (before.anonymous_kb, self.anonymous_kb) {
+        let within_noise = match (before.anonymous_kb(), self.anonymous_kb()) {
             (Some(was), Some(now)) => now >= was && now - was <= page_kb,
             (was, now) => was == now,
         };
         if !within_noise {
             figure(
                 "anonymous resident+swap kB",
-                format!("{:?}", before.anonymous_kb),
-                format!("{:?}", self.anonymous_kb),
+                format!("{:?}", before.anonymous_kb()),
+                format!("{:?}", self.anonymous_kb()),
             );
         }
         figure(
@@ -127,7 +123,9 @@ impl Held {
         );
         if !within_noise {
             // Where it grew: a leak of mman's shows in its own ranges.
-            let (was, now) = (&before.anonymous_by_range, &self.anonymous_by_range);
+            let none = BTreeMap::new();
+            let was = before.anonymous_by_range.as_ref().unwrap_or(&none);
+            let now = self.anonymous_by_range.as_ref().unwrap_or(&none);
             for range in was
                 .keys()
                 .chain(now.keys().filter(|k| !was.contains_key(*k)))
