@@ -611,14 +611,6 @@ fn grows_down_extends_when_the_page_below_is_touched() {
     drop(m);
 }
 
-fn meminfo_kb(field: &str) -> Option<usize> {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 #[test]
 fn huge_pages_use_the_reserved_pool_or_fail_with_enomem() {
     let _serial = serial(); // the pool: see `every_spare_huge_page_reserved`

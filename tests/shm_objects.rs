@@ -1071,13 +1071,10 @@ fn objects_the_crate_sizes_have_their_pages_allocated() {
         // MFD_HUGETLB with no size bits takes the default size, `Hugepagesize`: not the
         // smallest the machine has (arm64's 64 KiB contiguous pages, which the aarch64
         // system lanes list first, are EINVAL as that file's length).
-        let meminfo = std::fs::read_to_string("/proc/meminfo").expect("/proc/meminfo");
-        let default_kb = meminfo
-            .lines()
-            .find_map(|line| line.strip_prefix("Hugepagesize:"))
-            .and_then(|value| value.trim().trim_end_matches(" kB").parse::<u64>().ok())
-            .expect("a hugetlbfs memfd was made, so /proc/meminfo has Hugepagesize");
-        let size = default_kb * 1024;
+        let size = meminfo_kb("Hugepagesize")
+            .expect("a hugetlbfs memfd was made, so /proc/meminfo has Hugepagesize")
+            as u64
+            * 1024;
         assert_eq!(memfd.set_len(size), Ok(()), "nothing taken from the pool");
         assert_eq!(allocated(&memfd), 0);
     }

@@ -387,6 +387,16 @@ pub fn thp_built_in() -> bool {
     thp_available() || cpu_cannot_map_huge_pages().is_some()
 }
 
+/// A `/proc/meminfo` field in kB (its lines read `Hugepagesize:    2048 kB`); `None` if
+/// the kernel does not show it.
+pub fn meminfo_kb(field: &str) -> Option<usize> {
+    fs::read_to_string("/proc/meminfo")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// The huge page sizes the kernel offers, in bytes (`/sys/kernel/mm/hugepages/hugepages-<n>kB`;
 /// none without `CONFIG_HUGETLB_PAGE`). `MAP_HUGETLB` with any other size is EINVAL.
 pub fn huge_page_sizes() -> Vec<usize> {
