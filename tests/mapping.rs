@@ -461,6 +461,64 @@ fn assert_no_view_past_the_end(m: &mut Mapping) {
     assert_eq!(end, ChildEnd::Exited(0));
 }
 
+/// `remap_file` grows the file it is given before it resizes the mapping. It used to shrink
+/// the file back when the resize then failed (review round 6): another thread's
+/// `as_atomics` on another mapping of the same memfd, made past the file's end, could find
+/// its last page backed by the passing growth, and keep the view it was lent after the file
+/// was shrunk back under it; the first load of the view's last word raised `SIGBUS`
+/// (`Signaled(7)` before the fix, within a few thousand rounds). Now the refusal comes
+/// before the file grows, and a file is never shrunk by `remap_file`.
+#[test]
+fn a_failed_remap_file_never_shrinks_the_file_under_a_view() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+    if is_qemu_user() {
+        skip!("{QEMU_MADVISE}: MADV_POPULATE_READ, which as_atomics asks past a file's end");
+    }
+    let p = page();
+    let memfd = Memfd::new(c"mman-test-undo").unwrap();
+    memfd.set_len(p as u64).unwrap();
+    let mut grower = MapOptions::new()
+        .shared()
+        .len(p)
+        .map_file(&memfd, 0)
+        .unwrap();
+    let mut viewer = MapOptions::new()
+        .shared()
+        .len(2 * p)
+        .map_file(&memfd, 0)
+        .unwrap();
+    let end = in_child_checked(|| {
+        let done = AtomicBool::new(false);
+        let lent = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !done.load(Relaxed) {
+                    // Past the last page without moving: refused.
+                    let refused = grower.remap_file(&memfd, 2 * p, false);
+                    assert_eq!(refused, Err(Errno::ENOMEM));
+                }
+            });
+            let start = std::time::Instant::now();
+            let lent = loop {
+                if viewer.as_atomics::<AtomicU32>().is_ok() {
+                    break true;
+                }
+                if start.elapsed() > std::time::Duration::from_millis(500) {
+                    break false;
+                }
+            };
+            done.store(true, Relaxed);
+            lent
+        });
+        assert_eq!(memfd.len(), Ok(p as u64), "the file's size");
+        if lent {
+            let words = viewer.as_atomics::<AtomicU32>().unwrap();
+            let word = words[words.len() - 1].load(Relaxed);
+            panic!("a view over a page past the file's end (loaded {word})");
+        }
+    });
+    assert_eq!(end, ChildEnd::Exited(0));
+}
+
 /// A file mapping at an odd offset starts off alignment: no view of wider atomics.
 #[test]
 fn atomics_need_an_aligned_start() {

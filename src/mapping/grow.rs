@@ -28,6 +28,17 @@ impl Mapping {
     /// length needs more pages; new pages read as zeros (or, for a file, as the file).
     /// On failure nothing has changed.
     pub(super) fn grow(&mut self, new_len: usize, may_move: bool) -> Result<()> {
+        if let Some(new_kernel_len) = self.check_growth(new_len, may_move)? {
+            self.move_into_new_region(new_kernel_len)?;
+        }
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// Every refusal of a growth to `new_len` (more than `len()`) that needs no system
+    /// call, so that `remap_file` can ask before it grows the file; `Some` kernel length if
+    /// the growth needs a move.
+    pub(super) fn check_growth(&self, new_len: usize, may_move: bool) -> Result<Option<usize>> {
         // The kernel cannot grow huge-page mappings either (EINVAL from mremap).
         if self.huge_page.is_some() {
             return Err(Errno::EINVAL);
@@ -45,18 +56,17 @@ impl Mapping {
         // No longer than a Rust object may be, also within the last page: `len()` is what
         // slices are lent with.
         super::object_len(new_kernel_len)?;
-        if new_end > old_end {
-            if !may_move {
-                return Err(Errno::ENOMEM);
-            }
-            if self.may_be_several_vmas() {
-                // What mremap would answer, asked before reserving anything.
-                return Err(Errno::EFAULT);
-            }
-            self.move_into_new_region(new_kernel_len)?;
+        if new_end <= old_end {
+            return Ok(None);
         }
-        self.len = new_len;
-        Ok(())
+        if !may_move {
+            return Err(Errno::ENOMEM);
+        }
+        if self.may_be_several_vmas() {
+            // What mremap would answer, asked before reserving anything.
+            return Err(Errno::EFAULT);
+        }
+        Ok(Some(new_kernel_len))
     }
 
     /// Moves the mapping, one VMA, into a new region of `new_kernel_len` bytes the kernel

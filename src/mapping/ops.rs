@@ -321,10 +321,7 @@ impl Mapping {
 
     /// Grows (see `grow`) or shrinks in place.
     fn resize(&mut self, new_len: usize, may_move: bool) -> Result<()> {
-        // Nor can an empty mapping change: it has no kernel mapping to resize.
-        if new_len == 0 || self.has_no_pages() {
-            return Err(Errno::EINVAL);
-        }
+        self.check_resize(new_len, may_move)?;
         if new_len > self.len {
             return self.grow(new_len, may_move);
         }
@@ -345,9 +342,30 @@ impl Mapping {
         Ok(())
     }
 
+    /// Every refusal of `resize` that needs no system call: asked before anything changes.
+    fn check_resize(&self, new_len: usize, may_move: bool) -> Result<()> {
+        // Nor can an empty mapping change: it has no kernel mapping to resize.
+        if new_len == 0 || self.has_no_pages() {
+            return Err(Errno::EINVAL);
+        }
+        // The kernel refuses to resize sealed memory too (mseal), growth or shrink.
+        if self.sealed {
+            return Err(Errno::EPERM);
+        }
+        if new_len > self.len {
+            self.check_growth(new_len, may_move)?;
+        }
+        Ok(())
+    }
+
     /// Like [`remap`](Mapping::remap) for a file mapping, first growing `file` so that the
-    /// new length is backed (as Common Lisp's `mmap` does); the file never shrinks, except
-    /// back to its size before the call if the mapping then fails to grow. A tmpfs file's
+    /// new length is backed (as Common Lisp's `mmap` does). The file never shrinks: every
+    /// refusal that needs no system call (`may_move` false for a growth past the last page,
+    /// a mapping that may be several VMAs, ...) comes before the file grows, and if the
+    /// kernel then fails to resize the mapping (out of memory or map slots), the file stays
+    /// grown. Shrinking it back could pull pages from under an atomic view that another
+    /// `Mapping` of the same file was lent meanwhile, which found them backed (review round
+    /// 6: `SIGBUS` through the view, from another thread's failed `remap_file`). A tmpfs file's
     /// growth (a memfd's, a `/dev/shm` object's) is allocated, as
     /// [`Memfd::set_len`](crate::Memfd::set_len) allocates (`ENOSPC` or `ENOMEM` where the
     /// memory is not there); other files grow by `ftruncate`, their blocks their own.
@@ -369,23 +387,13 @@ impl Mapping {
             .file_offset
             .checked_add(new_len as u64)
             .ok_or(Errno::EFBIG)?;
+        // Refused before the file grows: nothing is undone afterwards (see above).
+        self.check_resize(new_len, may_move)?;
         let size = sys::file_size(file)?;
-        let grown = match size < end {
-            true => crate::shm::grow_allocated(file, size, end),
-            false => Ok(()),
-        };
-        let resized = grown.and_then(|()| self.resize(new_len, may_move));
-        if resized.is_err() && size < end {
-            // Undo the growth this call made, whole or the part a failed `fallocate` left
-            // (a disk filesystem may grow the file as it goes; tmpfs undoes its own),
-            // unless someone has resized the file since past what it asked (then the size
-            // is theirs). A writer racing in between could still lose bytes past `size`,
-            // as with any truncation; no mapping of this process reaches them.
-            if sys::file_size(file).is_ok_and(|now| size < now && now <= end) {
-                let _ = sys::ftruncate(file, size);
-            }
+        if size < end {
+            crate::shm::grow_allocated(file, size, end)?;
         }
-        resized?;
+        self.resize(new_len, may_move)?;
         // `file` may not be the mapping's own (then pages past its own file's end raise
         // SIGBUS): no view until `as_atomics` finds the last page backed (review round 5).
         self.kind = Kind::FilePastItsEnd;
