@@ -107,7 +107,7 @@ impl Mapping {
     }
 
     /// Faults in every page of the mapping as a read would, or answers why not.
-    fn fault_in_every_page(&self) -> Result<()> {
+    pub(super) fn fault_in_every_page(&self) -> Result<()> {
         let span = self.kernel_span();
         // SAFETY: the whole of this mapping, just made; a read fault changes no byte and
         // no access.

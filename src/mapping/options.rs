@@ -341,7 +341,11 @@ impl MapOptions {
     /// copies of the pages, through [`as_mut_slice`](Mapping::as_mut_slice). This works for
     /// any descriptor of a sealable file (memfds, including hugetlbfs ones, when mapped
     /// shared with a reservation: see [`huge_pages`](MapOptions::huge_pages)); files that
-    /// cannot be sealed stay volatile.
+    /// cannot be sealed stay volatile. Every page of a sealed mapping is faulted in here
+    /// (`MADV_POPULATE_READ`), since a hole of the file would otherwise take its page at the
+    /// first touch, which strict overcommit may refuse with `SIGBUS`; where that fails (a
+    /// mapping without `Prot::READ`, the commit limit reached, Linux before 5.14) the
+    /// mapping is volatile too.
     ///
     /// ```
     /// use mman::{Access, MapOptions, Memfd, Prot};
@@ -527,12 +531,13 @@ impl MapOptions {
         })
     }
 
-    /// Advice, name and NUMA policy asked for, once mapped, and for huge pages every page
-    /// faulted in by that policy (see `huge`); on failure `mapping` is unmapped.
+    /// Advice, name and NUMA policy asked for, once mapped, and for huge pages and sealed
+    /// files every page faulted in by that policy (see `huge` and `sealed`); on failure
+    /// `mapping` is unmapped.
     #[inline(always)]
     fn after_mapping(&self, mapping: Mapping) -> Result<Mapping> {
-        let huge = mapping.huge_page.is_some();
-        if self.transparent_huge_pages || self.name.is_some() || self.policy.is_some() || huge {
+        let held = mapping.huge_page.is_some() || mapping.kind == Kind::SealedFile;
+        if self.transparent_huge_pages || self.name.is_some() || self.policy.is_some() || held {
             self.advise_name_and_place(mapping)
         } else {
             Ok(mapping)
@@ -560,9 +565,11 @@ impl MapOptions {
             // access, and splits nothing (the whole is named).
             unsafe { sys::set_anon_name(span.ptr(), span.len, Some(name))? };
         }
+        // Last: the pages are faulted in where the policy places them.
         if mapping.huge_page.is_some() {
-            // Last: the pages are faulted in where the policy places them.
             mapping.hold_every_huge_page();
+        } else if mapping.kind == Kind::SealedFile {
+            mapping.hold_every_sealed_page();
         }
         Ok(mapping)
     }

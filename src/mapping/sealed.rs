@@ -26,10 +26,34 @@
 //! `F_GET_SEALS` is `EINVAL` for files that cannot be sealed (anything but shmem and
 //! hugetlbfs): their mappings stay volatile, as does any file whose seals could not be
 //! read.
+//!
+//! The seals keep every byte, but not every page: a sealed file may have holes (sized by
+//! `ftruncate`, by its maker or by whoever sent it), and the first touch of a hole needs a
+//! page. Where it cannot have one the touch raises `SIGBUS`: memfds are `VM_NORESERVE`, so
+//! under strict overcommit (`vm.overcommit_memory` 2) each page is charged to the commit
+//! limit when first touched, and a refusal is `ENOSPC`, "so that a failure on a sparse
+//! tmpfs mapping will give SIGBUS not OOM" (mm/shmem.c): through a slice (review round 6).
+//! So every page of a sealed mapping is faulted in when it is made (`MADV_POPULATE_READ`,
+//! which answers an error where the touch would raise the signal), and where that fails
+//! (the commit limit reached, unreadable memory, a kernel before 5.14) the mapping is an
+//! ordinary file mapping (volatile). A page once there stays the file's: it can be swapped
+//! out, keeping its charge, but a hole is made only by a punch or a truncation, which the
+//! seals refuse. (Huge pages are faulted in by `huge`, for their own reasons.)
 
-use super::Kind;
+use super::{Kind, Mapping};
 use crate::fd::BorrowedFd;
 use crate::{sys, Seals};
+
+impl Mapping {
+    /// For a mapping of a sealed file of ordinary pages, just made: faults every page in,
+    /// or makes it an ordinary (volatile) file mapping (see above).
+    #[cold]
+    pub(super) fn hold_every_sealed_page(&mut self) {
+        if self.fault_in_every_page().is_err() {
+            self.kind = Kind::File;
+        }
+    }
+}
 
 /// The kind of a mapping of `len` bytes of `file` from `offset`: [`Kind::SealedFile`] if
 /// the file is sealed against writing and shrinking and the bytes lie within its size,

@@ -297,7 +297,8 @@ impl World<'_> {
                     (None, rest) => rest.map(|rest| rest as usize),
                 };
                 let shared = request.kind != Kind::Private;
-                let memory = self.file_memory(offset, len, shared);
+                let readable = request.prot.prot().contains(Prot::READ);
+                let memory = self.file_memory(offset, len, shared, readable);
                 (options.map_file(&self.memfd, offset), len, memory)
             }
             Source::WholeFile { read_only } => {
@@ -309,7 +310,7 @@ impl World<'_> {
                     true => Access::ReadOnly,
                     false => Access::ReadWrite,
                 };
-                let memory = self.file_memory(0, Some(len as usize), true);
+                let memory = self.file_memory(0, Some(len as usize), true, true);
                 (self.memfd.map(access), Some(len as usize), memory)
             }
         };
@@ -514,15 +515,17 @@ impl World<'_> {
     }
 
     /// What a mapping of `len` bytes of the memfd from `offset` is: sealed (slices lent)
-    /// when the memfd is sealed against writing and shrinking and the bytes lie within it.
-    fn file_memory(&self, offset: u64, len: Option<usize>, shared: bool) -> Memory {
+    /// when the memfd is sealed against writing and shrinking, the bytes lie within it, and
+    /// the mapping is `readable`, so that the library can fault every page in when mapping
+    /// it (review round 6: a hole of a sealed file takes its page at the first touch).
+    fn file_memory(&self, offset: u64, len: Option<usize>, shared: bool, readable: bool) -> Memory {
         let frozen = Seals::WRITE | Seals::SHRINK;
         let sealed = self.memfd.seals().is_ok_and(|seals| seals.contains(frozen));
         let within = len
             .and_then(|len| offset.checked_add(len as u64))
             .is_some_and(|end| end <= self.file_len());
         let past_end = len.is_some_and(|len| len != 0 && !self.covers(offset, len));
-        match sealed && within && !past_end {
+        match sealed && within && !past_end && readable {
             true => Memory::SealedFile { offset },
             false => Memory::File {
                 offset,
