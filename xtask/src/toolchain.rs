@@ -19,6 +19,26 @@ pub const EMULATED_TEST_EFFORT: &str = "20";
 /// rustc-web's library source (package `rust-web-src`), for `-Zbuild-std`.
 const STD_SOURCE: &str = "/usr/lib/rustlib/src/rust/library";
 
+/// A debug build where std is built from source: the release profile, with mman's own
+/// code (the library and its test programs) unoptimised, with debug assertions (and so
+/// the standard library's UB checks in what mman inlines) and overflow checks, as in the
+/// dev profile. std and the dependencies are optimised, as a prebuilt std is: built
+/// unoptimised, std and compiler_builtins (memcpy a byte at a time, with overflow checks)
+/// made a debug test program 100 times slower than its release build under
+/// qemu-system-riscv64 (70 s against 0.7 s). Being the release profile, the debug and
+/// release builds share one std: measured on riscv64, a std costs 95 s of CPU and the
+/// debug test programs 47 s on the release profile's dependencies against 74 s on the dev
+/// profile's own (a cold debug build: 167 s, now 47 s once the release build is there).
+const CHECKED_BUILD: &[&str] = &[
+    "--release",
+    "--config",
+    "profile.release.package.mman.opt-level=0",
+    "--config",
+    "profile.release.package.mman.debug-assertions=true",
+    "--config",
+    "profile.release.package.mman.overflow-checks=true",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Rust {
     /// rustup's default toolchain: whatever `cargo` on PATH resolves to.
@@ -101,7 +121,11 @@ impl Toolchain {
     /// toolchain. `args` may end with `--` and arguments for rustc or tests.
     pub fn cargo(&self, subcommand: &str, args: &[&str]) -> Command {
         let mut cmd = self.cargo_command(subcommand);
-        cmd.args(["--package", "mman"]).args(args);
+        cmd.args(["--package", "mman"]);
+        if self.builds_std() && !args.contains(&"--release") {
+            cmd.args(CHECKED_BUILD);
+        }
+        cmd.args(args);
         cmd
     }
 
@@ -140,13 +164,6 @@ impl Toolchain {
             // rustc-web's own library source, so the std matches the compiler; cargo
             // keeps the build in the target directory, once per profile and flags.
             cmd.env("RUSTC_BOOTSTRAP", "1");
-            // Optimised in the debug profile too, as every prebuilt std is: unoptimised,
-            // std and compiler_builtins (memcpy a byte at a time, with overflow checks)
-            // made a debug test program 100 times slower than its release build under
-            // qemu-system-riscv64 (70 s against 0.7 s). mman itself, a workspace member,
-            // keeps the debug profile with its assertions and overflow checks.
-            cmd.arg("--config")
-                .arg("profile.dev.package.\"*\".opt-level=2");
             if subcommand == "rustc" {
                 // The freestanding examples' static libraries (`freestanding`): `no_std`,
                 // with no unwinder to link, so the profiles' `panic = "abort"`. They and
