@@ -344,6 +344,47 @@ fn mprotect_read_only_makes_writes_fault() {
     assert_eq!(end, ChildEnd::Signaled(libc::SIGSEGV));
 }
 
+/// Private pages that were only read map the kernel's shared zero page. Protecting them and
+/// then discarding, writing and unmapping them must leave that page alone: a discarded page
+/// reads as zeros, a written one gets a page of its own, and fresh memory reads as zeros.
+/// mips kernels before 6.4 free the zero page here instead (`BUG: Bad page map`, which the
+/// system lane's console check reports), so the test skips there.
+#[test]
+fn protecting_pages_that_map_the_zero_page_leaves_the_zero_page_alone() {
+    if let Some(reason) = mips_zero_page_protect_bug() {
+        skip!("{reason}");
+    }
+    let pages = 4;
+    let len = pages * page();
+    for prot in [Prot::empty(), Prot::READ, RW] {
+        let map = Map::new(len, Prot::READ, PRIVATE_ANON, -1, 0);
+        for i in 0..pages {
+            assert_eq!(read_byte(map.page_ptr(i)), 0, "fresh page {i}");
+        }
+        assert_eq!(unsafe { sys::mprotect(map.ptr, len, prot) }, Ok(()));
+        assert_eq!(
+            unsafe { sys::madvise(map.ptr, page(), Advice::DontNeed) },
+            Ok(())
+        );
+        assert_eq!(unsafe { sys::mprotect(map.ptr, len, RW) }, Ok(()));
+        write_byte(map.page_ptr(1), 7);
+        assert_eq!(read_byte(map.page_ptr(1)), 7, "{prot:?}: the written page");
+        let others = map
+            .bytes()
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| i != page() && b != 0)
+            .count();
+        assert_eq!(others, 0, "{prot:?}: bytes that are not zeros");
+        drop(map);
+        let fresh = Map::new(len, Prot::READ, PRIVATE_ANON, -1, 0);
+        assert!(
+            fresh.bytes().iter().all(|&b| b == 0),
+            "{prot:?}: fresh memory after the unmap"
+        );
+    }
+}
+
 #[test]
 fn mprotect_unaligned_is_einval() {
     let map = Map::anon(2 * page());

@@ -952,6 +952,29 @@ pub fn kernel_at_least(major: u32, minor: u32) -> bool {
     kernel_version() >= (major, minor)
 }
 
+/// The skip reason for a test that changes the protection of private anonymous pages a read
+/// (or a populating `mlock`) may have mapped to the shared zero page, on the kernels that
+/// corrupt that page then: mips kernels before 6.4. There `mprotect` rebuilds each entry
+/// with `pte_modify`, which kept only the bits in `_PAGE_CHG_MASK`, and that mask lacked
+/// `_PAGE_SPECIAL`; the zero page's entry loses its mark, and the next `munmap`,
+/// `MADV_DONTNEED` or exit unmaps the zero page as a page of the process's own (`BUG: Bad
+/// page map`, then `Bad page state` as it is freed), after which fresh anonymous memory of
+/// every process reads whatever reuses that page. Upstream 1492c6b1874a ("MIPS: Don't clear
+/// _PAGE_SPECIAL in _PAGE_CHG_MASK", 6.4) fixed it; Debian's 6.1 (6.1.176) still has it:
+/// `mmap(PROT_READ)`, a read, `mprotect(PROT_NONE)`, `munmap` is enough. Not under qemu-user,
+/// where the host's kernel keeps the page table.
+pub fn mips_zero_page_protect_bug() -> Option<String> {
+    (cfg!(target_arch = "mips64") && !kernel_at_least(6, 4) && !is_qemu_user()).then(|| {
+        format!(
+            "kernel {} is a mips kernel before 6.4, whose mprotect drops the shared zero \
+             page's _PAGE_SPECIAL bit and whose next unmap then frees the zero page \
+             (fixed upstream by 1492c6b1874a, \"MIPS: Don't clear _PAGE_SPECIAL in \
+             _PAGE_CHG_MASK\")",
+            kernel_release()
+        )
+    })
+}
+
 /// Runs `f` in a forked child (see [`in_child`]) whose panics are reported on stderr:
 /// libtest captures a test's output in memory, which a child loses when it exits, so a
 /// failed assertion inside the child would otherwise leave no message. The child exits 0
