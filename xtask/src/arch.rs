@@ -30,18 +30,6 @@ impl Arch {
         Arch::Mips64el,
     ];
 
-    /// What a plain `cargo xtask test` (and so CI) runs: the 64-bit architectures, whose
-    /// lanes fit the full run's time budget together. The 32-bit ones and mips64el run when
-    /// asked for (`--arch armv7`); see the README for why and how long each takes.
-    pub const DEFAULT: [Arch; 6] = [
-        Arch::X86_64,
-        Arch::Aarch64,
-        Arch::Riscv64,
-        Arch::Powerpc64le,
-        Arch::S390x,
-        Arch::Loongarch64,
-    ];
-
     /// The machine xtask runs on: CI and the development machines are x86_64.
     pub const HOST: Arch = Arch::X86_64;
 

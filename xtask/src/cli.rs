@@ -43,7 +43,7 @@ test options (repeatable; default: every lane on every arch it supports):
   --arch ARCH               only lanes on these architectures: x86_64,
                             aarch64, riscv64, powerpc64le, s390x,
                             loongarch64, i686, armv7, mips64el (default:
-                            the first six, the 64-bit ones)
+                            all nine)
   --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
                             series Debian has for the arch of 6.1, 6.12 and
                             its newest (sid's): x86_64 and aarch64 all three,
