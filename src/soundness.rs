@@ -115,7 +115,18 @@
 //! As for Rust's standard library: writing this process's memory through `/proc/self/mem`,
 //! resizing the hidden files behind its mappings through `/proc/self/map_files/` (which
 //! needs `CAP_SYS_ADMIN` or `CAP_CHECKPOINT_RESTORE`: a System V segment or an anonymous
-//! huge-page mapping can be truncated under it that way), debuggers and `ptrace`. And
+//! huge-page mapping can be truncated under it that way), debuggers and `ptrace`. Likewise
+//! reopening through `/proc/self/fd/` a descriptor the crate holds open for a moment, which
+//! needs no capability: [`MirrorBuffer::new`](crate::MirrorBuffer::new)'s memfd is sealed
+//! against resizing but not against writing (its views write) and is closed before anything
+//! is lent, but a thread that reopens it in that window keeps a descriptor of its own, through
+//! which a later hole punch (`sys::fallocate`) or `write(2)`, or a writable mapping of it,
+//! changes bytes under the slices the ring lends (review round 6c, run: a thread scanning
+//! `/proc/self/fd` caught it within a few rings, and a punch zeroed the bytes of a live
+//! `read_slice`). Closing that would take a ring with no descriptor at all (shared anonymous
+//! memory, its second view made by `mremap` with an old length of 0). `SecretMemory`'s
+//! `memfd_secret` descriptor cannot be reopened (`ENXIO`, run on 6.18), and its size is fixed
+//! once set. And
 //! raising `RLIMIT_STACK` at run time above the soft limit this crate read when it first
 //! placed memory (it reads it once, then): the kernel chose its mapping base for the
 //! limit at `exec`, so the main stack can then grow down to mappings the kernel placed (any
@@ -214,4 +225,4 @@
 //! | | a forked child writing through its copy of a half into pages the parent lends (the memfd's pages are shared across fork) | the control page is private and `MADV_WIPEONFORK`: in a child every half finds it zero, lends nothing and unmaps nothing | `ring`: `a_forked_child_finds_its_halves_inert` |
 //! | `Mapping`'s drop, `Reservation`'s drop, `MirrorBuffer`'s last half, `alloc::PageAllocator`'s `dealloc` and shrinking `realloc` | a range the kernel merged with its neighbours into one VMA is unmapped by splitting it, which the kernel refuses at `vm.max_map_count` (`ENOMEM`): the memory stayed mapped and resident for good, bytes included (a leak, not undefined behaviour) | on that refusal the range's memory is given back with `MADV_DONTNEED` (which splits nothing); only its address space stays mapped, owned by no one (`src/give_back.rs`). The kernel refuses only a range in the middle of one VMA (a split at both ends; a split at one end is let through at the limit): `MirrorBuffer`'s region always starts a VMA, as its first view maps the memfd from offset 0, which no mapping below can merge with, so its drop is never refused (review round 6b: run on 6.18 with the region's shape, a private page merged above the control page; 6.1's munmap has the same rule, by reading) | `soundness`: `a_drop_refused_at_the_map_count_limit_still_gives_the_memory_back`, `a_shrink_refused_at_the_map_count_limit_still_gives_the_tail_back` |
 //! | `sys::pkey_free` | freeing a key memory still uses | `unsafe` | the `compile_fail` example above |
-//! | `sys::ftruncate`, `sys::fallocate`, `shm_unlink`, `shm_remove`, `mlockall` | change objects others have mapped (a punched hole reads as zeros and may lack its block at the next touch; collapsing a range moves bytes) | at worst `SIGBUS`: signals, not undefined behaviour (slices are lent only of files sealed against writing and shrinking, which refuse punching and collapsing) | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |
+//! | `sys::ftruncate`, `sys::fallocate`, `shm_unlink`, `shm_remove`, `mlockall` | change objects others have mapped (a punched hole reads as zeros and may lack its block at the next touch; collapsing a range moves bytes) | at worst `SIGBUS`: signals, not undefined behaviour (slices are lent only of files sealed against writing and shrinking, which refuse punching and collapsing). This holds when the program does it to an object of its own whose memory this crate lends as atomic views (`Memfd::set_len` shrinking, `sys::fallocate` punching through `Memfd::as_fd`): the next access through the view raises the signal where it is made, as through a copy, and at no other place, since the compiler adds no access through an atomic view (`&AtomicU32` is not `dereferenceable` to LLVM, unlike `&u32`: rustc 1.95's IR, review round 6c) | `shm_objects`: `shrinking_an_object_under_a_mapping_makes_access_past_the_end_sigbus` |
