@@ -42,8 +42,8 @@ test options (repeatable; default: every lane on every arch it supports):
                               of Debian's kernels, booted under qemu-system
   --arch ARCH               only lanes on these architectures: x86_64,
                             aarch64, riscv64, powerpc64le, s390x,
-                            loongarch64, i686, armv7, mips64el (default:
-                            all nine)
+                            loongarch64, i686, armv7, mips64el, or `all`
+                            (default: the first six, the 64-bit ones)
   --kernel 6.1|6.12|newest  system lane: only these kernels (default: every
                             series Debian has for the arch of 6.1, 6.12 and
                             its newest (sid's): x86_64 and aarch64 all three,
@@ -126,9 +126,10 @@ fn parse_test(mut args: impl Iterator<Item = String>) -> Result<Command, String>
             "--lane" => options
                 .lanes
                 .push(choose(&value()?, &Lane::ALL, Lane::name)?),
-            "--arch" => options
-                .arches
-                .push(choose(&value()?, &Arch::ALL, Arch::name)?),
+            "--arch" => match value()?.as_str() {
+                "all" => options.arches.extend(Arch::ALL),
+                name => options.arches.push(choose(name, &Arch::ALL, Arch::name)?),
+            },
             "--kernel" => options
                 .kernels
                 .push(choose(&value()?, &Series::ALL, Series::name)?),
@@ -164,4 +165,30 @@ fn choose<T: Copy>(value: &str, choices: &[T], name: fn(T) -> &'static str) -> R
                 names.join(", ")
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arches(args: &[&str]) -> Result<Vec<Arch>, String> {
+        let args = ["test"].iter().chain(args).map(|a| a.to_string());
+        match parse(args)? {
+            Command::Test(options) => Ok(options.arches),
+            _ => Err("not a test command".into()),
+        }
+    }
+
+    #[test]
+    fn arch_all_names_every_architecture() {
+        assert_eq!(arches(&["--arch", "all"]).unwrap(), Arch::ALL.to_vec());
+        assert_eq!(arches(&["--arch=all"]).unwrap(), Arch::ALL.to_vec());
+    }
+
+    #[test]
+    fn an_arch_is_named_or_refused() {
+        assert_eq!(arches(&["--arch", "armv7"]).unwrap(), vec![Arch::Armv7]);
+        assert!(arches(&["--arch", "vax"]).unwrap_err().contains("mips64el"));
+        assert!(arches(&[]).unwrap().is_empty());
+    }
 }

@@ -104,7 +104,10 @@ fn plan(options: &TestOptions) -> Result<Vec<(Lane, Arch)>, String> {
         let chosen: Vec<Arch> = arches
             .iter()
             .copied()
-            .filter(|arch| options.arches.is_empty() || options.arches.contains(arch))
+            .filter(|arch| match options.arches.is_empty() {
+                true => Arch::DEFAULT.contains(arch),
+                false => options.arches.contains(arch),
+            })
             .collect();
         if chosen.is_empty() && !options.lanes.is_empty() {
             let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
