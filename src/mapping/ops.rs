@@ -35,6 +35,13 @@ impl Mapping {
     /// rest of the kernel's mapping, which may hold other `Mapping`s (adjacent grows-down
     /// mappings are merged into one). If the kernel fails part-way (it changes one VMA at a
     /// time), the whole range counts as having lost what `prot` does not grant.
+    ///
+    /// On mips, kernels before 6.4 (Debian's 6.1 among them) corrupt the shared zero page
+    /// when `mprotect` changes pages a read mapped to it: the next unmap frees it, and
+    /// fresh memory of every process then reads non-zero. That is the kernel's bug (fixed
+    /// upstream by 1492c6b1874a, "MIPS: Don't clear _PAGE_SPECIAL in _PAGE_CHG_MASK"), which
+    /// no call of this crate can work around cheaply: run such programs on a kernel with the
+    /// fix. [`Reservation::commit`](crate::Reservation::commit) reaches it the same way.
     pub fn protect(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
         if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) {
             return Err(Errno::EINVAL);

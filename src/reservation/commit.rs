@@ -16,7 +16,9 @@ impl Reservation {
     ///
     /// `EINVAL` for a range not on page boundaries or reaching pages given to a placed
     /// mapping, and for `Prot::GROWSDOWN`/`GROWSUP`. Reusing reset read-write memory as
-    /// read-write needs no system call unless the kernel has taken its pages.
+    /// read-write needs no system call unless the kernel has taken its pages. (On mips
+    /// kernels before 6.4, see [`Mapping::protect`](crate::Mapping::protect) on the
+    /// kernel's zero-page bug.)
     pub fn commit(&mut self, range: impl RangeBounds<usize>, prot: Prot) -> Result<()> {
         if prot.intersects(Prot::GROWSDOWN | Prot::GROWSUP) {
             return Err(Errno::EINVAL);
