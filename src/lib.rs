@@ -81,6 +81,7 @@ mod reservation;
 mod secret;
 mod shm;
 mod stack_reach;
+mod stacked;
 
 #[cfg(feature = "alloc")]
 pub mod alloc;

@@ -774,6 +774,113 @@ fn map_file_takes_only_plain_files() {
     assert_eq!(own.map(|m| m.len()), Ok(p), "the test binary's filesystem");
 }
 
+/// Review round 6d, hole 20: overlayfs, a plain filesystem to `fstatfs`, hands a mapping to
+/// its layer's file, and tracefs can be a layer: `map_file` of `trace_pipe_raw` through an
+/// overlay was `Ok`, with `VM_DONTCOPY`, and a forked child's copy of the `Mapping` unmapped
+/// on drop what the child had placed there since, under a live slice (`SIGSEGV`). Now the
+/// mapping is refused (`ENODEV`) and nothing stays mapped, while a plain file through the
+/// same overlay maps and reads. Root only (tracefs and overlay mounts, in a mount namespace
+/// of the test's own); Linux 6.10 and later (`trace_pipe_raw` maps since then).
+#[test]
+fn a_special_file_through_an_overlay_is_refused() {
+    if is_qemu_user() {
+        skip!("qemu-user emulates madvise: returns 0 for MADV_DODUMP without asking the kernel");
+    }
+    let end = in_child(|| match special_file_through_an_overlay() {
+        Ok(()) => 0,
+        Err(code) => code,
+    });
+    match end {
+        ChildEnd::Exited(code @ 60..=99) => {
+            skip!(
+                "no mount namespace: unshare(CLONE_NEWNS) is {:?}",
+                Errno::from_raw(code - 60)
+            )
+        }
+        ChildEnd::Exited(code @ 110..=159) => {
+            skip!("no tracefs to mount: {:?}", Errno::from_raw(code - 110))
+        }
+        ChildEnd::Exited(code @ 160..=209) => {
+            skip!("no overlay over tracefs: {:?}", Errno::from_raw(code - 160))
+        }
+        ChildEnd::Exited(230) => {
+            skip!("tracefs's trace_pipe_raw cannot be mapped here (Linux 6.10 and later)")
+        }
+        end => assert_eq!(end, ChildEnd::Exited(0)),
+    }
+}
+
+/// The body of `a_special_file_through_an_overlay_is_refused`, in a forked child: `Err` with
+/// the exit code naming what this kernel or user lacks (60 + `unshare`'s errno, 110 +
+/// tracefs's mount's, 160 + the overlay's, 230: `trace_pipe_raw` has no `mmap`).
+fn special_file_through_an_overlay() -> Result<(), i32> {
+    let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    let mount = |source: &str, target: &str, fstype: &str, data: &str| {
+        let cstr = |s: &str| std::ffi::CString::new(s).unwrap();
+        let (source, target, fstype, data) = (cstr(source), cstr(target), cstr(fstype), cstr(data));
+        // SAFETY: four NUL-terminated strings that outlive the call.
+        let r = unsafe {
+            libc::mount(
+                source.as_ptr(),
+                target.as_ptr(),
+                fstype.as_ptr(),
+                0,
+                data.as_ptr().cast(),
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(errno())
+        }
+    };
+    // SAFETY: unshare and mount take no pointers but the string constants here.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        return Err(60 + errno());
+    }
+    let none = std::ptr::null();
+    let private = libc::MS_REC | libc::MS_PRIVATE;
+    // SAFETY: as above; nothing propagates back to the test's own namespace.
+    let r = unsafe { libc::mount(none, c"/".as_ptr(), none, private, none.cast()) };
+    assert_eq!(r, 0, "making mounts private: {}", errno());
+    let work = "/dev/shm";
+    mount("mman-test", work, "tmpfs", "size=1m").map_err(|e| 110 + e)?;
+    for dir in ["trace", "plain", "merged"] {
+        std::fs::create_dir(format!("{work}/{dir}")).unwrap();
+    }
+    std::fs::write(format!("{work}/plain/data"), b"through the overlay").unwrap();
+    mount("mman-test", &format!("{work}/trace"), "tracefs", "").map_err(|e| 110 + e)?;
+    let layers = format!("lowerdir={work}/trace/per_cpu/cpu0:{work}/plain");
+    mount("mman-test", &format!("{work}/merged"), "overlay", &layers).map_err(|e| 160 + e)?;
+    let p = page();
+    let options = MapOptions::new().shared().prot(Prot::READ).len(p);
+    let raw = std::fs::File::open(format!("{work}/trace/per_cpu/cpu0/trace_pipe_raw")).unwrap();
+    // SAFETY: mapped to learn whether the kernel can; dropped at once, never lent, and
+    // this child forks nothing.
+    if unsafe { options.map_file_unchecked(borrowed(&raw), 0) }.is_err() {
+        return Err(230);
+    }
+    let stacked = std::fs::File::open(format!("{work}/merged/trace_pipe_raw")).unwrap();
+    assert_eq!(
+        err(options.map_file(borrowed(&stacked), 0)),
+        Errno::ENODEV,
+        "tracefs's ring buffer through an overlay (VM_DONTCOPY)"
+    );
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(
+        !maps.contains("trace_pipe_raw"),
+        "nothing left mapped:\n{maps}"
+    );
+    let data = std::fs::File::open(format!("{work}/merged/data")).unwrap();
+    let plain = options
+        .map_file(borrowed(&data), 0)
+        .expect("a plain file through the overlay");
+    let mut bytes = [0; 19];
+    plain.read_at(0, &mut bytes).unwrap();
+    assert_eq!(&bytes, b"through the overlay");
+    Ok(())
+}
+
 /// `file`'s descriptor as the crate's own type (std's with feature `std`).
 fn borrowed(file: &std::fs::File) -> mman::fd::BorrowedFd<'_> {
     use std::os::fd::AsRawFd;

@@ -294,6 +294,8 @@ impl MapOptions {
     /// [`map_in`](MapOptions::map_in) for where. With an unaligned `file_offset`, the page
     /// holding it goes at `offset`. A length of 0 (given, or an empty rest of the file) is
     /// `EINVAL`: unlike `map_file`'s empty mappings, a placement needs pages to place.
+    /// Files `map_file` refuses are `ENODEV` here, and so are those of stacking filesystems
+    /// (overlayfs, FUSE), whose mappings `map_file` can only judge once made.
     pub fn map_file_in(
         &self,
         space: &mut Reservation,
@@ -303,7 +305,9 @@ impl MapOptions {
     ) -> Result<Mapping> {
         let file = file.as_fd();
         let backing = sys::file_backing(file)?;
-        if !backing.is_plain() {
+        // A stacking filesystem's file is known plain only once mapped (`crate::stacked`),
+        // and a placement refused then would have taken the reservation's pages.
+        if !backing.is_plain_unstacked() {
             return Err(Errno::ENODEV);
         }
         self.map_backed(file, backing, file_offset, Some((space, offset)))
@@ -366,7 +370,10 @@ impl MapOptions {
     /// the like) are mapped here; anything else is `ENODEV`: a device's or a special
     /// filesystem's `mmap` may give the mapping flags the safe layer cannot account for,
     /// such as `VM_DONTCOPY`, which leaves a forked child's copy of the `Mapping` naming a
-    /// range the child does not have. [`map_file_unchecked`](MapOptions::map_file_unchecked)
+    /// range the child does not have. A file of a stacking filesystem (overlayfs, FUSE) is
+    /// mapped by its lower file's: its mapping is made one a forked child inherits, or is
+    /// `ENODEV` if the kernel refuses that (a special filesystem's or a driver's, such as
+    /// tracefs under an overlay). [`map_file_unchecked`](MapOptions::map_file_unchecked)
     /// maps those.
     pub fn map_file(&self, file: impl AsFd, offset: u64) -> Result<Mapping> {
         let file = file.as_fd();
@@ -374,7 +381,8 @@ impl MapOptions {
         if !backing.is_plain() {
             return Err(Errno::ENODEV);
         }
-        self.map_backed(file, backing, offset, None)
+        let mapping = self.map_backed(file, backing, offset, None)?;
+        crate::stacked::ordinary_or_refused(mapping, &backing)
     }
 
     /// As [`map_file`](MapOptions::map_file), for any file or device.

@@ -170,6 +170,10 @@ pub(crate) const PLAIN_FILESYSTEMS: [u32; 23] = [
     0x2011_bab0, // EXFAT_SUPER_MAGIC
 ];
 
+/// The plain filesystems that stack on others: `OVERLAYFS_SUPER_MAGIC` and
+/// `FUSE_SUPER_MAGIC` (FUSE's passthrough, Linux 6.9, maps the backing file).
+const STACKING_FILESYSTEMS: [u32; 2] = [0x794c_7630, 0x6573_5546];
+
 /// `TMPFS_MAGIC`, the `f_type` statfs reports for tmpfs and shmem (memfds).
 const TMPFS_MAGIC: u32 = 0x0102_1994;
 
@@ -226,9 +230,22 @@ impl FileBacking {
     }
 
     /// Whether mapping it gives an ordinary mapping: a regular file on one of
-    /// [`PLAIN_FILESYSTEMS`].
+    /// [`PLAIN_FILESYSTEMS`]. For a stacking one's (see [`is_stacked`](Self::is_stacked))
+    /// only if the mapping made says so too (`crate::stacked`).
     pub(crate) fn is_plain(&self) -> bool {
         self.regular && PLAIN_FILESYSTEMS.contains(&self.fs_type)
+    }
+
+    /// Whether its filesystem stacks on others (overlayfs, FUSE), whose `mmap` hands the
+    /// mapping to another filesystem's file, which `fstatfs` does not name.
+    pub(crate) fn is_stacked(&self) -> bool {
+        STACKING_FILESYSTEMS.contains(&self.fs_type)
+    }
+
+    /// Whether it is plain and not on a stacking filesystem: a file whose mapping is known
+    /// to be ordinary before it is made.
+    pub(crate) fn is_plain_unstacked(&self) -> bool {
+        self.is_plain() && !self.is_stacked()
     }
 }
 
