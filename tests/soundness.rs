@@ -798,12 +798,18 @@ fn a_special_file_through_an_overlay_is_refused() {
             )
         }
         ChildEnd::Exited(code @ 110..=159) => {
-            skip!("no tracefs to mount: {:?}", Errno::from_raw(code - 110))
+            skip!(
+                "no tmpfs over /dev/shm to work in: {:?}",
+                Errno::from_raw(code - 110)
+            )
         }
         ChildEnd::Exited(code @ 160..=209) => {
-            skip!("no overlay over tracefs: {:?}", Errno::from_raw(code - 160))
+            skip!("no tracefs to mount: {:?}", Errno::from_raw(code - 160))
         }
-        ChildEnd::Exited(230) => {
+        ChildEnd::Exited(code @ 210..=249) => {
+            skip!("no overlay over tracefs: {:?}", Errno::from_raw(code - 210))
+        }
+        ChildEnd::Exited(250) => {
             skip!("tracefs's trace_pipe_raw cannot be mapped here (Linux 6.10 and later)")
         }
         end => assert_eq!(end, ChildEnd::Exited(0)),
@@ -811,8 +817,9 @@ fn a_special_file_through_an_overlay_is_refused() {
 }
 
 /// The body of `a_special_file_through_an_overlay_is_refused`, in a forked child: `Err` with
-/// the exit code naming what this kernel or user lacks (60 + `unshare`'s errno, 110 +
-/// tracefs's mount's, 160 + the overlay's, 230: `trace_pipe_raw` has no `mmap`).
+/// the exit code naming what this kernel or user lacks (60 + `unshare`'s errno, 110 + that
+/// of the tmpfs mount to work in, 160 + tracefs's, 210 + the overlay's, 250:
+/// `trace_pipe_raw` has no `mmap`).
 fn special_file_through_an_overlay() -> Result<(), i32> {
     let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     let mount = |source: &str, target: &str, fstype: &str, data: &str| {
@@ -849,16 +856,16 @@ fn special_file_through_an_overlay() -> Result<(), i32> {
         std::fs::create_dir(format!("{work}/{dir}")).unwrap();
     }
     std::fs::write(format!("{work}/plain/data"), b"through the overlay").unwrap();
-    mount("mman-test", &format!("{work}/trace"), "tracefs", "").map_err(|e| 110 + e)?;
+    mount("mman-test", &format!("{work}/trace"), "tracefs", "").map_err(|e| 160 + e)?;
     let layers = format!("lowerdir={work}/trace/per_cpu/cpu0:{work}/plain");
-    mount("mman-test", &format!("{work}/merged"), "overlay", &layers).map_err(|e| 160 + e)?;
+    mount("mman-test", &format!("{work}/merged"), "overlay", &layers).map_err(|e| 210 + e)?;
     let p = page();
     let options = MapOptions::new().shared().prot(Prot::READ).len(p);
     let raw = std::fs::File::open(format!("{work}/trace/per_cpu/cpu0/trace_pipe_raw")).unwrap();
     // SAFETY: mapped to learn whether the kernel can; dropped at once, never lent, and
     // this child forks nothing.
     if unsafe { options.map_file_unchecked(borrowed(&raw), 0) }.is_err() {
-        return Err(230);
+        return Err(250);
     }
     let stacked = std::fs::File::open(format!("{work}/merged/trace_pipe_raw")).unwrap();
     assert_eq!(
